@@ -1,0 +1,44 @@
+// HeapOptions: how a heap is created (the knobs Go reads from GOMAXPROCS, GOGC, MemProfileRate and
+// GODEBUG). Both allocators honour every option identically.
+namespace GoAlloc;
+
+public sealed record HeapOptions
+{
+    /// <summary>Number of Ps (GOMAXPROCS).</summary>
+    public int Procs { get; init; } = 4;
+
+    /// <summary>Place arenas at Go's hint addresses (0x00c0&lt;&lt;32 upward); off = anywhere the kernel picks.</summary>
+    public bool UseArenaHints { get; init; } = true;
+
+    /// <summary>Upper bound on heap_sys (mapped arena bytes); growth past it throws OutOfMemoryException.</summary>
+    public long MemoryLimit { get; init; } = long.MaxValue;
+
+    /// <summary>GOGC: sets the sweep pacing trigger (heap_marked * (1 + GcPercent/100)); negative disables pacing.</summary>
+    public int GcPercent { get; init; } = 100;
+
+    /// <summary>runtime.MemProfileRate: mean bytes between samples; 0 turns sampling off, 1 samples everything.</summary>
+    public int MemProfileRate { get; init; } = 512 * 1024;
+
+    /// <summary>Seed of the per-P sample generators (Go's fastrand state), so samples are reproducible.</summary>
+    public ulong SampleSeed { get; init; } = 0x9E3779B97F4A7C15UL;
+
+    /// <summary>Receives each sampled allocation (Go's mProf_Malloc). Called on the allocating thread.</summary>
+    public Action<SampledAllocation>? OnSample { get; init; }
+
+    /// <summary>Debug (GODEBUG=allocfreetrace): called with (address, size) for every object a sweep frees.
+    /// Runs on the sweeping thread while it owns the span: it must not call back into the heap.</summary>
+    public Action<nint, long>? OnFree { get; init; }
+
+    /// <summary>Mark() of an address that is not an allocated object throws instead of being counted.</summary>
+    public bool StrictMarks { get; init; }
+
+    internal void Validate()
+    {
+        if (Procs is < 1 or > 256)
+            throw new ArgumentOutOfRangeException(nameof(Procs), Procs, "Procs must be 1..256");
+        if (MemoryLimit < 0)
+            throw new ArgumentOutOfRangeException(nameof(MemoryLimit), MemoryLimit, "MemoryLimit must be >= 0");
+        if (MemProfileRate < 0)
+            throw new ArgumentOutOfRangeException(nameof(MemProfileRate), MemProfileRate, "MemProfileRate must be >= 0");
+    }
+}

@@ -1,0 +1,156 @@
+// SysMem: the OS memory layer (mirrors runtime/mem_linux.go). Each call moves a region between the
+// states of MemState:
+//   SysReserve  None     -> Reserved  mmap(hint, PROT_NONE) - the hint may be ignored by the kernel
+//   SysMap      Reserved -> Prepared  mmap(MAP_FIXED, PROT_READ|PROT_WRITE)
+//   SysUsed     Prepared -> Ready     nothing to do on Linux (pages fault in on first touch)
+//   SysUnused   Ready    -> Prepared  madvise(MADV_DONTNEED): pages leave RSS and read back as zero
+//   SysFault    Ready|Prepared -> Reserved  mmap(MAP_FIXED, PROT_NONE): any access faults
+//   SysFree     any      -> None      munmap
+//   SysAlloc    None     -> Ready     mmap(PROT_READ|PROT_WRITE)
+// Go 1.16 defaults to MADV_DONTNEED on Linux (GODEBUG=madvdontneed=1), so do we.
+// Failures raise OutOfMemoryException carrying the errno text. The layer keeps no state of its own:
+// callers (the heaps) account every byte in their memstats.
+using System.Runtime.InteropServices;
+
+namespace GoAlloc;
+
+public static unsafe partial class SysMem
+{
+    private const int ProtNone = 0, ProtRead = 1, ProtWrite = 2;
+    private const int MapPrivate = 0x02, MapFixed = 0x10, MapAnonymous = 0x20, MapNoReserve = 0x4000;
+    private const int MadvDontNeed = 4;
+    private static readonly nint s_mapFailed = -1;
+
+    /// <summary>The kernel's page size (4 KiB on amd64): the granularity of mmap, madvise and mincore.</summary>
+    public static int PhysPageSize { get; } = Environment.SystemPageSize;
+
+    /// <summary>None -&gt; Ready: fresh zeroed read/write memory anywhere in the address space.</summary>
+    public static nint SysAlloc(nint n)
+    {
+        CheckLength(n);
+        nint p = mmap(0, (nuint)n, ProtRead | ProtWrite, MapPrivate | MapAnonymous, -1, 0);
+        if (p == s_mapFailed)
+            throw Oom("sysAlloc", 0, n);
+        return p;
+    }
+
+    /// <summary>
+    /// None -&gt; Reserved: reserves n bytes of address space, at <paramref name="hint"/> if the kernel
+    /// agrees (0 = anywhere). The result may differ from the hint; callers that need the hint check it.
+    /// </summary>
+    public static nint SysReserve(nint hint, nint n)
+    {
+        CheckLength(n);
+        nint p = mmap(hint, (nuint)n, ProtNone, MapPrivate | MapAnonymous | MapNoReserve, -1, 0);
+        if (p == s_mapFailed)
+            throw Oom("sysReserve", hint, n);
+        return p;
+    }
+
+    /// <summary>
+    /// None -&gt; Reserved with alignment (Go's sysReserveAligned): over-reserves by align and trims
+    /// both ends so that the result is aligned. <paramref name="align"/> must be a power of two.
+    /// </summary>
+    public static nint SysReserveAligned(nint hint, nint n, nint align)
+    {
+        if (align <= 0 || (align & (align - 1)) != 0)
+            throw new ArgumentOutOfRangeException(nameof(align), align, "alignment must be a power of two");
+        nint p = SysReserve(hint, n + align);
+        nint aligned = (p + align - 1) & ~(align - 1);
+        if (aligned > p)
+            SysFree(p, aligned - p);
+        nint end = p + n + align;
+        if (end > aligned + n)
+            SysFree(aligned + n, end - (aligned + n));
+        return aligned;
+    }
+
+    /// <summary>Reserved -&gt; Prepared: commits the range read/write (contents zero, nothing resident).</summary>
+    public static void SysMap(nint v, nint n)
+    {
+        CheckRange(v, n);
+        nint p = mmap(v, (nuint)n, ProtRead | ProtWrite, MapFixed | MapPrivate | MapAnonymous, -1, 0);
+        if (p == s_mapFailed)
+            throw Oom("sysMap", v, n);
+        if (p != v)
+            throw new InvalidOperationException($"sysMap: mmap(MAP_FIXED) returned 0x{p:x}, asked for 0x{v:x}");
+    }
+
+    /// <summary>Prepared -&gt; Ready. Linux needs no call: pages fault in on first touch.</summary>
+    public static void SysUsed(nint v, nint n) => CheckRange(v, n);
+
+    /// <summary>Ready -&gt; Prepared: hands the physical pages back; the range reads as zero afterwards.</summary>
+    public static void SysUnused(nint v, nint n)
+    {
+        CheckRange(v, n);
+        // Only whole physical pages can be released; Go's heap pages (8 KiB) always are.
+        if (madvise(v, (nuint)n, MadvDontNeed) != 0)
+            throw Oom("sysUnused", v, n);
+    }
+
+    /// <summary>Ready|Prepared -&gt; Reserved: any access faults from now on (debugging aid).</summary>
+    public static void SysFault(nint v, nint n)
+    {
+        CheckRange(v, n);
+        nint p = mmap(v, (nuint)n, ProtNone, MapFixed | MapPrivate | MapAnonymous | MapNoReserve, -1, 0);
+        if (p == s_mapFailed)
+            throw Oom("sysFault", v, n);
+    }
+
+    /// <summary>any -&gt; None: returns the address space to the OS.</summary>
+    public static void SysFree(nint v, nint n)
+    {
+        CheckRange(v, n);
+        if (munmap(v, (nuint)n) != 0)
+            throw Oom("sysFree", v, n);
+    }
+
+    /// <summary>Counts the physical pages of [v, v+n) that are resident (mincore); v page-aligned.</summary>
+    public static long ResidentPages(nint v, nint n)
+    {
+        CheckRange(v, n);
+        long pages = (n + PhysPageSize - 1) / PhysPageSize;
+        byte[] vec = new byte[pages];
+        fixed (byte* pv = vec)
+        {
+            if (mincore(v, (nuint)n, pv) != 0)
+                throw Oom("mincore", v, n);
+        }
+        long resident = 0;
+        foreach (byte b in vec)
+            resident += b & 1;
+        return resident;
+    }
+
+    private static void CheckLength(nint n)
+    {
+        if (n <= 0)
+            throw new ArgumentOutOfRangeException(nameof(n), n, "length must be positive");
+    }
+
+    private static void CheckRange(nint v, nint n)
+    {
+        CheckLength(n);
+        if ((v & (PhysPageSize - 1)) != 0)
+            throw new ArgumentOutOfRangeException(nameof(v), $"0x{v:x} is not aligned to the {PhysPageSize}-byte physical page");
+    }
+
+    private static OutOfMemoryException Oom(string op, nint v, nint n)
+    {
+        int errno = Marshal.GetLastPInvokeError();
+        string text = Marshal.GetPInvokeErrorMessage(errno);
+        return new OutOfMemoryException($"{op}(0x{v:x}, {n} bytes) failed: errno {errno} ({text})");
+    }
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial nint mmap(nint addr, nuint length, int prot, int flags, int fd, nint offset);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int munmap(nint addr, nuint length);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int madvise(nint addr, nuint length, int advice);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int mincore(nint addr, nuint length, byte* vec);
+}

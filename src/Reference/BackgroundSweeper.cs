@@ -1,0 +1,89 @@
+// BackgroundSweeper: Go's bgsweep goroutine as a dedicated thread (runtime/mgcsweep.go). It sweeps
+// one span at a time until nothing is left, flushes idle Ps still holding the previous cycle's
+// spans (Go's forEachP(prepareForSweep)), then parks until FinishMark kicks it or it is stopped.
+// C# difference: a Thread parked on Monitor.Wait instead of a parked goroutine.
+namespace GoAlloc.Reference;
+
+internal sealed class BackgroundSweeper(MHeap heap)
+{
+    private readonly object _gate = new();
+    private Thread? _thread; // under _gate
+    private bool _stop;      // under _gate
+    private bool _kick;      // under _gate
+
+    public bool Running
+    {
+        get
+        {
+            lock (_gate)
+                return _thread != null;
+        }
+    }
+
+    public void Start()
+    {
+        lock (_gate)
+        {
+            if (_thread != null)
+                throw new InvalidOperationException("the background sweeper is already running");
+            _stop = false;
+            _kick = true;
+            _thread = new Thread(Run) { IsBackground = true, Name = "bgsweep" };
+            _thread.Start();
+        }
+    }
+
+    /// <summary>Wakes the sweeper: a new sweep cycle began.</summary>
+    public void Kick()
+    {
+        lock (_gate)
+        {
+            _kick = true;
+            Monitor.PulseAll(_gate);
+        }
+    }
+
+    public void Stop()
+    {
+        Thread? t;
+        lock (_gate)
+        {
+            t = _thread;
+            if (t == null)
+                return;
+            _stop = true;
+            Monitor.PulseAll(_gate);
+        }
+        t.Join();
+        lock (_gate)
+            _thread = null;
+    }
+
+    private bool StopRequested
+    {
+        get
+        {
+            lock (_gate)
+                return _stop;
+        }
+    }
+
+    private void Run()
+    {
+        while (true)
+        {
+            lock (_gate)
+            {
+                while (!_kick && !_stop)
+                    Monitor.Wait(_gate);
+                if (_stop)
+                    return;
+                _kick = false;
+            }
+            while (!StopRequested && heap.SweepOneCore() != -1)
+                Thread.Yield();
+            if (!StopRequested)
+                heap.FlushIdleStalePs();
+        }
+    }
+}

@@ -1,0 +1,28 @@
+// HeapArena: per-arena metadata (mirrors heapArena in runtime/mheap.go): the span of every page of
+// the 64 MiB arena (Go's spans array: spanOf is two lookups) and zeroedBase, the offset below which
+// the arena's memory may be dirty. The Reference keeps arenas in a small sorted array searched by a
+// loop; the Optimized uses Go's L1/L2 arena index.
+// Access: Spans entries written under the heap lock with Volatile.Write, read lock-free with
+// Volatile.Read; ZeroedBase only grows, by CAS (INV-ZERO-1).
+namespace GoAlloc.Reference;
+
+internal sealed class HeapArena(nint @base)
+{
+    public readonly nint Base = @base;
+    public readonly MSpan?[] Spans = new MSpan?[MallocConstants.PagesPerArena];
+    /// <summary>Bytes [ZeroedBase, 64 MiB) of the arena were never handed out and are zero. Atomic, monotonic.</summary>
+    public long ZeroedBase;
+
+    public nint End => Base + (nint)MallocConstants.HeapArenaBytes;
+
+    public bool Contains(nint p) => p >= Base && p < End;
+
+    public int PageIndex(nint p) => (int)((p - Base) >> MallocConstants.PageShift);
+}
+
+/// <summary>arenaHint: where to try to reserve the next arena (Go's arenaHint list entry).</summary>
+internal sealed class ArenaHint(long addr, bool down)
+{
+    public long Addr = addr;
+    public readonly bool Down = down;
+}

@@ -1,0 +1,127 @@
+// MCentral: the central free span sets of one span class (mirrors runtime/mcentral.go). It does
+// not hold free objects: the spans do. Four FIFO span sets: partial (has free slots) and full,
+// each swept and unswept; which of the two physical sets is "swept" flips every cycle
+// (index sweepgen/2 % 2), so FinishMark makes every swept span unswept without touching it.
+// cacheSpan order (spec placement policy): partial swept; partial unswept (sweeping it);
+// full unswept (sweeping it, keeping it if it freed something); grow a fresh span.
+// Invariants: INV-SWEEP-2 (a span is in one place), INV-CACHE-1.
+namespace GoAlloc.Reference;
+
+internal sealed class MCentral(MHeap heap, int spanClass)
+{
+    public readonly int SpanClass = spanClass;
+    private readonly SpanSet[] _partial = [new(), new()];
+    private readonly SpanSet[] _full = [new(), new()];
+
+    public SpanSet PartialSwept(uint sg) => _partial[sg / 2 % 2];
+    public SpanSet PartialUnswept(uint sg) => _partial[1 - sg / 2 % 2];
+    public SpanSet FullSwept(uint sg) => _full[sg / 2 % 2];
+    public SpanSet FullUnswept(uint sg) => _full[1 - sg / 2 % 2];
+
+    /// <summary>All four sets, for Verify.</summary>
+    public IEnumerable<(SpanSet Set, bool Full, bool Swept)> Sets(uint sg)
+    {
+        yield return (PartialSwept(sg), false, true);
+        yield return (PartialUnswept(sg), false, false);
+        yield return (FullSwept(sg), true, true);
+        yield return (FullUnswept(sg), true, false);
+    }
+
+    /// <summary>cacheSpan: a span with at least one free object for P p's mcache.</summary>
+    public MSpan CacheSpan(P p)
+    {
+        int sizeClass = GoAlloc.SpanClass.SizeClass(SpanClass);
+        long spanBytes = SizeClasses.ClassToAllocNPages[sizeClass] * MallocConstants.PageSize;
+        // Pay the sweep debt for the span we are about to take.
+        heap.DeductSweepCredit(spanBytes, 0);
+
+        uint sg = heap.SweepGen;
+        // 1. A swept span with free space.
+        MSpan? s = PartialSwept(sg).Pop();
+        if (s != null)
+            return HaveSpan(s);
+
+        // 2-3. Unswept spans, swept here as a registered sweeper, within a budget of tries.
+        if (heap.ActiveSweep.Begin())
+        {
+            try
+            {
+                int budget = MallocConstants.CacheSpanSweepBudget;
+                for (; budget >= 0; budget--)
+                {
+                    s = PartialUnswept(sg).Pop();
+                    if (s == null)
+                        break;
+                    if (MHeap.TryAcquire(s, sg))
+                    {
+                        heap.SweepSpan(s, preserve: true);
+                        return HaveSpan(s);
+                    }
+                    // Lost ownership: whoever swept it puts it in the right place.
+                }
+                for (; budget >= 0; budget--)
+                {
+                    s = FullUnswept(sg).Pop();
+                    if (s == null)
+                        break;
+                    if (MHeap.TryAcquire(s, sg))
+                    {
+                        heap.SweepSpan(s, preserve: true);
+                        int freeIndex = s.NextFreeIndex();
+                        if (freeIndex != s.NElems)
+                        {
+                            s.FreeIndex = freeIndex;
+                            return HaveSpan(s);
+                        }
+                        // Sweeping freed nothing: it is full and swept.
+                        FullSwept(sg).Push(s);
+                    }
+                }
+            }
+            finally
+            {
+                heap.ActiveSweep.End();
+            }
+        }
+
+        // 4. A fresh span from the heap.
+        return HaveSpan(Grow(p));
+    }
+
+    private static MSpan HaveSpan(MSpan s)
+    {
+        if (s.AllocCount >= s.NElems || s.FreeIndex == s.NElems)
+            throw new InvalidOperationException($"mcentral.cacheSpan: span has no free objects: {s}");
+        return s;
+    }
+
+    /// <summary>
+    /// uncacheSpan: takes a span back from an mcache. A stale span (cached before this sweep cycle,
+    /// sg+1) is swept now - covered by its P's registration in ActiveSweep; otherwise it goes to
+    /// the partial or full swept set.
+    /// </summary>
+    public void UncacheSpan(MSpan s)
+    {
+        if (s.AllocCount == 0)
+            throw new InvalidOperationException($"uncaching span but allocCount == 0: {s}");
+        uint sg = heap.SweepGen;
+        bool stale = Volatile.Read(ref s.SweepGen) == sg + 1;
+        if (stale)
+        {
+            // Not cached any more, but still to be swept; sweep sets sweepgen = sg.
+            Volatile.Write(ref s.SweepGen, sg - 1);
+            heap.SweepSpan(s, preserve: false);
+            return;
+        }
+        // Publishes "no longer cached" before the span becomes visible in a set.
+        Volatile.Write(ref s.SweepGen, sg);
+        (s.AllocCount < s.NElems ? PartialSwept(sg) : FullSwept(sg)).Push(s);
+    }
+
+    /// <summary>grow: a fresh span of this class from the heap, zeroed if its pages were dirty.</summary>
+    private MSpan Grow(P p)
+    {
+        int sizeClass = GoAlloc.SpanClass.SizeClass(SpanClass);
+        return heap.Alloc(SizeClasses.ClassToAllocNPages[sizeClass], SpanClass, needzero: true, p);
+    }
+}

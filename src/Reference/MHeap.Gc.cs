@@ -1,0 +1,69 @@
+// MHeap GC cycle (mirrors gcStart / greyobject / gcMarkTermination of runtime/mgc.go and
+// mgcmark.go, reduced to what the allocator sees). The caller is the collector: StartMark
+// (stop-the-world: finish the previous sweep, allocate-black on), Mark(ptr) per live object,
+// FinishMark (stop-the-world: sweepgen += 2, so every in-use span becomes unswept; heap_live =
+// marked bytes; sweep pacing set; every P counted as a pending sweeper until it flushes).
+// INV-MARK-1: only allocated objects are ever marked; a sweep frees exactly the unmarked ones.
+namespace GoAlloc.Reference;
+
+public sealed partial class MHeap
+{
+    public void StartMark()
+    {
+        ThrowIfDisposed();
+        lock (_pLock)
+        {
+            RequireWorldStopped(nameof(StartMark));
+            if (Phase != GcPhase.Off)
+                throw new InvalidOperationException("StartMark: already in the mark phase");
+            FinishSweepCore();
+            Interlocked.Exchange(ref Stats.BytesMarked, 0);
+            Volatile.Write(ref _phase, (int)GcPhase.Mark);
+        }
+    }
+
+    public bool Mark(nint ptr)
+    {
+        ThrowIfDisposed();
+        if (Phase != GcPhase.Mark)
+            throw new InvalidOperationException("Mark: not in the mark phase (call StartMark first)");
+        MSpan? s = SpanOf(ptr);
+        if (s != null && s.State == SpanState.InUse && ptr >= s.StartAddr && ptr < s.Limit)
+        {
+            int i = s.ObjIndex(ptr);
+            if (s.IsAllocated(i))
+            {
+                if (s.SetMarked(i))
+                    Interlocked.Add(ref Stats.BytesMarked, s.ElemSize);
+                return true;
+            }
+        }
+        Interlocked.Increment(ref Stats.BadMarks);
+        if (_options.StrictMarks)
+            throw new ArgumentOutOfRangeException(nameof(ptr), $"0x{ptr:x} is not inside an allocated heap object");
+        return false;
+    }
+
+    public void FinishMark()
+    {
+        ThrowIfDisposed();
+        lock (_pLock)
+        {
+            RequireWorldStopped(nameof(FinishMark));
+            if (Phase != GcPhase.Mark)
+                throw new InvalidOperationException("FinishMark: not in the mark phase");
+            Volatile.Write(ref _phase, (int)GcPhase.Off);
+            long marked = Interlocked.Read(ref Stats.BytesMarked);
+            Interlocked.Exchange(ref Stats.HeapMarked, marked);
+            Interlocked.Exchange(ref Stats.HeapLive, marked);
+            // The new sweep cycle: every swept span (sg) is now unswept (sg-2), cached ones stale (sg+1).
+            Volatile.Write(ref _sweepGen, _sweepGen + 2);
+            Interlocked.Exchange(ref Stats.PagesSwept, 0);
+            Volatile.Write(ref _sweepClassCursor, 0);
+            ActiveSweep.Reset((uint)AllP.Length);
+            Interlocked.Increment(ref Stats.NumGC);
+            PaceSweeper();
+        }
+        _bgSweeper.Kick();
+    }
+}

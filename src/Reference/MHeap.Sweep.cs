@@ -1,0 +1,269 @@
+// MHeap sweeping (mirrors runtime/mgcsweep.go): sweepone, the sweep-class cursor, mspan.sweep,
+// ensureSwept, proportional sweep credit, and the public sweep entry points.
+// Ownership: a span is swept only by whoever wins the CAS of its sweepgen from sg-2 to sg-1
+// (INV-SWEEP-1); the winner publishes sweepgen = sg before the span is pushed to a swept set or
+// freed. Order (spec placement policy): the cursor walks sweep classes 0..271 = span class x
+// {full unswept, partial unswept}, only forward within a cycle.
+// Fixed protocol vs Go 1.16: every path that sweeps registers in ActiveSweep first
+// (golang/go#46500, #45315) and the credit arithmetic clamps heap_live - basis at 0 (golang/go#57523).
+namespace GoAlloc.Reference;
+
+public sealed unsafe partial class MHeap
+{
+    private const int NumSweepClasses = MallocConstants.NumSpanClasses * 2;
+
+    private int _sweepClassCursor;       // atomic, only moves forward within a cycle
+    private double _sweepPagesPerByte;   // atomic; 0 = proportional sweep off or done
+    private long _sweepHeapLiveBasis;    // written at FinishMark (world stopped)
+    private long _pagesSweptBasis;       // atomic
+
+    public long SweepOne()
+    {
+        ThrowIfDisposed();
+        return SweepOneCore();
+    }
+
+    /// <summary>sweepone: sweeps one unswept span; its pages if it was freed, 0 if kept, -1 if none was left.</summary>
+    internal long SweepOneCore()
+    {
+        if (!ActiveSweep.Begin())
+            return -1;
+        long npages = -1;
+        uint sg = SweepGen;
+        while (true)
+        {
+            MSpan? s = NextSpanForSweep();
+            if (s == null)
+            {
+                ActiveSweep.MarkDrained();
+                break;
+            }
+            if (s.State != SpanState.InUse)
+                continue; // a stale entry: another path swept and freed this span
+            if (TryAcquire(s, sg))
+            {
+                npages = SweepSpan(s, preserve: false) ? s.NPages : 0;
+                break;
+            }
+            // Lost the CAS or already swept: the owner takes care of the span.
+        }
+        ActiveSweep.End();
+        return npages;
+    }
+
+    /// <summary>nextSpanForSweep: pops the next span from the unswept sets in sweep-class order.</summary>
+    private MSpan? NextSpanForSweep()
+    {
+        uint sg = SweepGen;
+        for (int sc = Volatile.Read(ref _sweepClassCursor); sc < NumSweepClasses; sc++)
+        {
+            MCentral c = Central[sc >> 1];
+            bool full = (sc & 1) == 0;
+            MSpan? s = full ? c.FullUnswept(sg).Pop() : c.PartialUnswept(sg).Pop();
+            if (s != null)
+            {
+                AdvanceSweepCursor(sc);
+                return s;
+            }
+        }
+        AdvanceSweepCursor(NumSweepClasses);
+        return null;
+    }
+
+    private void AdvanceSweepCursor(int sc)
+    {
+        while (true)
+        {
+            int cur = Volatile.Read(ref _sweepClassCursor);
+            // Moves the shared cursor forward only; losing a race to a larger value is fine.
+            if (cur >= sc || Interlocked.CompareExchange(ref _sweepClassCursor, sc, cur) == cur)
+                return;
+        }
+    }
+
+    /// <summary>tryAcquire: takes sweep ownership of s by CAS sg-2 -> sg-1.</summary>
+    internal static bool TryAcquire(MSpan s, uint sg) =>
+        s.State == SpanState.InUse
+        && Volatile.Read(ref s.SweepGen) == sg - 2
+        && Interlocked.CompareExchange(ref s.SweepGen, sg - 1, sg - 2) == sg - 2;
+
+    /// <summary>
+    /// mspan.sweep: frees the unmarked objects of a span the caller owns (sweepgen sg-1). Marked bits
+    /// become the alloc bits. Unless preserve, the span then goes to a swept set or, if empty (large:
+    /// unmarked), back to the heap. Returns true if the span was freed.
+    /// </summary>
+    internal bool SweepSpan(MSpan s, bool preserve)
+    {
+        uint sg = SweepGen;
+        if (s.State != SpanState.InUse || Volatile.Read(ref s.SweepGen) != sg - 1)
+            throw new InvalidOperationException($"mspan.sweep: bad span state {s} at sweepgen {sg}");
+        Interlocked.Add(ref Stats.PagesSwept, s.NPages);
+
+        Action<nint, long>? onFree = _options.OnFree;
+        if (onFree != null)
+        {
+            for (int i = 0; i < s.NElems; i++)
+            {
+                if (s.IsAllocated(i) && !s.IsMarked(i))
+                    onFree(s.ObjectAddress(i), s.ElemSize);
+            }
+        }
+
+        int nalloc = s.CountMarked();
+        int nfreed = s.AllocCount - nalloc;
+        if (nfreed < 0)
+            throw new InvalidOperationException($"mspan.sweep: sweep increased allocation count: {s} marked={nalloc}");
+        s.AllocCount = nalloc;
+        s.FreeIndex = 0;
+        GcBitsAlloc.Free((nint)s.AllocBits);
+        s.AllocBits = s.GcMarkBits;
+        s.GcMarkBits = (byte*)GcBitsAlloc.Alloc();
+
+        // Serialization point: the span is swept and ready before anyone else can see it again.
+        Volatile.Write(ref s.SweepGen, sg);
+
+        MCentral central = Central[s.SpanClass];
+        if (s.SizeClass != 0)
+        {
+            if (nfreed > 0)
+            {
+                s.NeedZero = true;
+                Interlocked.Add(ref Stats.NSmallFree[s.SizeClass], nfreed);
+            }
+            if (!preserve)
+            {
+                if (nalloc == 0)
+                {
+                    FreeSpan(s);
+                    return true;
+                }
+                (nalloc == s.NElems ? central.FullSwept(sg) : central.PartialSwept(sg)).Push(s);
+            }
+        }
+        else if (!preserve)
+        {
+            if (nfreed != 0)
+            {
+                Interlocked.Increment(ref Stats.LargeFrees);
+                Interlocked.Add(ref Stats.LargeFreeBytes, s.ElemSize);
+                FreeSpan(s);
+                return true;
+            }
+            central.FullSwept(sg).Push(s);
+        }
+        return false;
+    }
+
+    /// <summary>ensureSwept: returns once s is swept (sweeping it here if nobody owns it).</summary>
+    internal void EnsureSwept(MSpan s)
+    {
+        uint sg = SweepGen;
+        uint g = Volatile.Read(ref s.SweepGen);
+        if (g == sg || g == sg + 3)
+            return;
+        if (ActiveSweep.Begin())
+        {
+            if (TryAcquire(s, sg))
+            {
+                SweepSpan(s, preserve: false);
+                ActiveSweep.End();
+                return;
+            }
+            ActiveSweep.End();
+        }
+        // Somebody else is sweeping it: wait for them to publish sweepgen.
+        while (true)
+        {
+            g = Volatile.Read(ref s.SweepGen);
+            if (g == sg || g == sg + 3 || s.State != SpanState.InUse)
+                return;
+            Thread.Yield();
+        }
+    }
+
+    /// <summary>
+    /// deductSweepCredit: before allocating spanBytes of new span, sweep enough pages to stay on the
+    /// pacing line pagesSwept - basis >= pagesPerByte * (heap_live - liveBasis + spanBytes).
+    /// </summary>
+    internal void DeductSweepCredit(long spanBytes, long callerSweepPages)
+    {
+        double pagesPerByte = Volatile.Read(ref _sweepPagesPerByte);
+        if (pagesPerByte == 0)
+            return;
+        long sweptBasis = Volatile.Read(ref _pagesSweptBasis);
+        long live = Interlocked.Read(ref Stats.HeapLive);
+        long liveBasis = Volatile.Read(ref _sweepHeapLiveBasis);
+        long newHeapLive = spanBytes;
+        // golang/go#57523: heap_live may have dropped below the basis (a forced mcache flush undoes
+        // cached-span bytes); subtracting then would underflow into an enormous debt.
+        if (liveBasis < live)
+            newHeapLive += live - liveBasis;
+        long pagesTarget = (long)(pagesPerByte * newHeapLive) - callerSweepPages;
+        while (pagesTarget > Interlocked.Read(ref Stats.PagesSwept) - sweptBasis)
+        {
+            if (SweepOneCore() == -1)
+            {
+                Volatile.Write(ref _sweepPagesPerByte, 0);
+                break;
+            }
+        }
+    }
+
+    /// <summary>gcPaceSweeper: sets the proportional sweep ratio for the cycle FinishMark just started. World stopped.</summary>
+    private void PaceSweeper()
+    {
+        long heapLiveBasis = Interlocked.Read(ref Stats.HeapLive);
+        long pagesInUse;
+        lock (Lock)
+            pagesInUse = Stats.HeapInuse / MallocConstants.PageSize;
+        if (_options.GcPercent < 0 || pagesInUse == 0)
+        {
+            Volatile.Write(ref _sweepPagesPerByte, 0);
+            return;
+        }
+        long marked = Interlocked.Read(ref Stats.HeapMarked);
+        // Go's trigger controller is replaced by its initial trigger ratio: 7/8 of GOGC.
+        long trigger = Math.Max(MallocConstants.HeapMinimum, marked + marked * _options.GcPercent * 7 / 800);
+        long heapDistance = trigger - heapLiveBasis - (1L << 20);
+        if (heapDistance < MallocConstants.PageSize)
+            heapDistance = MallocConstants.PageSize;
+        _sweepHeapLiveBasis = heapLiveBasis;
+        Volatile.Write(ref _pagesSweptBasis, 0);
+        Volatile.Write(ref _sweepPagesPerByte, (double)pagesInUse / heapDistance);
+    }
+
+    public void FinishSweep()
+    {
+        ThrowIfDisposed();
+        FinishSweepCore();
+    }
+
+    /// <summary>finishsweep_m: flush idle stale Ps, sweep everything left, wait for other sweepers.</summary>
+    private void FinishSweepCore()
+    {
+        FlushIdleStalePs();
+        while (SweepOneCore() != -1)
+        {
+        }
+        while (!ActiveSweep.IsDone)
+        {
+            // Remaining sweepers are other threads mid-span, or Ps being acquired that are flushing.
+            FlushIdleStalePs();
+            Thread.Yield();
+        }
+    }
+
+    public bool SweepDone => ActiveSweep.IsDone;
+
+    public void StartBackgroundSweeper()
+    {
+        ThrowIfDisposed();
+        _bgSweeper.Start();
+    }
+
+    public void StopBackgroundSweeper()
+    {
+        ThrowIfDisposed();
+        _bgSweeper.Stop();
+    }
+}

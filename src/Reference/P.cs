@@ -1,0 +1,139 @@
+// P: a processor (mirrors p in runtime/runtime2.go) and mallocgc (runtime/malloc.go). A P is
+// owned by one thread between AcquireP and Release and carries the mcache and the page cache, so
+// the allocation path takes no lock until it needs a new span. Alloc follows mallocgc: size 0 ->
+// zerobase; noscan under 16 bytes -> tiny block; up to 32 KiB -> size class (found here by a plain
+// search of the class table; the Optimized uses size_to_class8/128); larger -> own span. During
+// the mark phase new objects are allocated black; heap-profile sampling follows Go's nextSample.
+namespace GoAlloc.Reference;
+
+internal sealed unsafe class P : IProcessor
+{
+    private readonly MHeap _heap;
+    internal readonly MCache MCache;
+    /// <summary>The per-P page cache (owner only; replaced under the heap lock when refilled).</summary>
+    internal PageCache PCache = new();
+    /// <summary>Managed thread id of the holder, 0 when idle. Written under the heap's P lock.</summary>
+    internal int Owner;
+
+    public P(MHeap heap, int id)
+    {
+        _heap = heap;
+        Id = id;
+        MCache = new MCache(heap, this);
+    }
+
+    public int Id { get; }
+
+    internal void CheckOwner()
+    {
+        int owner = Volatile.Read(ref Owner);
+        if (owner != Environment.CurrentManagedThreadId)
+        {
+            throw new InvalidOperationException(owner == 0
+                ? $"P{Id} is not acquired"
+                : $"P{Id} is held by thread {owner}, not by the calling thread {Environment.CurrentManagedThreadId}");
+        }
+    }
+
+    public void Release() => _heap.ReleaseP(this);
+
+    public void Flush()
+    {
+        _heap.ThrowIfDisposed();
+        CheckOwner();
+        MCache.ReleaseAll();
+    }
+
+    /// <summary>The smallest size class whose objects hold size bytes (plain search of class_to_size).</summary>
+    internal static int SizeToClass(long size)
+    {
+        for (int c = 1; c < SizeClasses.NumSizeClasses; c++)
+        {
+            if (SizeClasses.ClassToSize[c] >= size)
+                return c;
+        }
+        throw new ArgumentOutOfRangeException(nameof(size), size, "not a small size");
+    }
+
+    public nint Alloc(long size, bool noscan = false, bool needzero = true)
+    {
+        _heap.ThrowIfDisposed();
+        CheckOwner();
+        if (size < 0 || size > MallocConstants.MaxAlloc)
+            throw new ArgumentOutOfRangeException(nameof(size), size, $"allocation size must be 0..{MallocConstants.MaxAlloc}");
+        if (size == 0)
+            return _heap.ZeroBase;
+
+        MCache c = MCache;
+        nint x;
+        MSpan span;
+        long objSize;
+        if (size <= SizeClasses.MaxSmallSize)
+        {
+            if (noscan && size < SizeClasses.MaxTinySize)
+            {
+                // Tiny allocator: combine small noscan objects in one 16-byte block.
+                long off = c.TinyOffset;
+                if ((size & 7) == 0)
+                    off = (off + 7) & ~7L;
+                else if ((size & 3) == 0)
+                    off = (off + 3) & ~3L;
+                else if ((size & 1) == 0)
+                    off = (off + 1) & ~1L;
+                if (off + size <= SizeClasses.MaxTinySize && c.Tiny != 0)
+                {
+                    // Fits in the current block: no marking, no sampling (Go returns early too).
+                    x = c.Tiny + (nint)off;
+                    c.TinyOffset = off + size;
+                    c.TinyAllocs++;
+                    return x;
+                }
+                // A new block.
+                (x, span) = c.NextFree(MallocConstants.TinySpanClass);
+                new Span<byte>((void*)x, SizeClasses.MaxTinySize).Clear();
+                // Keep whichever block has more room left.
+                if (size < c.TinyOffset || c.Tiny == 0)
+                {
+                    c.Tiny = x;
+                    c.TinyOffset = size;
+                }
+                objSize = SizeClasses.MaxTinySize;
+            }
+            else
+            {
+                int sizeClass = SizeToClass(size);
+                objSize = SizeClasses.ClassToSize[sizeClass];
+                (x, span) = c.NextFree(GoAlloc.SpanClass.Make(sizeClass, noscan));
+                if (needzero && span.NeedZero)
+                    new Span<byte>((void*)x, (int)objSize).Clear();
+            }
+        }
+        else
+        {
+            span = c.AllocLarge(size, needzero, noscan);
+            x = span.StartAddr;
+            objSize = span.ElemSize;
+        }
+
+        // Allocate black: an object allocated during marking is marked.
+        if (_heap.Phase == GcPhase.Mark && span.SetMarked(span.ObjIndex(x)))
+            Interlocked.Add(ref _heap.Stats.BytesMarked, span.ElemSize);
+
+        int rate = _heap.Options.MemProfileRate;
+        if (rate > 0)
+        {
+            if (rate != 1 && objSize < c.NextSample)
+                c.NextSample -= objSize;
+            else
+                ProfileAlloc(x, objSize, rate);
+        }
+        return x;
+    }
+
+    private void ProfileAlloc(nint x, long size, int rate)
+    {
+        MCache.NextSample = MCache.Sampler.NextSample(rate);
+        MCache.Samples++;
+        _heap.Options.OnSample?.Invoke(new SampledAllocation(x, size, Id));
+    }
+}
