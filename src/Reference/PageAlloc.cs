@@ -164,7 +164,7 @@ internal sealed class PageAlloc
     /// </summary>
     public long Scavenge(long nbytes, Action<nint, int> release)
     {
-        long want = (nbytes + MallocConstants.PageSize - 1) / MallocConstants.PageSize;
+        long want = nbytes / MallocConstants.PageSize + (nbytes % MallocConstants.PageSize != 0 ? 1 : 0);
         long done = 0;
         for (int ci = _chunks.Count - 1; ci >= 0 && done < want; ci--)
         {

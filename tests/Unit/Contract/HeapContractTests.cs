@@ -1,0 +1,720 @@
+// End-to-end tests of the IHeap contract, written once and run against every allocator
+// (ReferenceHeapTests today; the Optimized allocator derives the same class). Each test is named
+// after the spec invariant (INV-*) or Go behaviour it checks.
+using System.Runtime.InteropServices;
+using Xunit;
+using static GoAlloc.Tests.Contract.HeapTestUtil;
+
+namespace GoAlloc.Tests.Contract;
+
+public abstract unsafe class HeapContractTests
+{
+    protected abstract IHeap CreateHeap(HeapOptions? options = null);
+
+    private static readonly long[] s_sizes = BuildSizes();
+
+    /// <summary>Every class size, its neighbours, tiny sizes and large sizes around the 32 KiB boundary.</summary>
+    private static long[] BuildSizes()
+    {
+        var sizes = new SortedSet<long> { 1, 2, 3, 7, 8, 9, 12, 15, 16, 17, 1016, 1017, 1024, 1025, 32767, 32768, 32769, 40000, 65536, 100000, 131073, 1 << 20 };
+        for (int c = 1; c < SizeClasses.NumSizeClasses; c++)
+        {
+            sizes.Add(SizeClasses.ClassToSize[c]);
+            sizes.Add(SizeClasses.ClassToSize[c] - 1);
+        }
+        return [.. sizes];
+    }
+
+    [Fact]
+    public void INV_OBJ_1_ObjectsNeverOverlapAcrossEveryClass()
+    {
+        using IHeap heap = CreateHeap();
+        IProcessor p = heap.AcquireP();
+        var objs = new List<(nint Addr, long Size)>();
+        for (int round = 0; round < 3; round++)
+        {
+            foreach (long size in s_sizes)
+            {
+                foreach (bool noscan in new[] { false, true })
+                {
+                    nint a = p.Alloc(size, noscan);
+                    objs.Add((a, size));
+                    Assert.True(heap.FindObject(a, out ObjectInfo info), $"FindObject(0x{a:x}) for size {size}");
+                    Assert.True(info.Allocated);
+                    Assert.True(info.Size >= size);
+                    Assert.True(a >= info.Base && a + size <= info.Base + info.Size);
+                }
+            }
+        }
+        p.Release();
+        objs.Sort((x, y) => x.Addr.CompareTo(y.Addr));
+        for (int i = 1; i < objs.Count; i++)
+            Assert.True(objs[i - 1].Addr + objs[i - 1].Size <= objs[i].Addr, $"0x{objs[i - 1].Addr:x}+{objs[i - 1].Size} overlaps 0x{objs[i].Addr:x}");
+        heap.Verify();
+    }
+
+    [Fact]
+    public void Alloc_ZeroSizeReturnsZeroBaseOutsideTheHeap()
+    {
+        using IHeap heap = CreateHeap();
+        IProcessor p = heap.AcquireP();
+        nint z = p.Alloc(0);
+        Assert.Equal(heap.ZeroBase, z);
+        Assert.Equal(z, p.Alloc(0, noscan: true));
+        Assert.False(heap.FindObject(z, out _));
+        p.Release();
+        Assert.Equal(0, heap.ReadStats().Mallocs);
+    }
+
+    [Fact]
+    public void FindObject_ResolvesInteriorPointersToTheObjectBase()
+    {
+        using IHeap heap = CreateHeap();
+        IProcessor p = heap.AcquireP();
+        nint small = p.Alloc(100);      // class 112
+        nint large = p.Alloc(100_000);  // 13 pages
+        p.Release();
+        Assert.True(heap.FindObject(small + 111, out ObjectInfo si));
+        Assert.Equal(small, si.Base);
+        Assert.Equal(112, si.Size);
+        Assert.Equal(SpanClass.Make(9, noscan: false), si.SpanClass);
+        Assert.True(heap.FindObject(large + 99_999, out ObjectInfo li));
+        Assert.Equal(large, li.Base);
+        Assert.Equal(13 * MallocConstants.PageSize, li.Size);
+        Assert.Equal(0, li.SpanClass);
+        Assert.False(heap.FindObject(large + 100_000, out _)); // past the requested size: Go's s.limit
+        Assert.False(heap.FindObject(heap.ArenaBase - 1, out _));
+        Assert.False(heap.FindObject(1, out _));
+        heap.Verify();
+    }
+
+    [Fact]
+    public void ArenaHints_FirstArenaIsAtAGoHintAddress()
+    {
+        using IHeap a = CreateHeap();
+        using IHeap b = CreateHeap();
+        IProcessor pa = a.AcquireP();
+        IProcessor pb = b.AcquireP();
+        pa.Alloc(8);
+        pb.Alloc(8);
+        pa.Release();
+        pb.Release();
+        foreach (IHeap h in new[] { a, b })
+        {
+            long arena = h.ArenaBase;
+            Assert.Equal(0, arena % MallocConstants.HeapArenaBytes);
+            Assert.Equal(0x00c0L << 32, arena & ((1L << 40) - 1)); // i<<40 | 0x00c0<<32
+        }
+        Assert.NotEqual(a.ArenaBase, b.ArenaBase);
+    }
+
+    [Fact]
+    public void ArenaHints_OffPlacesArenasAnywhereAligned()
+    {
+        using IHeap heap = CreateHeap(new HeapOptions { UseArenaHints = false });
+        IProcessor p = heap.AcquireP();
+        p.Alloc(8);
+        p.Release();
+        Assert.Equal(0, heap.ArenaBase % MallocConstants.HeapArenaBytes);
+        heap.Verify();
+    }
+
+    [Fact]
+    public void Heap_GrowsIntoASecondArenaWhenTheFirstIsFull()
+    {
+        using IHeap heap = CreateHeap();
+        IProcessor p = heap.AcquireP();
+        var objs = new List<nint>();
+        for (int i = 0; i < 5; i++)
+            objs.Add(p.Alloc(20L << 20)); // 100 MiB in all
+        p.Release();
+        HeapStats st = heap.ReadStats();
+        Assert.True(st.Arenas >= 2, st.ToString());
+        Assert.Equal(st.Arenas * MallocConstants.HeapArenaBytes, st.HeapSys);
+        Assert.Equal(5 * (20L << 20), st.HeapInuse);
+        heap.Verify();
+        Collect(heap, []);
+        Assert.Equal(0, heap.ReadStats().HeapInuse);
+        heap.Verify();
+    }
+
+    [Fact]
+    public void INV_MARK_1_SweepFreesExactlyTheUnmarkedObjects()
+    {
+        var freed = new HashSet<nint>();
+        using IHeap heap = CreateHeap(new HeapOptions { OnFree = (a, _) => { lock (freed) freed.Add(a); } });
+        var rng = new Random(1234);
+        var live = new List<(nint Addr, long Size)>();
+        for (int cycle = 0; cycle < 8; cycle++)
+        {
+            IProcessor p = heap.AcquireP();
+            for (int i = 0; i < 20_000; i++)
+            {
+                long size = rng.Next(10) == 0 ? rng.Next(32769, 200_000) : rng.Next(16, 2048);
+                live.Add((p.Alloc(size, noscan: rng.Next(2) == 0), size));
+            }
+            p.Release();
+            var keep = live.Where(_ => rng.Next(3) == 0).ToList();
+            var die = live.Except(keep).Select(o => o.Addr).ToHashSet();
+            freed.Clear();
+            Collect(heap, keep.Select(o => o.Addr + (nint)(o.Size / 2))); // interior pointers
+            Assert.True(die.SetEquals(freed), $"cycle {cycle}: freed {freed.Count}, expected {die.Count}; missing {die.Except(freed).Count()}, extra {freed.Except(die).Count()}");
+            foreach ((nint a, _) in keep)
+            {
+                Assert.True(heap.FindObject(a, out ObjectInfo info) && info.Allocated && info.Base == a, $"live 0x{a:x} lost");
+            }
+            foreach (nint a in die)
+            {
+                Assert.False(heap.FindObject(a, out ObjectInfo info) && info.Allocated && info.Base == a, $"dead 0x{a:x} still allocated");
+            }
+            heap.Verify();
+            live = keep;
+        }
+    }
+
+    [Fact]
+    public void INV_ZERO_1_ReusedMemoryIsZeroedWhenNeedZero()
+    {
+        using IHeap heap = CreateHeap();
+        var rng = new Random(42);
+        for (int cycle = 0; cycle < 6; cycle++)
+        {
+            IProcessor p = heap.AcquireP();
+            var objs = new List<(nint, long)>();
+            for (int i = 0; i < 30_000; i++)
+            {
+                long size = i % 50 == 0 ? rng.Next(32769, 300_000) : rng.Next(1, 4096);
+                bool noscan = rng.Next(2) == 0;
+                nint a = p.Alloc(size, noscan, needzero: true);
+                Assert.True(IsZero(a, size), $"cycle {cycle}: object 0x{a:x} of {size} bytes (noscan={noscan}) is not zero");
+                Fill(a, size, 0xAB); // the object dies dirty
+                objs.Add((a, size));
+            }
+            p.Release();
+            Collect(heap, []);
+            heap.Verify();
+        }
+    }
+
+    [Fact]
+    public void INV_STATS_1_HeapAllocEqualsTheSumOfLiveObjects()
+    {
+        using IHeap heap = CreateHeap();
+        var rng = new Random(7);
+        var live = new List<(nint Addr, long Size, bool Noscan)>();
+        var mallocsByClass = new long[SizeClasses.NumSizeClasses];
+        long large = 0;
+        for (int cycle = 0; cycle < 5; cycle++)
+        {
+            IProcessor p = heap.AcquireP();
+            for (int i = 0; i < 10_000; i++)
+            {
+                long size = rng.Next(20) == 0 ? rng.Next(32769, 100_000) : rng.Next(16, 32769);
+                live.Add((p.Alloc(size), size, false));
+                int c = SizeClassOf(size);
+                if (size > SizeClasses.MaxSmallSize)
+                    large++;
+                else
+                    mallocsByClass[c]++;
+            }
+            p.Release();
+            live = live.Where(_ => rng.Next(2) == 0).ToList();
+            Collect(heap, live.Select(o => o.Addr));
+            HeapStats st = heap.ReadStats();
+            Assert.Equal(live.Sum(o => RoundedSize(o.Size)), st.HeapAlloc);
+            Assert.Equal(live.Count, st.HeapObjects);
+            for (int c = 1; c < SizeClasses.NumSizeClasses; c++)
+            {
+                int cls = c;
+                Assert.Equal(mallocsByClass[c], st.BySize[c].Mallocs);
+                Assert.Equal(live.Count(o => o.Size <= SizeClasses.MaxSmallSize && SizeClassOf(o.Size) == cls), st.BySize[c].Mallocs - st.BySize[c].Frees);
+            }
+            Assert.Equal(large, st.LargeAllocs);
+            Assert.Equal(st.HeapSys - st.HeapInuse, st.HeapIdle);
+            Assert.Equal(st.Mallocs - st.Frees, st.HeapObjects);
+            heap.Verify();
+        }
+    }
+
+    [Fact]
+    public void Alloc_MillionsOfObjectsAcrossEveryClassWithRandomMarkCycles()
+    {
+        using IHeap heap = CreateHeap();
+        var rng = new Random(99);
+        var live = new List<nint>();
+        long total = 0;
+        for (int cycle = 0; cycle < 10; cycle++)
+        {
+            IProcessor p = heap.AcquireP();
+            for (int i = 0; i < 150_000; i++)
+            {
+                long size = s_sizes[rng.Next(s_sizes.Length - 6)]; // up to 100000 bytes
+                live.Add(p.Alloc(size, noscan: (i & 1) == 0));
+            }
+            total += 150_000;
+            p.Release();
+            live = live.Where(_ => rng.Next(4) == 0).ToList();
+            Collect(heap, live);
+            heap.Verify();
+        }
+        Assert.Equal(total, heap.ReadStats().Mallocs + heap.ReadStats().TinyAllocs);
+    }
+
+    [Fact]
+    public void TinyAlloc_CombinesSmallNoscanObjectsInOneBlock()
+    {
+        // Go's TestTinyAlloc: 16 one-byte allocations must share 8-byte chunks.
+        using IHeap heap = CreateHeap();
+        IProcessor p = heap.AcquireP();
+        var v = Enumerable.Range(0, 16).Select(_ => p.Alloc(1, noscan: true)).ToList();
+        Assert.NotEqual(16, v.Select(a => a & ~(nint)7).Distinct().Count());
+        p.Release();
+        HeapStats st = heap.ReadStats();
+        Assert.Equal(15, st.TinyAllocs);        // one block, 15 combined into it
+        Assert.Equal(1, st.BySize[SizeClasses.TinySizeClass].Mallocs);
+        heap.Verify();
+    }
+
+    [Theory]
+    [InlineData(new long[] { 1, 8 }, new long[] { 0, 8 })]     // 8-byte size aligns to 8
+    [InlineData(new long[] { 1, 4 }, new long[] { 0, 4 })]     // 4-byte size aligns to 4
+    [InlineData(new long[] { 1, 2 }, new long[] { 0, 2 })]     // 2-byte size aligns to 2
+    [InlineData(new long[] { 1, 1, 3 }, new long[] { 0, 1, 2 })] // odd sizes pack
+    [InlineData(new long[] { 12, 8 }, new long[] { 0, 16 })]   // does not fit: new block at +16
+    [InlineData(new long[] { 3, 12 }, new long[] { 0, 4 })]    // 12 = 4-aligned
+    public void TinyAlloc_AlignmentRules(long[] sizes, long[] offsets)
+    {
+        using IHeap heap = CreateHeap();
+        IProcessor p = heap.AcquireP();
+        nint first = p.Alloc(sizes[0], noscan: true);
+        Assert.Equal(0, first % 16);
+        for (int i = 1; i < sizes.Length; i++)
+            Assert.Equal(first + (nint)offsets[i], p.Alloc(sizes[i], noscan: true));
+        p.Release();
+        heap.Verify();
+    }
+
+    [Fact]
+    public void TinyAlloc_Issue37262_FreshBlockStartIs8ByteAligned()
+    {
+        // golang/go#37262: after filling a block byte by byte, a 12-byte tiny object (a 4-word
+        // struct whose first field is accessed atomically on 32-bit) must start 8-byte aligned.
+        using IHeap heap = CreateHeap();
+        IProcessor p = heap.AcquireP();
+        bool fresh = false;
+        for (int i = 0; i < 16; i++)
+        {
+            if ((p.Alloc(1, noscan: true) & 0xf) == 0xf)
+            {
+                fresh = true;
+                break;
+            }
+        }
+        Assert.True(fresh, "unable to get a fresh tiny slot");
+        nint obj = p.Alloc(8, noscan: true);
+        Assert.Equal(0, obj & 7);
+        p.Release();
+    }
+
+    [Fact]
+    public void TinyAlloc_NewBlockReplacesTheCurrentOneOnlyIfItHasMoreRoom()
+    {
+        using IHeap heap = CreateHeap();
+        IProcessor p = heap.AcquireP();
+        nint a = p.Alloc(4, noscan: true);   // block A, offset 4
+        nint b = p.Alloc(14, noscan: true);  // does not fit: block B, but 14 >= 4 keeps A current
+        nint c = p.Alloc(4, noscan: true);   // goes into A at 4
+        Assert.NotEqual(a & ~(nint)15, b & ~(nint)15);
+        Assert.Equal(a + 4, c);
+        p.Release();
+    }
+
+    [Fact]
+    public void Alloc_BadSizesThrowAndLeaveTheHeapConsistent()
+    {
+        using IHeap heap = CreateHeap();
+        IProcessor p = heap.AcquireP();
+        p.Alloc(64);
+        Assert.Throws<ArgumentOutOfRangeException>(() => p.Alloc(-1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => p.Alloc(long.MinValue));
+        Assert.Throws<ArgumentOutOfRangeException>(() => p.Alloc(MallocConstants.MaxAlloc + 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => p.Alloc(long.MaxValue));
+        p.Release();
+        heap.Verify();
+        Assert.Equal(1, heap.ReadStats().Mallocs);
+    }
+
+    [Fact]
+    public void MemoryLimit_OutOfMemoryLeavesTheHeapConsistentAndUsableAfterFree()
+    {
+        using IHeap heap = CreateHeap(new HeapOptions { MemoryLimit = MallocConstants.HeapArenaBytes });
+        IProcessor p = heap.AcquireP();
+        var objs = new List<nint>();
+        Assert.Throws<OutOfMemoryException>(() =>
+        {
+            for (int i = 0; i < 1000; i++)
+                objs.Add(p.Alloc(1 << 20));
+        });
+        Assert.True(objs.Count is > 50 and <= 64, $"{objs.Count} MiB fitted in one arena");
+        Assert.Throws<OutOfMemoryException>(() => p.Alloc(40_000));
+        p.Release();
+        heap.Verify();
+        Assert.Equal(MallocConstants.HeapArenaBytes, heap.ReadStats().HeapSys);
+        Collect(heap, objs.Take(10)); // free most of it
+        heap.Verify();
+        p = heap.AcquireP();
+        for (int i = 0; i < 40; i++)
+            p.Alloc(1 << 20);
+        for (int i = 0; i < 10_000; i++)
+            p.Alloc(100);
+        p.Release();
+        heap.Verify();
+    }
+
+    [Fact]
+    public void Alloc_HugeRequestFailsWithOutOfMemoryNotCorruption()
+    {
+        using IHeap heap = CreateHeap();
+        IProcessor p = heap.AcquireP();
+        nint before = p.Alloc(1000);
+        // 1 TiB: the reservation or the read/write mapping is refused by the kernel.
+        Assert.Throws<OutOfMemoryException>(() => p.Alloc(MallocConstants.MaxAlloc));
+        nint after = p.Alloc(1000);
+        Assert.NotEqual(before, after);
+        p.Release();
+        heap.Verify();
+    }
+
+    [Fact]
+    public void Mark_OutsideTheHeapIsCountedAndIgnored()
+    {
+        using IHeap heap = CreateHeap();
+        IProcessor p = heap.AcquireP();
+        nint a = p.Alloc(64);
+        p.Alloc(64);
+        p.Release();
+        heap.StartMark();
+        Assert.False(heap.Mark(12345));
+        Assert.False(heap.Mark(heap.ZeroBase));
+        Assert.False(heap.Mark(a + 64 * 100)); // a free slot in the same span
+        Assert.True(heap.Mark(a));
+        heap.FinishMark();
+        heap.FinishSweep();
+        HeapStats st = heap.ReadStats();
+        Assert.Equal(3, st.BadMarks);
+        Assert.Equal(1, st.HeapObjects);
+        heap.Verify();
+    }
+
+    [Fact]
+    public void Mark_StrictModeThrowsOnABadPointer()
+    {
+        using IHeap heap = CreateHeap(new HeapOptions { StrictMarks = true });
+        IProcessor p = heap.AcquireP();
+        nint a = p.Alloc(64);
+        p.Release();
+        heap.StartMark();
+        Assert.Throws<ArgumentOutOfRangeException>(() => heap.Mark(12345));
+        Assert.True(heap.Mark(a));
+        heap.FinishMark();
+        heap.Verify();
+    }
+
+    [Fact]
+    public void StopTheWorld_StartAndFinishMarkRefuseWhileAPIsHeld()
+    {
+        using IHeap heap = CreateHeap();
+        IProcessor p = heap.AcquireP();
+        nint a = p.Alloc(64);
+        Assert.Throws<InvalidOperationException>(heap.StartMark);
+        p.Release();
+        heap.StartMark();
+        p = heap.AcquireP();
+        nint b = p.Alloc(64); // allocate black
+        Assert.Throws<InvalidOperationException>(heap.FinishMark);
+        Assert.Throws<InvalidOperationException>(heap.StartMark);
+        p.Release();
+        heap.FinishMark();
+        Assert.Throws<InvalidOperationException>(() => heap.Mark(a)); // not marking any more
+        Assert.Throws<InvalidOperationException>(heap.FinishMark);
+        heap.FinishSweep();
+        Assert.False(heap.FindObject(a, out ObjectInfo ai) && ai.Allocated);
+        Assert.True(heap.FindObject(b, out ObjectInfo bi) && bi.Allocated, "allocate-black kept the object allocated during marking");
+        heap.Verify();
+    }
+
+    [Fact]
+    public void Processor_OwnedByOneThreadAtATime()
+    {
+        using IHeap heap = CreateHeap(new HeapOptions { Procs = 2 });
+        IProcessor p0 = heap.AcquireP(0);
+        Assert.IsType<InvalidOperationException>(OnOtherThread(() => heap.AcquireP(0)));
+        Assert.IsType<InvalidOperationException>(OnOtherThread(() => p0.Alloc(8)));
+        Assert.IsType<InvalidOperationException>(OnOtherThread(p0.Release));
+        Assert.Throws<InvalidOperationException>(() => heap.AcquireP(0));
+        IProcessor p1 = heap.AcquireP();
+        Assert.Equal(1, p1.Id);
+        Assert.Throws<InvalidOperationException>(() => heap.AcquireP());
+        Assert.Throws<ArgumentOutOfRangeException>(() => heap.AcquireP(2));
+        p0.Release();
+        Assert.Throws<InvalidOperationException>(() => p0.Alloc(8));
+        Assert.Throws<InvalidOperationException>(p0.Release);
+        p1.Release();
+        Assert.Null(OnOtherThread(() => heap.AcquireP(0).Release()));
+        heap.Verify();
+    }
+
+    [Fact]
+    public void Dispose_EveryCallAfterwardsThrowsObjectDisposed()
+    {
+        IHeap heap = CreateHeap();
+        IProcessor p = heap.AcquireP();
+        nint a = p.Alloc(100);
+        p.Release();
+        heap.Dispose();
+        heap.Dispose(); // idempotent
+        Assert.Throws<ObjectDisposedException>(() => heap.AcquireP());
+        Assert.Throws<ObjectDisposedException>(() => p.Alloc(8));
+        Assert.Throws<ObjectDisposedException>(heap.StartMark);
+        Assert.Throws<ObjectDisposedException>(() => heap.Mark(a));
+        Assert.Throws<ObjectDisposedException>(heap.FinishMark);
+        Assert.Throws<ObjectDisposedException>(() => heap.SweepOne());
+        Assert.Throws<ObjectDisposedException>(heap.FinishSweep);
+        Assert.Throws<ObjectDisposedException>(() => heap.Scavenge(1));
+        Assert.Throws<ObjectDisposedException>(() => heap.ReadStats());
+        Assert.Throws<ObjectDisposedException>(() => heap.FindObject(a, out _));
+        Assert.Throws<ObjectDisposedException>(heap.Verify);
+        Assert.Throws<ObjectDisposedException>(heap.StartBackgroundSweeper);
+    }
+
+    [Fact]
+    public void Scavenge_ReleasesFreePagesToTheOsAndReuseSeesZeroes()
+    {
+        using IHeap heap = CreateHeap();
+        IProcessor p = heap.AcquireP();
+        nint big = p.Alloc(8L << 20);
+        Fill(big, 8L << 20, 0x5A);
+        p.Release();
+        Assert.Equal(8L << 20 >> 12, SysMem.ResidentPages(big, 8 << 20));
+        long releasedBefore = heap.ReadStats().HeapReleased;
+        Collect(heap, []);
+        long got = heap.Scavenge(long.MaxValue);
+        Assert.True(got >= 8L << 20, $"scavenged {got}");
+        Assert.Equal(releasedBefore + got, heap.ReadStats().HeapReleased);
+        Assert.Equal(0, SysMem.ResidentPages(big, 8 << 20));
+        Assert.Equal(0, heap.Scavenge(long.MaxValue)); // nothing left to release
+        heap.Verify();
+        p = heap.AcquireP();
+        nint again = p.Alloc(8L << 20, needzero: false);
+        Assert.Equal(big, again); // lowest-address first fit reuses the same pages
+        Assert.True(IsZero(again, 8L << 20), "scavenged pages must read back as zero");
+        p.Release();
+        Assert.Equal(releasedBefore + got - (8L << 20), heap.ReadStats().HeapReleased);
+        heap.Verify();
+    }
+
+    [Fact]
+    public void Scavenge_ReleasesHighestAddressesFirstAndOnlyWhatWasAsked()
+    {
+        using IHeap heap = CreateHeap();
+        IProcessor p = heap.AcquireP();
+        nint lo = p.Alloc(1L << 20);
+        nint hi = p.Alloc(1L << 20);
+        Fill(lo, 1L << 20, 1);
+        Fill(hi, 1L << 20, 1);
+        p.Release();
+        Collect(heap, []);
+        Assert.True(hi > lo, $"first fit: 0x{lo:x} then 0x{hi:x}");
+        Assert.Equal(MallocConstants.PageSize, heap.Scavenge(1)); // rounds up to one page
+        Assert.Equal(2 * MallocConstants.PageSize, heap.Scavenge(2 * MallocConstants.PageSize));
+        // The rest of the chunk was never used (still scavenged), so the highest free unscavenged
+        // pages are hi's top three: exactly those left RSS.
+        Assert.Equal(256, SysMem.ResidentPages(lo, 1 << 20));
+        nint top3 = hi + (1 << 20) - 3 * (nint)MallocConstants.PageSize;
+        Assert.Equal(256 - 6, SysMem.ResidentPages(hi, 1 << 20));
+        Assert.Equal(0, SysMem.ResidentPages(top3, 3 * (nint)MallocConstants.PageSize));
+        heap.Verify();
+    }
+
+    [Fact]
+    public void Sampling_RateOneSamplesEveryAllocationWithItsRoundedSize()
+    {
+        var samples = new List<SampledAllocation>();
+        using IHeap heap = CreateHeap(new HeapOptions { MemProfileRate = 1, OnSample = samples.Add });
+        IProcessor p = heap.AcquireP();
+        nint a = p.Alloc(100);
+        nint b = p.Alloc(40_000);
+        p.Alloc(1, noscan: true);
+        p.Alloc(1, noscan: true); // combined into the tiny block: not sampled (Go returns early)
+        p.Release();
+        Assert.Equal(3, samples.Count);
+        Assert.Equal(new SampledAllocation(a, 112, p.Id), samples[0]);
+        Assert.Equal(new SampledAllocation(b, 40_960, p.Id), samples[1]);
+        Assert.Equal(16, samples[2].Size);
+        Assert.Equal(3, heap.ReadStats().ProfileSamples);
+    }
+
+    [Fact]
+    public void Sampling_IsReproducibleForASeedAndAverageRate()
+    {
+        long Run(ulong seed, out List<nint> addrs)
+        {
+            var got = new List<nint>();
+            IHeap? h = null;
+            using IHeap heap = h = CreateHeap(new HeapOptions { MemProfileRate = 4096, SampleSeed = seed, OnSample = s => got.Add(s.Address - h!.ArenaBase) });
+            IProcessor p = heap.AcquireP();
+            for (int i = 0; i < 20_000; i++)
+                p.Alloc(64);
+            p.Release();
+            addrs = got;
+            return heap.ReadStats().ProfileSamples;
+        }
+        long n1 = Run(1, out var a1);
+        long n2 = Run(1, out var a2);
+        Run(2, out var a3);
+        Assert.Equal(a1, a2);
+        Assert.NotEqual(a1, a3);
+        // 20000 * 64 bytes at one sample per 4096 bytes on average: ~312 samples.
+        Assert.InRange(n1, 250, 380);
+        Assert.Equal(n1, n2);
+    }
+
+    [Fact]
+    public void BackgroundSweeper_SweepsTheCycleToDoneOnItsOwn()
+    {
+        using IHeap heap = CreateHeap();
+        IProcessor p = heap.AcquireP();
+        for (int i = 0; i < 50_000; i++)
+            p.Alloc(48);
+        p.Release();
+        heap.StartBackgroundSweeper();
+        heap.StartMark();
+        heap.FinishMark();
+        Assert.False(heap.SweepDone);
+        Assert.True(SpinWait.SpinUntil(() => heap.SweepDone, TimeSpan.FromMinutes(1)), "the background sweeper never finished the cycle");
+        heap.StopBackgroundSweeper();
+        HeapStats st = heap.ReadStats();
+        Assert.Equal(0, st.HeapObjects);
+        Assert.Equal(0, st.HeapInuse);
+        Assert.Equal(-1, heap.SweepOne());
+        heap.Verify();
+    }
+
+    [Fact]
+    public void SweepOne_ReturnsFreedPagesThenMinusOneWhenDone()
+    {
+        using IHeap heap = CreateHeap();
+        IProcessor p = heap.AcquireP();
+        nint keep = p.Alloc(64);
+        p.Alloc(100_000);             // 13 pages, dies
+        p.Flush();                    // put the 64-byte span in an mcentral set
+        p.Release();
+        heap.StartMark();
+        heap.Mark(keep);
+        heap.FinishMark();
+        var results = new List<long>();
+        long r;
+        while ((r = heap.SweepOne()) != -1)
+            results.Add(r);
+        Assert.Contains(13L, results);  // the large span went back to the heap
+        Assert.Contains(0L, results);   // the 64-byte span survived (one marked object)
+        Assert.False(heap.SweepDone);  // idle Ps still hold last cycle's caches
+        heap.FinishSweep();
+        Assert.True(heap.SweepDone);
+        heap.Verify();
+    }
+
+    [Fact]
+    public void PrepareForSweep_AcquiringAPFlushesItsStaleCache()
+    {
+        using IHeap heap = CreateHeap(new HeapOptions { Procs = 1 });
+        IProcessor p = heap.AcquireP();
+        nint a = p.Alloc(64);
+        p.Release();
+        heap.StartMark();
+        heap.FinishMark();
+        Assert.False(heap.SweepDone);
+        Assert.Equal(-1, heap.SweepOne()); // the only span sits in the stale mcache
+        Assert.False(heap.SweepDone);
+        p = heap.AcquireP();               // prepareForSweep: uncache + sweep the stale span
+        Assert.True(heap.SweepDone);
+        Assert.False(heap.FindObject(a, out ObjectInfo info) && info.Allocated);
+        nint b = p.Alloc(64);
+        p.Release();
+        Assert.True(heap.FindObject(b, out info) && info.Allocated);
+        heap.Verify();
+    }
+
+    [Fact]
+    public void SweepCredit_AllocationAfterACycleSweepsProportionally()
+    {
+        using IHeap heap = CreateHeap();
+        IProcessor p = heap.AcquireP();
+        var live = new List<nint>();
+        for (int i = 0; i < 200_000; i++)
+        {
+            nint a = p.Alloc(256);
+            if (i % 3 == 0)
+                live.Add(a);
+        }
+        p.Release();
+        heap.StartMark();
+        foreach (nint a in live)
+            heap.Mark(a);
+        heap.FinishMark();
+        Assert.Equal(0, heap.ReadStats().PagesSwept);
+        p = heap.AcquireP(); // sweeps the one stale cached span
+        long afterAcquire = heap.ReadStats().PagesSwept;
+        for (int i = 0; i < 2_000; i++)
+            p.Alloc(4096); // fresh spans of another class: pays sweep credit
+        HeapStats st = heap.ReadStats();
+        p.Release();
+        Assert.True(st.PagesSwept > afterAcquire, "no proportional sweeping happened");
+        Assert.True(st.PagesSwept < st.PagesInUse, $"swept {st.PagesSwept} of {st.PagesInUse} pages: not proportional");
+        heap.FinishSweep();
+        heap.Verify();
+    }
+
+    [Fact]
+    public void Concurrency_TwoThreadsWithTheirOwnPsAndTheBackgroundSweeper()
+    {
+        using IHeap heap = CreateHeap(new HeapOptions { Procs = 2 });
+        heap.StartBackgroundSweeper();
+        var lives = new List<nint>[2];
+        for (int cycle = 0; cycle < 4; cycle++)
+        {
+            var threads = new Thread[2];
+            for (int t = 0; t < 2; t++)
+            {
+                int id = t;
+                lives[id] ??= [];
+                threads[t] = new Thread(() =>
+                {
+                    IProcessor p = heap.AcquireP(id);
+                    var rng = new Random(id * 100 + cycle);
+                    for (int i = 0; i < 30_000; i++)
+                    {
+                        nint a = p.Alloc(rng.Next(1, 3000), noscan: (i & 1) == 0);
+                        if (rng.Next(5) == 0)
+                            lives[id].Add(a);
+                    }
+                    if (cycle % 2 == 1)
+                        p.Alloc(50_000);
+                    p.Release();
+                });
+                threads[t].Start();
+            }
+            foreach (Thread t in threads)
+                t.Join();
+            heap.StartMark();
+            foreach (nint a in lives[0].Concat(lives[1]))
+                Assert.True(heap.Mark(a));
+            heap.FinishMark();
+        }
+        heap.StopBackgroundSweeper();
+        heap.FinishSweep();
+        heap.Verify();
+        foreach (nint a in lives[0].Concat(lives[1]))
+            Assert.True(heap.FindObject(a, out ObjectInfo info) && info.Allocated, $"live 0x{a:x} was freed");
+    }
+}
