@@ -57,6 +57,13 @@ public sealed unsafe partial class MHeap
                 }
             }
 
+            // INV-SWEEP-1: at a quiescent point no span is being swept.
+            foreach (MSpan s in spans)
+            {
+                Check(s.SweepGen == sg - 2 || s.SweepGen == sg || s.SweepGen == sg + 1 || s.SweepGen == sg + 3,
+                    "INV-SWEEP-1", () => $"{s} has sweepgen {s.SweepGen} at heap sweepgen {sg}");
+            }
+
             // INV-PAGE-1 / INV-PAGE-2: bitmap, page caches and spans agree; scavenged pages are free.
             var cachePages = new Dictionary<nint, (P P, bool Scav)>();
             foreach (P p in AllP)
@@ -152,9 +159,6 @@ public sealed unsafe partial class MHeap
             foreach (MSpan s in spans)
             {
                 inusePages += s.NPages;
-                // INV-SWEEP-1
-                Check(s.SweepGen == sg - 2 || s.SweepGen == sg || s.SweepGen == sg + 1 || s.SweepGen == sg + 3,
-                    "INV-SWEEP-1", () => $"{s} has sweepgen {s.SweepGen} at heap sweepgen {sg}");
                 Check(cachedBy.ContainsKey(s) || inSet.ContainsKey(s), "INV-SWEEP-2", () => $"{s} is in use but neither cached nor in any span set");
                 Check(!sweepDone || (s.SweepGen != sg - 2 && s.SweepGen != sg + 1), "INV-SWEEP-3", () => $"sweep is done but {s} is unswept");
                 // INV-SPAN-2 geometry.

@@ -3,5 +3,5 @@ namespace GoAlloc.Tests.Contract;
 
 public sealed class ReferenceHeapTests : HeapContractTests
 {
-    protected override IHeap CreateHeap(HeapOptions? options = null) => new Reference.MHeap(options);
+    protected override IHeap CreateHeap(HeapOptions? options = null) => new GoAlloc.Reference.MHeap(options);
 }

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs every test of the project: the .NET suites (unit/contract, and later properties,
+# concurrency, mutation gate) and the spin model checks of spec/. Installs what it needs.
+# Exit code is non-zero if anything fails; the last line sums up "N passed, M failed".
+set -euo pipefail
+cd "$(dirname "$0")"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 COYOTE_CLI_TELEMETRY_OPTOUT=1
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+
+dotnet tool restore
+dotnet build Allocator.sln -c Release -warnaserror 2>&1 | tail -n 3
+
+# The .NET test suites.
+dotnet test Allocator.sln -c Release --no-build 2>&1 | tee -a "$log" || status=1
+
+# The formal models (spin installs itself if missing).
+if [ -x spec/check ]; then
+  spec/check 2>&1 | tee -a "$log" || status=1
+fi
+
+# One closing line over everything: dotnet's "Passed!/Failed! - Failed: F, Passed: P" lines
+# plus the model checker's "N passed, M failed".
+passed=0; failed=0
+while IFS= read -r line; do
+  if [[ $line =~ Failed:[[:space:]]+([0-9]+),[[:space:]]+Passed:[[:space:]]+([0-9]+) ]]; then
+    failed=$((failed + BASH_REMATCH[1])); passed=$((passed + BASH_REMATCH[2]))
+  elif [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+    passed=$((passed + BASH_REMATCH[1])); failed=$((failed + BASH_REMATCH[2]))
+  fi
+done < "$log"
+if [ "$passed" -eq 0 ]; then
+  echo "no tests ran"
+  status=1
+fi
+[ "$failed" -eq 0 ] || status=1
+echo "total: $passed passed, $failed failed"
+exit $status
