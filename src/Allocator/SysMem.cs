@@ -53,8 +53,11 @@ public static unsafe partial class SysMem
     /// </summary>
     public static nint SysReserveAligned(nint hint, nint n, nint align)
     {
+        CheckLength(n);
         if (align <= 0 || (align & (align - 1)) != 0)
             throw new ArgumentOutOfRangeException(nameof(align), align, "alignment must be a power of two");
+        if (n + align < n)
+            throw new ArgumentOutOfRangeException(nameof(n), n, "length plus alignment overflows");
         nint p = SysReserve(hint, n + align);
         nint aligned = (p + align - 1) & ~(align - 1);
         if (aligned > p)

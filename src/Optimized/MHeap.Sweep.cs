@@ -1,0 +1,273 @@
+// MHeap sweeping for the Optimized heap (mirrors runtime/mgcsweep.go): sweepone over the
+// sweep-class cursor, mspan.sweep on native records, ensureSwept, proportional sweep credit.
+// Same protocol and order as the Reference (spec/SPEC.md): the sweepgen CAS sg-2 -> sg-1 decides
+// ownership; sweepgen = sg is published before the span is pushed or freed; every sweeping path
+// registers in ActiveSweep; the credit clamps heap_live - basis at 0 (golang/go#57523).
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+namespace GoAlloc.Optimized;
+
+public sealed unsafe partial class MHeap
+{
+    private const int NumSweepClasses = MallocConstants.NumSpanClasses * 2;
+
+    private int _sweepClassCursor;
+    private double _sweepPagesPerByte;
+    private long _sweepHeapLiveBasis;
+    private long _pagesSweptBasis;
+
+    public long SweepOne()
+    {
+        ThrowIfDisposed();
+        return SweepOneCore();
+    }
+
+    internal long SweepOneCore()
+    {
+        if (!_activeSweep.Begin())
+            return -1;
+        long npages = -1;
+        uint sg = SweepGen;
+        while (true)
+        {
+            MSpan* s = NextSpanForSweep();
+            if (s == null)
+            {
+                _activeSweep.MarkDrained();
+                break;
+            }
+            if (TryAcquire(s, sg))
+            {
+                int n = s->NPages; // read before the sweep may free (and recycle) the record
+                npages = SweepSpan(s, preserve: false) ? n : 0;
+                break;
+            }
+        }
+        _activeSweep.End();
+        return npages;
+    }
+
+    private MSpan* NextSpanForSweep()
+    {
+        uint sg = SweepGen;
+        for (int sc = Volatile.Read(ref _sweepClassCursor); sc < NumSweepClasses; sc++)
+        {
+            MCentral c = Central[sc >> 1];
+            nint s = (sc & 1) == 0 ? c.FullUnswept(sg).Pop() : c.PartialUnswept(sg).Pop();
+            if (s != 0)
+            {
+                AdvanceSweepCursor(sc);
+                return (MSpan*)s;
+            }
+        }
+        AdvanceSweepCursor(NumSweepClasses);
+        return null;
+    }
+
+    private void AdvanceSweepCursor(int sc)
+    {
+        while (true)
+        {
+            int cur = Volatile.Read(ref _sweepClassCursor);
+            // Forward only; losing to a larger value is fine.
+            if (cur >= sc || Interlocked.CompareExchange(ref _sweepClassCursor, sc, cur) == cur)
+                return;
+        }
+    }
+
+    /// <summary>tryAcquire: sweep ownership by CAS sg-2 -> sg-1 (a dead or reused record never matches sg-2).</summary>
+    internal static bool TryAcquire(MSpan* s, uint sg) =>
+        s->LoadState() == SpanState.InUse
+        && Volatile.Read(ref s->SweepGen) == sg - 2
+        && Interlocked.CompareExchange(ref s->SweepGen, sg - 1, sg - 2) == sg - 2;
+
+    /// <summary>mspan.sweep on a span the caller owns (sg-1). Returns true if the span was freed.</summary>
+    internal bool SweepSpan(MSpan* s, bool preserve)
+    {
+        uint sg = SweepGen;
+        if (s->LoadState() != SpanState.InUse || Volatile.Read(ref s->SweepGen) != sg - 1)
+            ThrowHelper.Corrupt($"mspan.sweep: bad span state {s->ToString()} at sweepgen {sg}");
+        Interlocked.Add(ref Stats.PagesSwept.Value, s->NPages);
+
+        Action<nint, long>? onFree = _options.OnFree;
+        if (onFree != null)
+            ReportFrees(s, onFree);
+
+        int nalloc = s->CountMarked();
+        int nfreed = s->AllocCount - nalloc;
+        if (nfreed < 0)
+            ThrowHelper.Corrupt($"mspan.sweep: sweep increased allocation count: {s->ToString()} marked={nalloc}");
+        s->AllocCount = nalloc;
+        s->FreeIndex = 0;
+        s->AllocBits = s->GcMarkBits;
+        s->GcMarkBits = GcBits.NewMarkBits(s->NElems);
+        s->RefillAllocCache(0);
+
+        // Serialization point: swept and ready before anyone can see it again.
+        Volatile.Write(ref s->SweepGen, sg);
+
+        int spc = s->SpanClass;
+        if ((spc >> 1) != 0)
+        {
+            if (nfreed > 0)
+            {
+                s->NeedZero = 1;
+                Interlocked.Add(ref Stats.NSmallFree[spc >> 1], nfreed);
+            }
+            if (!preserve)
+            {
+                if (nalloc == 0)
+                {
+                    FreeSpan(s);
+                    return true;
+                }
+                MCentral c = Central[spc];
+                (nalloc == s->NElems ? c.FullSwept(sg) : c.PartialSwept(sg)).Push((nint)s);
+            }
+        }
+        else if (!preserve)
+        {
+            if (nfreed != 0)
+            {
+                Interlocked.Increment(ref Stats.LargeFrees);
+                Interlocked.Add(ref Stats.LargeFreeBytes, s->ElemSize);
+                FreeSpan(s);
+                return true;
+            }
+            Central[spc].FullSwept(sg).Push((nint)s);
+        }
+        return false;
+    }
+
+    /// <summary>The allocfreetrace hook: every allocated, unmarked object (allocated = below freeindex or alloc bit set).</summary>
+    private static void ReportFrees(MSpan* s, Action<nint, long> onFree)
+    {
+        int words = (s->NElems + 63) / 64;
+        for (int w = 0; w < words; w++)
+        {
+            ulong alloc = Unsafe.ReadUnaligned<ulong>(s->AllocBits + w * 8);
+            int below = Math.Clamp(s->FreeIndex - w * 64, 0, 64);
+            if (below > 0)
+                alloc |= below == 64 ? ulong.MaxValue : (1UL << below) - 1;
+            ulong dead = alloc & ~Unsafe.ReadUnaligned<ulong>(s->GcMarkBits + w * 8);
+            int lim = Math.Min(64, s->NElems - w * 64);
+            if (lim < 64)
+                dead &= (1UL << lim) - 1;
+            while (dead != 0)
+            {
+                int b = BitOperations.TrailingZeroCount(dead);
+                dead &= dead - 1;
+                onFree(s->ObjectAddress(w * 64 + b), s->ElemSize);
+            }
+        }
+    }
+
+    internal void EnsureSwept(MSpan* s)
+    {
+        uint sg = SweepGen;
+        uint g = Volatile.Read(ref s->SweepGen);
+        if (g == sg || g == sg + 3)
+            return;
+        if (_activeSweep.Begin())
+        {
+            if (TryAcquire(s, sg))
+            {
+                SweepSpan(s, preserve: false);
+                _activeSweep.End();
+                return;
+            }
+            _activeSweep.End();
+        }
+        while (true)
+        {
+            g = Volatile.Read(ref s->SweepGen);
+            if (g == sg || g == sg + 3 || s->LoadState() != SpanState.InUse)
+                return;
+            Thread.Yield();
+        }
+    }
+
+    internal void DeductSweepCredit(long spanBytes, long callerSweepPages)
+    {
+        double pagesPerByte = Volatile.Read(ref _sweepPagesPerByte);
+        if (pagesPerByte == 0)
+            return;
+        DeductSweepCreditSlow(pagesPerByte, spanBytes, callerSweepPages);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void DeductSweepCreditSlow(double pagesPerByte, long spanBytes, long callerSweepPages)
+    {
+        long sweptBasis = Volatile.Read(ref _pagesSweptBasis);
+        long live = Interlocked.Read(ref Stats.HeapLive.Value);
+        long liveBasis = Volatile.Read(ref _sweepHeapLiveBasis);
+        long newHeapLive = spanBytes;
+        // golang/go#57523: never subtract past the basis (heap_live can drop below it).
+        if (liveBasis < live)
+            newHeapLive += live - liveBasis;
+        long pagesTarget = (long)(pagesPerByte * newHeapLive) - callerSweepPages;
+        while (pagesTarget > Interlocked.Read(ref Stats.PagesSwept.Value) - sweptBasis)
+        {
+            if (SweepOneCore() == -1)
+            {
+                Volatile.Write(ref _sweepPagesPerByte, 0);
+                break;
+            }
+        }
+    }
+
+    private void PaceSweeper()
+    {
+        long heapLiveBasis = Interlocked.Read(ref Stats.HeapLive.Value);
+        long pagesInUse;
+        lock (Lock)
+            pagesInUse = Stats.HeapInuse / MallocConstants.PageSize;
+        if (_options.GcPercent < 0 || pagesInUse == 0)
+        {
+            Volatile.Write(ref _sweepPagesPerByte, 0);
+            return;
+        }
+        long marked = Interlocked.Read(ref Stats.HeapMarked);
+        long trigger = Math.Max(MallocConstants.HeapMinimum, marked + marked * _options.GcPercent * 7 / 800);
+        long heapDistance = trigger - heapLiveBasis - (1L << 20);
+        if (heapDistance < MallocConstants.PageSize)
+            heapDistance = MallocConstants.PageSize;
+        _sweepHeapLiveBasis = heapLiveBasis;
+        Volatile.Write(ref _pagesSweptBasis, 0);
+        Volatile.Write(ref _sweepPagesPerByte, (double)pagesInUse / heapDistance);
+    }
+
+    public void FinishSweep()
+    {
+        ThrowIfDisposed();
+        FinishSweepCore();
+    }
+
+    private void FinishSweepCore()
+    {
+        FlushIdleStalePs();
+        while (SweepOneCore() != -1)
+        {
+        }
+        while (!_activeSweep.IsDone)
+        {
+            FlushIdleStalePs();
+            Thread.Yield();
+        }
+    }
+
+    public bool SweepDone => _activeSweep.IsDone;
+
+    public void StartBackgroundSweeper()
+    {
+        ThrowIfDisposed();
+        _bgSweeper.Start();
+    }
+
+    public void StopBackgroundSweeper()
+    {
+        ThrowIfDisposed();
+        _bgSweeper.Stop();
+    }
+}

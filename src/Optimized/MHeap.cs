@@ -1,0 +1,541 @@
+// MHeap: the Optimized heap (mirrors runtime/mheap.go and the entry points of malloc.go). Same
+// state and the same placement policy as the Reference MHeap (spec/SPEC.md), with the metadata
+// off the GC heap: span and mcache records from FixAlloc, arena records from PersistentAlloc, the
+// L2 arena index for O(1) spanOf, gcBits arenas for the bitmaps, the radix-tree PageAlloc and
+// lock-free spanSets. Locks: Lock (a plain object, Go's mheap.lock) for pages, arenas, span
+// records and heap-lock stats; _pLock for P ownership and the stop-the-world points.
+namespace GoAlloc.Optimized;
+
+public sealed unsafe partial class MHeap : IHeap
+{
+    internal readonly object Lock = new();
+    private readonly object _pLock = new();
+
+    private readonly HeapOptions _options;
+    private readonly PersistentAlloc _persistent = new();
+    private FixAlloc _spanAlloc;    // under Lock
+    private FixAlloc _cacheAlloc;   // under Lock
+    internal readonly GcBits GcBits = new();
+    internal readonly PageAlloc Pages = new();
+    private readonly ArenaIndex _arenaIndex = new();
+    private readonly SpanSetBlockPool _blockPool = new();
+    internal readonly MCentral[] Central = new MCentral[MallocConstants.NumSpanClasses];
+    internal readonly P[] AllP;
+    internal readonly MemStats Stats = new();
+    private ActiveSweep _activeSweep;
+    private readonly BackgroundSweeper _bgSweeper;
+
+    private readonly List<nint> _allArenas = [];   // arena bases in creation order, under Lock
+    private readonly List<(long Addr, bool Down)> _arenaHints = [];     // under Lock
+    private readonly List<(nint Base, nint Size)> _reservations = [];  // under Lock
+    private nint _curArenaBase, _curArenaEnd;      // unused tail of the current arena, under Lock
+    private nint _arenaBase;
+
+    private uint _sweepGen;   // written only at FinishMark (world stopped)
+    private int _marking;     // 1 during the mark phase; written only at stop-the-world points
+    private volatile bool _disposed;
+    private readonly nint _zeroBase;
+    internal readonly MSpan* EmptySpan;
+
+    public MHeap(HeapOptions? options = null)
+    {
+        _options = options ?? new HeapOptions();
+        _options.Validate();
+        _spanAlloc = new FixAlloc(sizeof(MSpan), _persistent);
+        _cacheAlloc = new FixAlloc(sizeof(MCache), _persistent);
+        _zeroBase = _persistent.Alloc(8, 8);
+        EmptySpan = (MSpan*)_persistent.Alloc(sizeof(MSpan), 64);
+        for (int i = 0; i < Central.Length; i++)
+            Central[i] = new MCentral(this, i, _blockPool);
+        AllP = new P[_options.Procs];
+        for (int i = 0; i < AllP.Length; i++)
+        {
+            var c = (MCache*)_cacheAlloc.Alloc();
+            for (int spc = 0; spc < MallocConstants.NumSpanClasses; spc++)
+                c->Alloc[spc] = (long)EmptySpan;
+            c->Sampler = new MemProfileSampler(_options.SampleSeed, i);
+            c->NextSample = c->Sampler.NextSample(_options.MemProfileRate);
+            c->FlushGen = 0;
+            AllP[i] = new P(this, i, c);
+        }
+        if (_options.UseArenaHints)
+        {
+            for (int i = 0; i < MallocConstants.ArenaHintCount; i++)
+                _arenaHints.Add((MallocConstants.ArenaHint(i), false));
+        }
+        _activeSweep.Reset(0);
+        _activeSweep.MarkDrained();
+        _bgSweeper = new BackgroundSweeper(this);
+    }
+
+    public HeapOptions Options => _options;
+    public nint ArenaBase => Volatile.Read(ref _arenaBase);
+    public nint ZeroBase => _zeroBase;
+    public int ProcCount => AllP.Length;
+    public GcPhase Phase => Marking ? GcPhase.Mark : GcPhase.Off;
+    internal bool Marking => Volatile.Read(ref _marking) != 0;
+    internal uint SweepGen => Volatile.Read(ref _sweepGen);
+    internal bool IsDisposed => _disposed;
+
+    internal void ThrowIfDisposed()
+    {
+        if (_disposed)
+            ThrowHelper.Disposed();
+    }
+
+    internal bool ActiveSweepBegin() => _activeSweep.Begin();
+    internal void ActiveSweepEnd() => _activeSweep.End();
+    internal ref ActiveSweep ActiveSweepRef => ref _activeSweep;
+
+    // ---------------------------------------------------------------- Ps
+
+    public IProcessor AcquireP()
+    {
+        ThrowIfDisposed();
+        P? p = null;
+        lock (_pLock)
+        {
+            foreach (P q in AllP)
+            {
+                if (q.Owner == 0)
+                {
+                    p = q;
+                    break;
+                }
+            }
+            if (p == null)
+                throw new InvalidOperationException($"all {AllP.Length} Ps are held");
+            p.Owner = Environment.CurrentManagedThreadId;
+        }
+        p.MCache->PrepareForSweep(this);
+        return p;
+    }
+
+    public IProcessor AcquireP(int id)
+    {
+        ThrowIfDisposed();
+        if ((uint)id >= (uint)AllP.Length)
+            throw new ArgumentOutOfRangeException(nameof(id), id, $"P ids are 0..{AllP.Length - 1}");
+        P p = AllP[id];
+        lock (_pLock)
+        {
+            if (p.Owner != 0)
+                throw new InvalidOperationException($"P{id} is held by thread {p.Owner}");
+            p.Owner = Environment.CurrentManagedThreadId;
+        }
+        p.MCache->PrepareForSweep(this);
+        return p;
+    }
+
+    internal void ReleaseP(P p)
+    {
+        ThrowIfDisposed();
+        lock (_pLock)
+        {
+            p.CheckOwner();
+            p.Owner = 0;
+        }
+    }
+
+    private void RequireWorldStopped(string op)
+    {
+        foreach (P p in AllP)
+        {
+            if (p.Owner != 0)
+                throw new InvalidOperationException($"{op} is a stop-the-world point: P{p.Id} is held by thread {p.Owner}; release every P first");
+        }
+    }
+
+    internal void FlushIdleStalePs()
+    {
+        lock (_pLock)
+        {
+            uint sg = SweepGen;
+            foreach (P p in AllP)
+            {
+                if (p.Owner == 0 && Volatile.Read(ref p.MCache->FlushGen) != sg)
+                    p.MCache->PrepareForSweep(this);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- arenas and growth
+
+    internal MSpan* SpanOf(nint p) => _arenaIndex.SpanOf(p);
+    internal HeapArena* ArenaOf(nint p) => _arenaIndex.ArenaOf(p);
+
+    internal List<nint> ArenaBases()
+    {
+        lock (Lock)
+            return [.. _allArenas];
+    }
+
+    /// <summary>sysAlloc: maps whole arenas at the next working hint (see the Reference for the policy). Caller holds Lock.</summary>
+    private (nint Base, nint Size) SysAllocArenas(long n)
+    {
+        n = (n + MallocConstants.HeapArenaBytes - 1) & ~(MallocConstants.HeapArenaBytes - 1);
+        if (n <= 0 || Stats.HeapSys + n > _options.MemoryLimit || Stats.HeapSys + n < 0)
+            throw new OutOfMemoryException($"heap memory limit: heap_sys {Stats.HeapSys} + {n} bytes exceeds MemoryLimit {_options.MemoryLimit}");
+        nint v = 0;
+        while (_arenaHints.Count > 0)
+        {
+            (long addr, bool down) = _arenaHints[0];
+            long p = down ? addr - n : addr;
+            nint got = 0;
+            if (p > 0 && p + n > p && p + n <= 1L << ArenaIndex.UserAddrBits)
+            {
+                try
+                {
+                    got = SysMem.SysReserve((nint)p, (nint)n);
+                }
+                catch (OutOfMemoryException)
+                {
+                    got = 0;
+                }
+            }
+            if (got == (nint)p && got != 0)
+            {
+                _arenaHints[0] = (down ? p : p + n, down);
+                v = got;
+                break;
+            }
+            if (got != 0)
+                SysMem.SysFree(got, (nint)n);
+            _arenaHints.RemoveAt(0);
+        }
+        if (v == 0)
+        {
+            v = SysMem.SysReserveAligned(0, (nint)n, (nint)MallocConstants.HeapArenaBytes);
+            if (v + n > 1L << ArenaIndex.UserAddrBits)
+            {
+                SysMem.SysFree(v, (nint)n);
+                throw new OutOfMemoryException("sysAlloc: arena outside the indexable address space");
+            }
+            _arenaHints.Insert(0, (v, true));
+            _arenaHints.Insert(0, (v + (nint)n, false));
+        }
+        try
+        {
+            SysMem.SysMap(v, (nint)n);
+        }
+        catch (OutOfMemoryException)
+        {
+            SysMem.SysFree(v, (nint)n);
+            throw;
+        }
+        _reservations.Add((v, (nint)n));
+        for (nint a = v; a < v + (nint)n; a += (nint)MallocConstants.HeapArenaBytes)
+        {
+            var r = (HeapArena*)_persistent.Alloc(sizeof(HeapArena), 64);
+            r->Base = a;
+            _allArenas.Add(a);
+            // Publishes the arena record to lock-free spanOf readers.
+            _arenaIndex.Set(a, r);
+        }
+        if (_arenaBase == 0)
+            Volatile.Write(ref _arenaBase, v);
+        Stats.HeapSys += n;
+        Stats.Arenas += n / MallocConstants.HeapArenaBytes;
+        return (v, (nint)n);
+    }
+
+    /// <summary>grow: at least npages more free pages in whole chunks from the current arena. Caller holds Lock.</summary>
+    private void Grow(long npages)
+    {
+        long ask = ((npages + MallocConstants.PallocChunkPages - 1) & ~(long)(MallocConstants.PallocChunkPages - 1)) * MallocConstants.PageSize;
+        nint nBase = _curArenaBase + (nint)ask;
+        if (nBase > _curArenaEnd || nBase < _curArenaBase || _curArenaBase == 0)
+        {
+            (nint av, nint asize) = SysAllocArenas(ask);
+            if (av == _curArenaEnd && _curArenaEnd != 0)
+            {
+                _curArenaEnd = av + asize;
+            }
+            else
+            {
+                if (_curArenaEnd - _curArenaBase > 0)
+                    Pages.Grow(_curArenaBase, _curArenaEnd - _curArenaBase);
+                _curArenaBase = av;
+                _curArenaEnd = av + asize;
+            }
+            Stats.HeapReleased += asize;
+            nBase = _curArenaBase + (nint)ask;
+        }
+        nint v = _curArenaBase;
+        _curArenaBase = nBase;
+        Pages.Grow(v, nBase - v);
+    }
+
+    internal long UngrownBytes => _curArenaEnd - _curArenaBase;
+
+    /// <summary>allocSpan: pages for a new in-use span (page cache for small spans, else first fit).</summary>
+    internal MSpan* AllocSpan(int npages, int spanClass, int pid)
+    {
+        nint @base = 0;
+        int scav = 0;
+        MCache* c = pid >= 0 ? AllP[pid].MCache : null;
+        if (c != null && npages < MallocConstants.PageCacheMaxSpanPages)
+        {
+            if (c->PCache.Empty)
+            {
+                lock (Lock)
+                    c->PCache = Pages.AllocToCache();
+            }
+            @base = c->PCache.Alloc(npages, out scav);
+        }
+        MSpan* s;
+        lock (Lock)
+        {
+            if (@base == 0)
+            {
+                @base = Pages.Alloc(npages, out scav);
+                if (@base == 0)
+                {
+                    Grow(npages);
+                    @base = Pages.Alloc(npages, out scav);
+                    if (@base == 0)
+                        ThrowHelper.Corrupt("mheap.allocSpan: grew heap, but no adequate free space found");
+                }
+            }
+            long nbytes = npages * MallocConstants.PageSize;
+            if (scav != 0)
+            {
+                SysMem.SysUsed(@base, (nint)nbytes);
+                Stats.HeapReleased -= scav * MallocConstants.PageSize;
+            }
+            Stats.HeapInuse += nbytes;
+            s = (MSpan*)_spanAlloc.Alloc();
+        }
+        InitSpan(s, @base, npages, spanClass);
+        s->NeedZero = AllocNeedsZero(@base, npages) ? (byte)1 : (byte)0;
+        // Publication: every field is set before the state, the state before spanOf can find it.
+        Volatile.Write(ref s->State, (int)SpanState.InUse);
+        SetSpans(s, (nint)s);
+        return s;
+    }
+
+    private void InitSpan(MSpan* s, nint @base, int npages, int spanClass)
+    {
+        s->StartAddr = @base;
+        s->NPages = npages;
+        s->SpanClass = spanClass;
+        int sizeClass = spanClass >> 1;
+        long nbytes = npages * MallocConstants.PageSize;
+        if (sizeClass == 0)
+        {
+            s->ElemSize = nbytes;
+            s->NElems = 1;
+            s->DivShift = s->DivShift2 = 0;
+            s->DivMul = 0;
+            s->BaseMask = 0;
+        }
+        else
+        {
+            s->ElemSize = SizeClasses.ClassToSize[sizeClass];
+            s->NElems = (int)(nbytes / s->ElemSize);
+            DivMagic m = SizeClasses.ClassToDivMagic[sizeClass];
+            s->DivShift = m.Shift;
+            s->DivShift2 = m.Shift2;
+            s->DivMul = m.Mul;
+            s->BaseMask = m.BaseMask;
+        }
+        s->Limit = @base + (nint)(s->NElems * s->ElemSize);
+        s->FreeIndex = 0;
+        s->AllocCount = 0;
+        s->AllocCache = ulong.MaxValue;
+        s->GcMarkBits = GcBits.NewMarkBits(s->NElems);
+        s->AllocBits = GcBits.NewAllocBits(s->NElems);
+        Volatile.Write(ref s->SweepGen, SweepGen);
+    }
+
+    /// <summary>Points the spans entries of s's pages at value. The pages belong to the caller, so no lock.</summary>
+    private void SetSpans(MSpan* s, nint value)
+    {
+        nint page = s->StartAddr;
+        for (int i = 0; i < s->NPages; i++, page += (nint)MallocConstants.PageSize)
+        {
+            HeapArena* a = _arenaIndex.ArenaOf(page);
+            // Publishes (or withdraws) the span to lock-free spanOf readers.
+            Volatile.Write(ref a->Spans[(int)((page - a->Base) >> MallocConstants.PageShift)], value);
+        }
+    }
+
+    private bool AllocNeedsZero(nint @base, long npages)
+    {
+        bool needZero = false;
+        while (npages > 0)
+        {
+            HeapArena* a = _arenaIndex.ArenaOf(@base);
+            long arenaOff = @base - a->Base;
+            long zeroedBase = Volatile.Read(ref a->ZeroedBase);
+            if (arenaOff < zeroedBase)
+                needZero = true;
+            long arenaLimit = Math.Min(arenaOff + npages * MallocConstants.PageSize, MallocConstants.HeapArenaBytes);
+            while (arenaLimit > zeroedBase)
+            {
+                // Raises zeroedBase past our range; racing allocators only ever raise it too.
+                long seen = Interlocked.CompareExchange(ref a->ZeroedBase, arenaLimit, zeroedBase);
+                if (seen == zeroedBase)
+                    break;
+                zeroedBase = seen;
+            }
+            @base += (nint)(arenaLimit - arenaOff);
+            npages -= (arenaLimit - arenaOff) / MallocConstants.PageSize;
+        }
+        return needZero;
+    }
+
+    internal MSpan* Alloc(int npages, int spanClass, bool needzero, int pid)
+    {
+        MSpan* s = AllocSpan(npages, spanClass, pid);
+        if (needzero && s->NeedZero != 0)
+            new Span<byte>((void*)s->StartAddr, checked((int)(npages * MallocConstants.PageSize))).Clear();
+        s->NeedZero = 0;
+        return s;
+    }
+
+    internal void FreeSpan(MSpan* s)
+    {
+        SetSpans(s, 0);
+        lock (Lock)
+        {
+            Pages.Free(s->StartAddr, s->NPages);
+            Stats.HeapInuse -= s->NPages * MallocConstants.PageSize;
+            Volatile.Write(ref s->State, (int)SpanState.Dead);
+            _spanAlloc.Free((nint)s);
+        }
+    }
+
+    // ---------------------------------------------------------------- scavenger
+
+    public long Scavenge(long bytes)
+    {
+        ThrowIfDisposed();
+        ArgumentOutOfRangeException.ThrowIfNegative(bytes);
+        lock (Lock)
+        {
+            long pages = Pages.Scavenge(bytes, static (b, n) => SysMem.SysUnused(b, (nint)(n * MallocConstants.PageSize)));
+            Stats.HeapReleased += pages * MallocConstants.PageSize;
+            return pages * MallocConstants.PageSize;
+        }
+    }
+
+    // ---------------------------------------------------------------- stats and lookup
+
+    public HeapStats ReadStats()
+    {
+        ThrowIfDisposed();
+        lock (Lock)
+            return ReadStatsLocked();
+    }
+
+    private HeapStats ReadStatsLocked()
+    {
+        var nmalloc = new long[SizeClasses.NumSizeClasses];
+        long tiny = 0, largeAllocs = 0, largeBytes = 0, samples = 0;
+        foreach (P p in AllP)
+        {
+            MCache* c = p.MCache;
+            for (int k = 1; k < SizeClasses.NumSizeClasses; k++)
+                nmalloc[k] += c->SmallAllocCount[k];
+            // Refill counted every free slot of the cached spans: take back what is not handed out.
+            for (int spc = 0; spc < MallocConstants.NumSpanClasses; spc++)
+            {
+                MSpan* s = c->Span(spc);
+                if (s != EmptySpan)
+                    nmalloc[s->SizeClass] -= s->NElems - s->AllocCount;
+            }
+            tiny += c->TinyAllocs;
+            largeAllocs += c->LargeAllocs;
+            largeBytes += c->LargeAllocBytes;
+            samples += c->Samples;
+        }
+        var bySize = new SizeClassStats[SizeClasses.NumSizeClasses];
+        long mallocs = 0, frees = 0, heapAlloc = 0;
+        for (int k = 1; k < SizeClasses.NumSizeClasses; k++)
+        {
+            long nfree = Interlocked.Read(ref Stats.NSmallFree[k]);
+            bySize[k] = new SizeClassStats(SizeClasses.ClassToSize[k], nmalloc[k], nfree);
+            mallocs += nmalloc[k];
+            frees += nfree;
+            heapAlloc += (nmalloc[k] - nfree) * SizeClasses.ClassToSize[k];
+        }
+        long largeFrees = Interlocked.Read(ref Stats.LargeFrees);
+        heapAlloc += largeBytes - Interlocked.Read(ref Stats.LargeFreeBytes);
+        return new HeapStats
+        {
+            HeapSys = Stats.HeapSys,
+            HeapInuse = Stats.HeapInuse,
+            HeapReleased = Stats.HeapReleased,
+            HeapAlloc = heapAlloc,
+            Mallocs = mallocs + largeAllocs,
+            Frees = frees + largeFrees,
+            TinyAllocs = tiny,
+            LargeAllocs = largeAllocs,
+            LargeFrees = largeFrees,
+            BySize = bySize,
+            NumGC = Interlocked.Read(ref Stats.NumGC),
+            SweepGen = SweepGen,
+            PagesInUse = Stats.HeapInuse / MallocConstants.PageSize,
+            PagesSwept = Interlocked.Read(ref Stats.PagesSwept.Value),
+            HeapLive = Interlocked.Read(ref Stats.HeapLive.Value),
+            HeapMarked = Interlocked.Read(ref Stats.HeapMarked),
+            BadMarks = Interlocked.Read(ref Stats.BadMarks),
+            ProfileSamples = samples,
+            Arenas = Stats.Arenas,
+        };
+    }
+
+    public bool FindObject(nint ptr, out ObjectInfo info)
+    {
+        ThrowIfDisposed();
+        info = default;
+        MSpan* s = SpanOf(ptr);
+        if (s == null || s->LoadState() != SpanState.InUse || ptr < s->StartAddr || ptr >= s->Limit)
+            return false;
+        uint sg = SweepGen;
+        uint g = Volatile.Read(ref s->SweepGen);
+        if (g == sg - 2 || g == sg - 1)
+        {
+            EnsureSwept(s);
+            if (s->LoadState() != SpanState.InUse || SpanOf(ptr) != s)
+                return false;
+        }
+        int i = s->ObjIndex(ptr);
+        bool allocated = Volatile.Read(ref s->SweepGen) == sg + 1 ? s->IsMarked(i) : s->IsAllocated(i);
+        info = new ObjectInfo(s->ObjectAddress(i), s->ElemSize, s->SpanClass, allocated);
+        return true;
+    }
+
+    // ---------------------------------------------------------------- dispose
+
+    public void Dispose()
+    {
+        if (_disposed)
+            return;
+        lock (_pLock)
+        {
+            int me = Environment.CurrentManagedThreadId;
+            foreach (P p in AllP)
+            {
+                if (p.Owner != 0 && p.Owner != me)
+                    throw new InvalidOperationException($"Dispose: P{p.Id} is still held by thread {p.Owner}");
+            }
+            _disposed = true;
+        }
+        _bgSweeper.Stop();
+        lock (Lock)
+        {
+            foreach ((nint b, nint size) in _reservations)
+                SysMem.SysFree(b, size);
+            _reservations.Clear();
+            foreach (MCentral c in Central)
+                c.Dispose();
+            _blockPool.Dispose();
+            Pages.Dispose();
+            GcBits.Dispose();
+            _arenaIndex.Dispose();
+            _persistent.Dispose();
+        }
+    }
+}

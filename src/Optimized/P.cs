@@ -1,0 +1,194 @@
+// P: a processor and mallocgc (mirrors p in runtime/runtime2.go and mallocgc in malloc.go). The P
+// is a managed handle; its mcache (spans, tiny block, page cache, counters) is native. Fast path:
+// size_to_class8/128 lookup, nextFreeFast on the cached span's allocCache (one TZCNT), no lock, no
+// atomic, no managed allocation; everything else (refill, large objects, sampling, allocate-black,
+// bad input) falls to separate non-inlined methods (mimalloc's fast/slow split).
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+namespace GoAlloc.Optimized;
+
+internal sealed unsafe class P : IProcessor
+{
+    private readonly MHeap _heap;
+    internal readonly MCache* MCache;
+    /// <summary>Managed thread id of the holder, 0 when idle. Written under the heap's P lock.</summary>
+    internal int Owner;
+
+    public P(MHeap heap, int id, MCache* mcache)
+    {
+        _heap = heap;
+        Id = id;
+        MCache = mcache;
+    }
+
+    public int Id { get; }
+
+    internal void CheckOwner()
+    {
+        int owner = Volatile.Read(ref Owner);
+        if (owner != Environment.CurrentManagedThreadId)
+            ThrowHelper.NotOwner(Id, owner);
+    }
+
+    public void Release() => _heap.ReleaseP(this);
+
+    public void Flush()
+    {
+        _heap.ThrowIfDisposed();
+        CheckOwner();
+        MCache->ReleaseAll(_heap);
+    }
+
+    /// <summary>size -> size class through Go's two lookup tables (the 1016-byte boundary is Go's).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static int SizeToClass(long size) => size <= SizeClasses.SmallLookupMax
+        ? SizeClasses.SizeToClass8[(int)(size + SizeClasses.SmallSizeDiv - 1) >> 3]
+        : SizeClasses.SizeToClass128[(int)(size - SizeClasses.SmallSizeMax + SizeClasses.LargeSizeDiv - 1) >> 7];
+
+    /// <summary>nextFreeFast: the next free slot from allocCache, or 0 at a 64-object boundary / empty cache.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static nint NextFreeFast(MSpan* s)
+    {
+        int theBit = BitOperations.TrailingZeroCount(s->AllocCache);
+        if (theBit < 64)
+        {
+            int result = s->FreeIndex + theBit;
+            if (result < s->NElems)
+            {
+                int freeidx = result + 1;
+                if ((freeidx & 63) == 0 && freeidx != s->NElems)
+                    return 0;
+                s->AllocCache >>= theBit + 1;
+                s->FreeIndex = freeidx;
+                s->AllocCount++;
+                return s->StartAddr + (nint)(result * s->ElemSize);
+            }
+        }
+        return 0;
+    }
+
+    public nint Alloc(long size, bool noscan = false, bool needzero = true)
+    {
+        if (Volatile.Read(ref Owner) != Environment.CurrentManagedThreadId || _heap.IsDisposed)
+            CheckUsable();
+        if ((ulong)(size - 1) >= SizeClasses.MaxSmallSize)
+            return AllocOther(size, noscan, needzero);
+        MCache* c = MCache;
+        MSpan* s;
+        nint x;
+        long objSize;
+        if (noscan && size < SizeClasses.MaxTinySize)
+        {
+            long off = c->TinyOffset;
+            if ((size & 7) == 0)
+                off = (off + 7) & ~7L;
+            else if ((size & 3) == 0)
+                off = (off + 3) & ~3L;
+            else if ((size & 1) == 0)
+                off = (off + 1) & ~1L;
+            if (off + size <= SizeClasses.MaxTinySize && c->Tiny != 0)
+            {
+                x = c->Tiny + (nint)off;
+                c->TinyOffset = off + size;
+                c->TinyAllocs++;
+                return x;
+            }
+            s = c->Span(MallocConstants.TinySpanClass);
+            x = NextFreeFast(s);
+            if (x == 0)
+                x = c->NextFree(_heap, MallocConstants.TinySpanClass, Id, out s);
+            Unsafe.InitBlockUnaligned((void*)x, 0, SizeClasses.MaxTinySize);
+            if (size < c->TinyOffset || c->Tiny == 0)
+            {
+                c->Tiny = x;
+                c->TinyOffset = size;
+            }
+            objSize = SizeClasses.MaxTinySize;
+        }
+        else
+        {
+            int spc = (SizeToClass(size) << 1) | (noscan ? 1 : 0);
+            s = c->Span(spc);
+            x = NextFreeFast(s);
+            if (x == 0)
+                x = c->NextFree(_heap, spc, Id, out s);
+            objSize = s->ElemSize;
+            if (needzero && s->NeedZero != 0)
+                Unsafe.InitBlockUnaligned((void*)x, 0, (uint)objSize);
+        }
+        if (_heap.Marking)
+            MarkNew(s, x);
+        if (objSize < c->NextSample)
+            c->NextSample -= objSize;
+        else
+            ProfileAlloc(x, objSize);
+        return x;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void CheckUsable()
+    {
+        _heap.ThrowIfDisposed();
+        CheckOwner();
+    }
+
+    /// <summary>The non-small cases: size 0, bad sizes, large objects.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private nint AllocOther(long size, bool noscan, bool needzero)
+    {
+        if (size == 0)
+            return _heap.ZeroBase;
+        if (size < 0 || size > MallocConstants.MaxAlloc)
+            ThrowHelper.BadSize(size);
+        MSpan* s = AllocLarge(size, needzero, noscan);
+        nint x = s->StartAddr;
+        if (_heap.Marking)
+            MarkNew(s, x);
+        MCache* c = MCache;
+        if (s->ElemSize < c->NextSample)
+            c->NextSample -= s->ElemSize;
+        else
+            ProfileAlloc(x, s->ElemSize);
+        return x;
+    }
+
+    /// <summary>allocLarge: a span of its own (class 0) for an object over 32 KiB.</summary>
+    private MSpan* AllocLarge(long size, bool needzero, bool noscan)
+    {
+        long npages = (size + MallocConstants.PageMask) >> MallocConstants.PageShift;
+        _heap.DeductSweepCredit(npages * MallocConstants.PageSize, npages);
+        int spc = noscan ? 1 : 0;
+        MSpan* s = _heap.Alloc(checked((int)npages), spc, needzero, Id);
+        MCache* c = MCache;
+        c->LargeAllocs++;
+        c->LargeAllocBytes += s->ElemSize;
+        Interlocked.Add(ref _heap.Stats.HeapLive.Value, s->ElemSize);
+        s->Limit = s->StartAddr + (nint)size;
+        s->FreeIndex = 1;
+        s->AllocCount = 1;
+        // The large span lives in the full swept set so the sweeper finds it next cycle.
+        _heap.Central[spc].FullSwept(_heap.SweepGen).Push((nint)s);
+        return s;
+    }
+
+    /// <summary>Allocate black: an object allocated while marking is marked.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void MarkNew(MSpan* s, nint x)
+    {
+        if (s->SetMarked(s->ObjIndex(x)))
+            Interlocked.Add(ref _heap.Stats.BytesMarked, s->ElemSize);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ProfileAlloc(nint x, long size)
+    {
+        int rate = _heap.Options.MemProfileRate;
+        if (rate <= 0)
+            return;
+        MCache* c = MCache;
+        c->NextSample = c->Sampler.NextSample(rate);
+        c->Samples++;
+        _heap.Options.OnSample?.Invoke(new SampledAllocation(x, size, Id));
+    }
+}
