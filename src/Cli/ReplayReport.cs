@@ -16,19 +16,27 @@ public static class ReplayReport
         "heap_released", "live objects", "top classes (live objects)", "disagreements",
     ];
 
+    /// <summary>The extra column of a --scavenge replay, shown after heap_released.</summary>
+    public const string ScavengedHeader = "scavenged";
+
     public static void WriteCycles(IAnsiConsole console, ReplayResult r)
     {
+        bool scavenge = r.Options.Scavenge;
+        var headers = new List<string>(CycleHeaders);
+        if (scavenge)
+            headers.Insert(headers.IndexOf("heap_released") + 1, ScavengedHeader);
         var table = new Table { Title = new TableTitle($"{r.Implementation}: GC cycles"), Border = TableBorder.Rounded };
-        for (int c = 0; c < CycleHeaders.Length; c++)
+        foreach (string h in headers)
         {
-            var column = new TableColumn(new Text(CycleHeaders[c]));
-            if (c != 10)
+            var column = new TableColumn(new Text(h));
+            if (!h.StartsWith("top classes", StringComparison.Ordinal))
                 column.RightAligned();
             table.AddColumn(column);
         }
         foreach (CycleRow row in r.Rows)
         {
-            table.AddRow(Cells(
+            var cells = new List<string>
+            {
                 row.Cycle.ToString(),
                 N(row.AllocsSinceLastCycle),
                 N(row.TraceFrees),
@@ -38,9 +46,13 @@ public static class ReplayReport
                 N(row.HeapInuse),
                 N(row.HeapAlloc),
                 N(row.HeapReleased),
-                N(row.LiveObjects),
-                string.Join(" ", row.TopClasses),
-                N(row.Disagreements)));
+            };
+            if (scavenge)
+                cells.Add(N(row.ScavengedBytes));
+            cells.Add(N(row.LiveObjects));
+            cells.Add(string.Join(" ", row.TopClasses));
+            cells.Add(N(row.Disagreements));
+            table.AddRow(Cells([.. cells]));
         }
         console.Write(table);
     }
@@ -70,6 +82,8 @@ public static class ReplayReport
         Row("heap_inuse", r => N(r.FinalStats.HeapInuse));
         Row("heap_alloc", r => N(r.FinalStats.HeapAlloc));
         Row("heap_released", r => N(r.FinalStats.HeapReleased));
+        if (results.Any(r => r.Options.Scavenge))
+            Row("scavenged (sum over cycles)", r => N(r.Rows.Sum(row => row.ScavengedBytes)));
         Row("live objects", r => N(r.FinalStats.HeapObjects));
         Row("unpaired trace events tolerated", r => UnpairedSummary(r.Plan));
         Row("disagreements", r => N(r.DisagreementCount));
@@ -111,7 +125,7 @@ public static class ReplayReport
         return $"{N(plan.UnpairedEvents)} ({string.Join(", ", parts)})";
     }
 
-    private static IRenderable[] Cells(params string[] values) => [.. values.Select(v => (IRenderable)new Text(v))];
+    private static IRenderable[] Cells(string[] values) => [.. values.Select(v => (IRenderable)new Text(v))];
 
     private static string N(long v) => v.ToString("N0");
 }

@@ -52,6 +52,7 @@ public sealed record CycleRow(
 public sealed class ReplayResult
 {
     public required string Implementation { get; init; }
+    public required ReplayOptions Options { get; init; }
     public required TracePlan Plan { get; init; }
     public required IReadOnlyList<CycleRow> Rows { get; init; }
     /// <summary>The first disagreements (at most ReplayOptions.MaxDisagreementsKept).</summary>

@@ -52,6 +52,7 @@ public sealed class TraceReplayer
             return new ReplayResult
             {
                 Implementation = implementation,
+                Options = _options,
                 Plan = plan,
                 Rows = run.Rows,
                 Disagreements = run.Disagreements,
