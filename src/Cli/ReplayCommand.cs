@@ -71,6 +71,7 @@ public sealed class ReplayCommand
             return UsageError($"trace file not found: {path}");
 
         Trace trace;
+        var readWatch = System.Diagnostics.Stopwatch.StartNew();
         try
         {
             trace = TraceReader.ReadFile(path);
@@ -79,8 +80,11 @@ public sealed class ReplayCommand
         {
             return UsageError($"cannot read {path}: {ex.Message}");
         }
+        TimeSpan readTime = readWatch.Elapsed;
         TracePlan plan = TracePlan.Build(trace);
-        _console.WriteLine($"trace {path}: {trace.Allocs:N0} allocs, {trace.Frees:N0} frees, {trace.Gcs} GC cycles, {trace.MalformedLines:N0} malformed lines");
+        TimeSpan planTime = readWatch.Elapsed - readTime;
+        _console.WriteLine($"trace {path}: {trace.Allocs:N0} allocs, {trace.Frees:N0} frees, {trace.Gcs} GC cycles, {trace.MalformedLines:N0} malformed lines " +
+            $"(read in {readTime.TotalMilliseconds:N0} ms, pre-scan {planTime.TotalMilliseconds:N0} ms)");
         ReplayReport.WriteTraceNotes(_console, trace, plan);
 
         var options = new ReplayOptions { Procs = settings.Procs, Scavenge = settings.Scavenge };
