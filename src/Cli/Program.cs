@@ -1,7 +1,56 @@
-// The `alloc` command (placeholder entry point; the trace replayer lands next).
+// Program: the `alloc` command line (the project's main job). `alloc` alone is `alloc replay` on
+// the bundled sample trace; subcommands are System.CommandLine commands, each in its own file.
+// Output goes through a Spectre console made on the current Console.Out (so a test can redirect
+// it); when that is not a terminal Spectre writes no ANSI, and tables get a fixed wide width.
+// Exit codes: ExitCodes.
+using System.CommandLine;
+using Spectre.Console;
+
 namespace GoAlloc.Cli;
+
+public static class ExitCodes
+{
+    /// <summary>Every check passed.</summary>
+    public const int Ok = 0;
+    /// <summary>A disagreement with the trace, a Verify failure, or implementations that differ.</summary>
+    public const int Disagreement = 1;
+    /// <summary>Bad command line, missing trace, or an implementation that is not built.</summary>
+    public const int Usage = 2;
+}
 
 public static class Program
 {
-    public static int Main(string[] args) => 0;
+    /// <summary>Table width when the output is not a terminal (a file or a pipe has no width).</summary>
+    private const int RedirectedWidth = 200;
+
+    public static int Main(string[] args)
+    {
+        TextWriter stdout = Console.Out, stderr = Console.Error;
+        IAnsiConsole console = CreateConsole(stdout);
+        var replay = new ReplayCommand(console, stderr);
+        var root = new RootCommand("alloc: replays Go allocation traces on the Go 1.16 allocator ports and checks every GC cycle")
+        {
+            replay.Command,
+        };
+        root.SetAction(_ => replay.Run(ReplaySettings.Default));
+
+        ParseResult parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var e in parse.Errors)
+                stderr.WriteLine($"alloc: {e.Message}");
+            stderr.WriteLine("Run 'alloc --help' for usage.");
+            return ExitCodes.Usage;
+        }
+        return parse.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr });
+    }
+
+    private static IAnsiConsole CreateConsole(TextWriter stdout)
+    {
+        var output = new AnsiConsoleOutput(stdout);
+        IAnsiConsole console = AnsiConsole.Create(new AnsiConsoleSettings { Out = output });
+        if (!output.IsTerminal)
+            console.Profile.Width = RedirectedWidth;
+        return console;
+    }
 }

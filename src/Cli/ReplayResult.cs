@@ -1,0 +1,86 @@
+// ReplayResult: what one replay of a trace on one allocator produced: a row per GC cycle, the
+// disagreements between our sweep and the trace, the first failure (a broken invariant or an
+// exception from the heap), the final memstats and the timings. Plain data for the report and the
+// tests; nothing here touches the heap or the console.
+namespace GoAlloc.Cli;
+
+public enum DisagreementKind
+{
+    /// <summary>Our sweep freed an object the trace keeps live in that cycle.</summary>
+    FreedLiveObject,
+    /// <summary>The trace frees an object in that cycle and our sweep did not.</summary>
+    KeptDeadObject,
+    /// <summary>Our sweep freed the right object but reported another slot size.</summary>
+    FreedSizeMismatch,
+    /// <summary>Our sweep freed an address that is no object of the replay.</summary>
+    FreedUnknownAddress,
+    /// <summary>Mark() of a live replay object found no allocated object there.</summary>
+    MarkMissed,
+    /// <summary>Alloc returned an address that is still a live object.</summary>
+    AddressStillLive,
+    /// <summary>After the sweep, memstats disagree with the replay's live objects or bytes.</summary>
+    Stats,
+}
+
+public sealed record Disagreement(int Cycle, DisagreementKind Kind, string Message)
+{
+    public override string ToString() => $"cycle {Cycle}: {Kind}: {Message}";
+}
+
+/// <summary>The live objects of one size class (from HeapStats.BySize; class 0 stands for large objects).</summary>
+public readonly record struct ClassCount(int SizeClass, long Size, long Objects)
+{
+    public override string ToString() => SizeClass == 0 ? $"large:{Objects}" : $"{Size}B:{Objects}";
+}
+
+/// <summary>One GC cycle of the replay, with memstats read after the sweep (and the scavenge, if on).</summary>
+public sealed record CycleRow(
+    int Cycle,
+    int AllocsSinceLastCycle,
+    int TraceFrees,
+    int SweepFrees,
+    int Unpaired,
+    long HeapSys,
+    long HeapInuse,
+    long HeapAlloc,
+    long HeapReleased,
+    long ScavengedBytes,
+    long LiveObjects,
+    IReadOnlyList<ClassCount> TopClasses,
+    int Disagreements);
+
+public sealed class ReplayResult
+{
+    public required string Implementation { get; init; }
+    public required ReplayOptions Options { get; init; }
+    public required TracePlan Plan { get; init; }
+    public required IReadOnlyList<CycleRow> Rows { get; init; }
+    /// <summary>The first disagreements (at most ReplayOptions.MaxDisagreementsKept).</summary>
+    public required IReadOnlyList<Disagreement> Disagreements { get; init; }
+    public required long DisagreementCount { get; init; }
+    /// <summary>The first failure: "Verify: ..." for a broken invariant, or an exception from the heap. The replay stops there.</summary>
+    public string? Failure { get; init; }
+    /// <summary>How many times Verify() ran and passed.</summary>
+    public required int VerifyPasses { get; init; }
+    public required long Allocations { get; init; }
+    /// <summary>Objects our sweeps freed (OnFree calls).</summary>
+    public required long SweepFrees { get; init; }
+    public required HeapStats FinalStats { get; init; }
+    /// <summary>Wall time of the whole replay, Verify included.</summary>
+    public required TimeSpan WallTime { get; init; }
+    /// <summary>The part of WallTime spent in Verify().</summary>
+    public required TimeSpan VerifyTime { get; init; }
+
+    public int Cycles => Rows.Count;
+    public bool Passed => DisagreementCount == 0 && Failure == null;
+
+    /// <summary>Allocations per second of replay time, Verify excluded (it is a debug check, not allocator work).</summary>
+    public double AllocationsPerSecond
+    {
+        get
+        {
+            double seconds = (WallTime - VerifyTime).TotalSeconds;
+            return seconds > 0 ? Allocations / seconds : 0;
+        }
+    }
+}

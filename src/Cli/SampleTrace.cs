@@ -1,0 +1,25 @@
+// SampleTrace: finds the bundled sample trace (testdata/gofmt-go-ast-parser-gogc5.trace.gz).
+// Cli.csproj copies it next to the binary (AppContext.BaseDirectory/testdata/); under `dotnet run`
+// or from a test the repository's testdata/ is found by walking up from the binary and from the
+// current directory.
+namespace GoAlloc.Cli;
+
+public static class SampleTrace
+{
+    public const string FileName = "gofmt-go-ast-parser-gogc5.trace.gz";
+
+    /// <summary>The sample's path, or null if neither the copy next to the binary nor the repository's is there.</summary>
+    public static string? Locate()
+    {
+        foreach (string start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
+        {
+            for (DirectoryInfo? dir = new(start); dir != null; dir = dir.Parent)
+            {
+                string candidate = Path.Combine(dir.FullName, "testdata", FileName);
+                if (File.Exists(candidate))
+                    return candidate;
+            }
+        }
+        return null;
+    }
+}

@@ -1,0 +1,308 @@
+// TraceReplayer: replays an allocation trace on an allocator (any IHeap, made by a factory so the
+// Reference and the Optimized can run the same trace side by side) and checks the allocator's sweep
+// against the trace. It plays the part of Go's GC: a tracealloc allocates the recorded size on P0
+// (every object a scan object: noscan=false, needzero=true); at the i-th tracegc() it releases P0,
+// StartMark, Marks every live object the trace does not free in cycle i (TracePlan decides which),
+// FinishMark, FinishSweep, and checks that the objects the sweep reported to HeapOptions.OnFree are
+// exactly the ones the trace frees in cycle i (same addresses, same slot sizes). After each cycle it
+// calls Verify() (optionally after Scavenge(all)) and checks HeapObjects / HeapAlloc against its
+// own live set. It does not own the console: the report is ReplayReport's job.
+// End of trace: no extra cycle. The trace records no GC after its last event, so objects allocated
+// after the last tracegc() are checked only by a final Verify() and the final stats.
+// Threading: single-threaded (no background sweeper), so the replay is deterministic.
+using System.Diagnostics;
+
+namespace GoAlloc.Cli;
+
+public sealed record ReplayOptions
+{
+    /// <summary>GOMAXPROCS of the replayed heap. The trace does not say which P allocated: the replay uses P0; idle Ps still take part in sweeps.</summary>
+    public int Procs { get; init; } = new HeapOptions().Procs;
+    /// <summary>Scavenge(long.MaxValue) after each cycle's sweep.</summary>
+    public bool Scavenge { get; init; }
+    /// <summary>Disagreements kept verbatim (all are counted).</summary>
+    public int MaxDisagreementsKept { get; init; } = 20;
+    /// <summary>How many size classes a cycle row lists.</summary>
+    public int TopClasses { get; init; } = 5;
+}
+
+public sealed class TraceReplayer
+{
+    private readonly Func<HeapOptions, IHeap> _factory;
+    private readonly ReplayOptions _options;
+
+    public TraceReplayer(Func<HeapOptions, IHeap> factory, ReplayOptions? options = null)
+    {
+        _factory = factory;
+        _options = options ?? new ReplayOptions();
+    }
+
+    public ReplayResult Replay(Trace trace, string implementation = "heap") =>
+        Replay(trace, TracePlan.Build(trace), implementation);
+
+    public ReplayResult Replay(Trace trace, TracePlan plan, string implementation = "heap")
+    {
+        var run = new Run(plan, _options);
+        var sw = Stopwatch.StartNew();
+        var heapOptions = new HeapOptions { Procs = _options.Procs, OnFree = run.RecordFree };
+        using (IHeap heap = _factory(heapOptions))
+        {
+            run.Execute(heap, trace);
+            sw.Stop();
+            return new ReplayResult
+            {
+                Implementation = implementation,
+                Options = _options,
+                Plan = plan,
+                Rows = run.Rows,
+                Disagreements = run.Disagreements,
+                DisagreementCount = run.DisagreementCount,
+                Failure = run.Failure,
+                VerifyPasses = run.VerifyPasses,
+                Allocations = run.Allocations,
+                SweepFrees = run.SweepFrees,
+                FinalStats = run.FinalStats ?? new HeapStats(),
+                WallTime = sw.Elapsed,
+                VerifyTime = run.VerifyTime,
+            };
+        }
+    }
+
+    /// <summary>The state of one replay.</summary>
+    private sealed class Run(TracePlan plan, ReplayOptions options)
+    {
+        private readonly nint[] _ourAddr = new nint[plan.ObjectCount];
+        /// <summary>Objects our heap has freed (expected or not): never marked again.</summary>
+        private readonly bool[] _gone = new bool[plan.ObjectCount];
+        /// <summary>Object ids allocated and not yet freed by our sweep, in allocation order.</summary>
+        private List<int> _live = [];
+        /// <summary>Our address -> object id, for every object our heap still holds.</summary>
+        private readonly Dictionary<nint, int> _byOurAddr = [];
+        /// <summary>What OnFree reported in the current sweep; OnFree runs on the sweeping thread.</summary>
+        private readonly List<(nint Addr, long Size)> _freed = [];
+        private readonly Stopwatch _verifyWatch = new();
+
+        public List<CycleRow> Rows { get; } = [];
+        public List<Disagreement> Disagreements { get; } = [];
+        public long DisagreementCount { get; private set; }
+        public string? Failure { get; private set; }
+        public int VerifyPasses { get; private set; }
+        public long Allocations { get; private set; }
+        public long SweepFrees { get; private set; }
+        public HeapStats? FinalStats { get; private set; }
+        public TimeSpan VerifyTime => _verifyWatch.Elapsed;
+
+        public void RecordFree(nint addr, long size)
+        {
+            lock (_freed)
+                _freed.Add((addr, size));
+        }
+
+        public void Execute(IHeap heap, Trace trace)
+        {
+            int cycle = 0, nextId = 0;
+            TraceEvent current = default;
+            IProcessor? p = null;
+            try
+            {
+                p = heap.AcquireP(0);
+                foreach (TraceEvent e in trace.Events)
+                {
+                    current = e;
+                    if (e.Kind == TraceEventKind.Alloc)
+                    {
+                        Alloc(p, nextId++, e, cycle);
+                    }
+                    else if (e.Kind == TraceEventKind.Gc)
+                    {
+                        p.Release();
+                        p = null;
+                        bool ok = Cycle(heap, cycle++);
+                        if (!ok)
+                            break;
+                        p = heap.AcquireP(0);
+                    }
+                    // tracefree: nothing to do here; the plan already knows which cycle frees what.
+                }
+                p?.Release();
+                p = null;
+                if (Failure == null)
+                    VerifyHeap(heap, "end of trace");
+            }
+            catch (Exception ex)
+            {
+                // A heap that throws (a fail-fast invariant check, an unexpected state) ends the replay.
+                Failure = $"at {current}: {ex.GetType().Name}: {ex.Message}";
+                try
+                {
+                    p?.Release();
+                }
+                catch (InvalidOperationException)
+                {
+                    // The P may be in any state after a failure; the heap is disposed next anyway.
+                }
+            }
+            FinalStats = heap.ReadStats();
+        }
+
+        private void Alloc(IProcessor p, int id, TraceEvent e, int cycle)
+        {
+            nint x = p.Alloc(e.Size, noscan: false, needzero: true);
+            Allocations++;
+            _ourAddr[id] = x;
+            _live.Add(id);
+            if (!_byOurAddr.TryAdd(x, id))
+            {
+                int old = _byOurAddr[x];
+                Disagree(cycle, DisagreementKind.AddressStillLive,
+                    $"{e}: Alloc returned 0x{x:x}, still holding live {Describe(old)}");
+                _gone[old] = true;
+                _byOurAddr[x] = id;
+            }
+        }
+
+        /// <summary>One GC cycle at the i-th tracegc(); false if the replay must stop (a failure).</summary>
+        private bool Cycle(IHeap heap, int i)
+        {
+            long disagreementsBefore = DisagreementCount;
+            heap.StartMark();
+            var expected = new Dictionary<nint, int>(plan.ExpectedFreesInCycle(i));
+            int[] death = plan.DeathCycle;
+            foreach (int id in _live)
+            {
+                if (_gone[id])
+                    continue;
+                if (death[id] == i)
+                    expected[_ourAddr[id]] = id;
+                else if (death[id] > i && !heap.Mark(_ourAddr[id]))
+                    Disagree(i, DisagreementKind.MarkMissed, $"live object {Describe(id)}: Mark found no allocated object");
+                // death[id] < i: reported as KeptDeadObject already; left unmarked so this sweep frees it.
+            }
+            heap.FinishMark();
+            lock (_freed)
+                _freed.Clear();
+            heap.FinishSweep();
+
+            (nint Addr, long Size)[] freed;
+            lock (_freed)
+                freed = [.. _freed];
+            SweepFrees += freed.Length;
+            foreach ((nint addr, long size) in freed)
+            {
+                if (expected.Remove(addr, out int id))
+                {
+                    long slot = TracePlan.SlotSize(plan.ObjectSize[id]);
+                    if (size != slot)
+                        Disagree(i, DisagreementKind.FreedSizeMismatch, $"{Describe(id)}: sweep freed {size} bytes, expected a {slot}-byte slot");
+                }
+                else if (_byOurAddr.TryGetValue(addr, out id))
+                {
+                    if (death[id] >= i && !_gone[id])
+                        Disagree(i, DisagreementKind.FreedLiveObject, $"{Describe(id)}: swept, but the trace keeps it live in cycle {i}");
+                    // else: a late free of an object already reported as kept.
+                }
+                else
+                {
+                    Disagree(i, DisagreementKind.FreedUnknownAddress, $"sweep freed 0x{addr:x} ({size} bytes), which is no replay object");
+                    continue;
+                }
+                _gone[id] = true;
+                _byOurAddr.Remove(addr);
+            }
+            foreach ((nint addr, int id) in expected)
+                Disagree(i, DisagreementKind.KeptDeadObject, $"{Describe(id)}: the trace frees it in cycle {i}, our sweep kept it");
+
+            // Compact the live list: drop what the sweep freed.
+            var live = new List<int>(_live.Count);
+            long liveBytes = 0;
+            foreach (int id in _live)
+            {
+                if (!_gone[id])
+                {
+                    live.Add(id);
+                    liveBytes += TracePlan.SlotSize(plan.ObjectSize[id]);
+                }
+            }
+            _live = live;
+
+            long scavenged = options.Scavenge ? heap.Scavenge(long.MaxValue) : 0;
+            if (!VerifyHeap(heap, $"cycle {i}"))
+                return false;
+
+            HeapStats st = heap.ReadStats();
+            if (DisagreementCount == 0)
+                CheckStats(i, st, live.Count, liveBytes);
+            Rows.Add(new CycleRow(
+                Cycle: i,
+                AllocsSinceLastCycle: plan.AllocsBeforeCycle[i],
+                TraceFrees: plan.ExpectedFreesInCycle(i),
+                SweepFrees: freed.Length,
+                Unpaired: plan.UnpairedInWindow[i],
+                HeapSys: st.HeapSys,
+                HeapInuse: st.HeapInuse,
+                HeapAlloc: st.HeapAlloc,
+                HeapReleased: st.HeapReleased,
+                ScavengedBytes: scavenged,
+                LiveObjects: st.HeapObjects,
+                TopClasses: TopClasses(st, options.TopClasses),
+                Disagreements: (int)(DisagreementCount - disagreementsBefore)));
+            return true;
+        }
+
+        /// <summary>After a clean sweep our heap holds exactly the replay's live objects.</summary>
+        private void CheckStats(int i, HeapStats st, long liveObjects, long liveBytes)
+        {
+            if (st.HeapObjects != liveObjects)
+                Disagree(i, DisagreementKind.Stats, $"HeapObjects {st.HeapObjects} != {liveObjects} live replay objects");
+            if (st.HeapAlloc != liveBytes)
+                Disagree(i, DisagreementKind.Stats, $"HeapAlloc {st.HeapAlloc} != {liveBytes} bytes of live replay objects");
+        }
+
+        private bool VerifyHeap(IHeap heap, string where)
+        {
+            _verifyWatch.Start();
+            try
+            {
+                heap.Verify();
+                VerifyPasses++;
+                return true;
+            }
+            catch (HeapInvariantException ex)
+            {
+                Failure = $"{where}: Verify: {ex.Message}";
+                return false;
+            }
+            finally
+            {
+                _verifyWatch.Stop();
+            }
+        }
+
+        private string Describe(int id) =>
+            $"object #{id} (trace 0x{plan.ObjectTraceAddress[id]:x}, 0x{plan.ObjectSize[id]:x} bytes, ours 0x{_ourAddr[id]:x})";
+
+        private void Disagree(int cycle, DisagreementKind kind, string message)
+        {
+            DisagreementCount++;
+            if (Disagreements.Count < options.MaxDisagreementsKept)
+                Disagreements.Add(new Disagreement(cycle, kind, message));
+        }
+    }
+
+    /// <summary>The size classes with the most live objects (class 0 = large objects), most first.</summary>
+    public static IReadOnlyList<ClassCount> TopClasses(HeapStats st, int n)
+    {
+        var counts = new List<ClassCount>();
+        for (int c = 1; c < st.BySize.Length; c++)
+        {
+            long live = st.BySize[c].Mallocs - st.BySize[c].Frees;
+            if (live > 0)
+                counts.Add(new ClassCount(c, st.BySize[c].Size, live));
+        }
+        long large = st.LargeAllocs - st.LargeFrees;
+        if (large > 0)
+            counts.Add(new ClassCount(0, 0, large));
+        counts.Sort((a, b) => b.Objects != a.Objects ? b.Objects.CompareTo(a.Objects) : a.SizeClass.CompareTo(b.SizeClass));
+        return counts.Count > n ? counts.GetRange(0, n) : counts;
+    }
+}

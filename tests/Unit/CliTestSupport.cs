@@ -1,0 +1,118 @@
+// Helpers for the Cli tests: traces from text, and FaultyHeap, an IHeap that delegates to the
+// Reference MHeap but can be told to break one rule (skip a Mark, hide a free from OnFree, hand out
+// a live address again, fail Verify) so the tests can check that the replayer notices.
+using GoAlloc.Cli;
+using GoAlloc.Reference;
+
+namespace GoAlloc.Tests;
+
+internal static class CliTestSupport
+{
+    public static Trace Parse(string text) => TraceReader.Read(new StringReader(text));
+
+    /// <summary>A small trace touching every rule: frees per cycle, a large object, address reuse after a free, an allocation over a live address, an unpaired free.</summary>
+    public const string HandTrace = """
+        tracealloc(0xc000000000, 0x10)
+        tracealloc(0xc000000010, 0x10, *main.T)
+        tracealloc(0xc000000020, 0x30, struct { a, b int; c *byte })
+        tracealloc(0xc000100000, 0xa000, [5120]uint64)
+        tracegc()
+        tracefree(0xc000000010, 0x10)
+        tracefree(0xc000100000, 0xa000)
+        tracefree(0xc000999990, 0x10)
+        tracealloc(0xc000000010, 0x10)
+        tracegc()
+        tracefree(0xc000000000, 0x10)
+        tracealloc(0xc000000040, 0x2000)
+        tracealloc(0xc000000020, 0x30)
+        tracegc()
+        tracealloc(0xc000000080, 0x8)
+        """;
+
+    public static string WriteTempTrace(string text)
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"alloc-cli-test-{Guid.NewGuid():N}.trace");
+        File.WriteAllText(path, text);
+        return path;
+    }
+}
+
+/// <summary>Delegates to MHeap; each knob breaks one thing on purpose.</summary>
+internal sealed class FaultyHeap : IHeap
+{
+    private readonly MHeap _heap;
+    private int _marks;
+    private int _verifies;
+
+    public FaultyHeap(HeapOptions options, int skipMarkNumber = -1, int hideFreeNumber = -1, int failVerifyNumber = -1, int repeatAllocNumber = -1)
+    {
+        SkipMarkNumber = skipMarkNumber;
+        FailVerifyNumber = failVerifyNumber;
+        RepeatAllocNumber = repeatAllocNumber;
+        int frees = 0;
+        Action<nint, long>? onFree = options.OnFree;
+        _heap = new MHeap(hideFreeNumber < 0 ? options : options with
+        {
+            OnFree = (a, s) =>
+            {
+                if (frees++ != hideFreeNumber)
+                    onFree?.Invoke(a, s);
+            },
+        });
+    }
+
+    /// <summary>The n-th Mark call (0-based) is dropped: its object stays white and is swept.</summary>
+    public int SkipMarkNumber { get; }
+    /// <summary>The n-th Verify call (0-based) throws HeapInvariantException.</summary>
+    public int FailVerifyNumber { get; }
+    /// <summary>The n-th Alloc (0-based) returns the previous Alloc's address again.</summary>
+    public int RepeatAllocNumber { get; }
+
+    public HeapOptions Options => _heap.Options;
+    public nint ArenaBase => _heap.ArenaBase;
+    public nint ZeroBase => _heap.ZeroBase;
+    public int ProcCount => _heap.ProcCount;
+    public GcPhase Phase => _heap.Phase;
+    public bool SweepDone => _heap.SweepDone;
+
+    public IProcessor AcquireP() => new FaultyP(_heap.AcquireP(), this);
+    public IProcessor AcquireP(int id) => new FaultyP(_heap.AcquireP(id), this);
+    public void StartMark() => _heap.StartMark();
+    public bool Mark(nint ptr) => _marks++ == SkipMarkNumber || _heap.Mark(ptr);
+    public void FinishMark() => _heap.FinishMark();
+    public long SweepOne() => _heap.SweepOne();
+    public void FinishSweep() => _heap.FinishSweep();
+    public void StartBackgroundSweeper() => _heap.StartBackgroundSweeper();
+    public void StopBackgroundSweeper() => _heap.StopBackgroundSweeper();
+    public long Scavenge(long bytes) => _heap.Scavenge(bytes);
+    public HeapStats ReadStats() => _heap.ReadStats();
+    public bool FindObject(nint ptr, out ObjectInfo info) => _heap.FindObject(ptr, out info);
+
+    public void Verify()
+    {
+        if (_verifies++ == FailVerifyNumber)
+            throw new HeapInvariantException("INV-TEST-1", "deliberately broken by FaultyHeap");
+        _heap.Verify();
+    }
+
+    public void Dispose() => _heap.Dispose();
+
+    internal int Allocs;
+    internal nint LastAlloc;
+
+    private sealed class FaultyP(IProcessor p, FaultyHeap owner) : IProcessor
+    {
+        public int Id => p.Id;
+        public void Flush() => p.Flush();
+        public void Release() => p.Release();
+
+        public nint Alloc(long size, bool noscan = false, bool needzero = true)
+        {
+            nint x = p.Alloc(size, noscan, needzero);
+            if (owner.Allocs++ == owner.RepeatAllocNumber)
+                x = owner.LastAlloc;
+            owner.LastAlloc = x;
+            return x;
+        }
+    }
+}
