@@ -57,7 +57,7 @@ byte sg = 2;                     /* mheap.sweepgen: changes only with the world 
 byte sgen[NS];                   /* mspan.sweepgen, atomic */
 bit  inuse[NS];                  /* mspan.state == mSpanInUse */
 byte cachedBy[NS];               /* ghost: the P whose mcache slot holds the span */
-byte sweptIn[NS];                /* ghost: sg of the cycle in which the span was last swept */
+bit  sweptNow[NS];               /* ghost: swept in the current cycle (cleared by FinishMark) */
 chan partialSet[2] = [NS] of { byte };
 chan fullSet[2] = [NS] of { byte };
 byte word = DRAINED;             /* sweep-state word; the heap starts with nothing to sweep */
@@ -167,31 +167,34 @@ inline freeSpan(s) {
   }
 }
 
-/* mspan.sweep(preserve): the caller owns s at sg-1. canFull = 0 when s came from a partial set. */
+/* mspan.sweep(preserve): the caller owns s at sg-1. canFull = 0 when s came from a partial set.
+   The owner's private steps are folded into one atomic step: between "sweepgen = sg" and the
+   push nobody can tell the difference (the span is in no set, and sg is what every observer of
+   sweepgen alone would see after the push too). BUG_LATE_PUBLISH splits them the wrong way. */
 inline sweepSpan(s, preserve, out, canFull) {
   atomic {
     assert(inuse[s] && sgen[s] == sg - 1);          /* A1: only the owner sweeps */
     assert(cachedBy[s] == NONE);                    /* A1: never swept while cached */
-    assert(sweptIn[s] != sg);                       /* A1: never swept twice in a cycle */
-    sweptIn[s] = sg;
+    assert(!sweptNow[s]);                           /* A1: never swept twice in a cycle */
+    sweptNow[s] = 1;
     if
     :: out = EMPTY
     :: out = PARTIAL
     :: canFull -> out = FULL
+    fi;
+#ifndef BUG_LATE_PUBLISH
+    sgen[s] = sg;                /* publish: swept, before the span becomes visible anywhere */
+#endif
+    if
+    :: preserve -> skip
+    :: else ->
+       if
+       :: out == EMPTY -> freeSpan(s)
+       :: out == PARTIAL -> pushSet(SWEPT(partialSet), s)
+       :: out == FULL -> pushSet(SWEPT(fullSet), s)
+       fi
     fi
   }
-#ifndef BUG_LATE_PUBLISH
-  sgen[s] = sg;                  /* publish: swept, before the span becomes visible anywhere */
-#endif
-  if
-  :: preserve -> skip
-  :: else ->
-     if
-     :: out == EMPTY -> freeSpan(s)
-     :: out == PARTIAL -> pushSet(SWEPT(partialSet), s)
-     :: out == FULL -> pushSet(SWEPT(fullSet), s)
-     fi
-  fi;
 #ifdef BUG_LATE_PUBLISH
   sgen[s] = sg;
 #endif
@@ -293,11 +296,7 @@ inline cacheIt(p, s) {
 
 inline cacheSpan(p) {
   got = 0;
-  /* (0) deductSweepCredit: may sweep before allocating a span */
-  if
-  :: sweepone(r)
-  :: skip
-  fi;
+  /* (0) deductSweepCredit is sweepone by the allocating P: the Background process covers it */
   /* (1) partial swept */
   popSet(SWEPT(partialSet), s);
   if
@@ -387,12 +386,12 @@ inline uncacheSpan(p, canPartial) {
        :: out = FULL
        :: canPartial -> out = PARTIAL
        fi;
-       cachedBy[s] = NONE; cache[p] = NONE; sgen[s] = sg
+       cachedBy[s] = NONE; cache[p] = NONE; sgen[s] = sg;   /* not cached any more, swept */
+       if
+       :: out == PARTIAL -> pushSet(SWEPT(partialSet), s)
+       :: else -> pushSet(SWEPT(fullSet), s)
+       fi
      }
-     if
-     :: out == PARTIAL -> pushSet(SWEPT(partialSet), s)
-     :: else -> pushSet(SWEPT(fullSet), s)
-     fi
   fi;
   atomic { s = 0; out = 0 }
 }
@@ -413,7 +412,7 @@ inline prepareForSweep(p) {
 /* ---------------------------------------------------------------- processes */
 
 proctype P(byte id) {
-  byte s, r, out, sc;
+  byte s, out;
   bit ok, won, got, late;
 end:
   do
@@ -427,6 +426,7 @@ end:
         fi;
         cacheSpan(id)
      :: cache[id] != NONE -> uncacheSpan(id, 1)                     /* Flush (releaseAll) */
+     :: ensureSwept()                                               /* e.g. for a finalizer */
      :: break
      od;
      held[id] = 0                                                   /* Release */
@@ -439,7 +439,6 @@ proctype Background() {
 end:
   do
   :: !gcFinished -> sweepone(r); r = 0
-  :: !gcFinished -> ensureSwept()
   od
 }
 
@@ -472,7 +471,15 @@ proctype GC() {
      assert(len(UNSWEPT(partialSet)) == 0 && len(UNSWEPT(fullSet)) == 0);
      checkQuiescent();
      /* FinishMark */
-     atomic { sg = sg + 2; word = 0; cursor = 0; stw = 0 }
+     atomic {
+       sg = sg + 2; word = 0; cursor = 0;
+       i = 0;
+       do
+       :: i < NS -> sweptNow[i] = 0; i++
+       :: else -> i = 0; break
+       od;
+       stw = 0
+     }
      /* FinishSweep */
      do
      :: sweepone(r);

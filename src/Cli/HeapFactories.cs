@@ -21,7 +21,7 @@ public static class HeapFactories
     private static readonly Dictionary<string, Func<HeapOptions, IHeap>> s_factories = new(StringComparer.Ordinal)
     {
         [Reference] = options => new MHeap(options),
-        // [Optimized] = options => new GoAlloc.Optimized.MHeap(options),
+        [Optimized] = options => new GoAlloc.Optimized.MHeap(options),
     };
 
     public static IReadOnlyDictionary<string, Func<HeapOptions, IHeap>> Available => s_factories;

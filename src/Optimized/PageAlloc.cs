@@ -173,6 +173,8 @@ internal sealed class PageAlloc : IDisposable
 
     public string? CheckSummaries() => null;
 
+    public IEnumerable<nint> ChunkBases() => _chunks.Select(c => c.Base);
+
     public long Scavenge(long nbytes, Action<nint, int> release)
     {
         long want = nbytes / MallocConstants.PageSize + (nbytes % MallocConstants.PageSize != 0 ? 1 : 0);

@@ -444,27 +444,6 @@ public abstract unsafe class HeapContractTests
     }
 
     [Fact]
-    public void Processor_OwnedByOneThreadAtATime()
-    {
-        using IHeap heap = CreateHeap(new HeapOptions { Procs = 2 });
-        IProcessor p0 = heap.AcquireP(0);
-        Assert.IsType<InvalidOperationException>(OnOtherThread(() => heap.AcquireP(0)));
-        Assert.IsType<InvalidOperationException>(OnOtherThread(() => p0.Alloc(8)));
-        Assert.IsType<InvalidOperationException>(OnOtherThread(p0.Release));
-        Assert.Throws<InvalidOperationException>(() => heap.AcquireP(0));
-        IProcessor p1 = heap.AcquireP();
-        Assert.Equal(1, p1.Id);
-        Assert.Throws<InvalidOperationException>(() => heap.AcquireP());
-        Assert.Throws<ArgumentOutOfRangeException>(() => heap.AcquireP(2));
-        p0.Release();
-        Assert.Throws<InvalidOperationException>(() => p0.Alloc(8));
-        Assert.Throws<InvalidOperationException>(p0.Release);
-        p1.Release();
-        Assert.Null(OnOtherThread(() => heap.AcquireP(0).Release()));
-        heap.Verify();
-    }
-
-    [Fact]
     public void Dispose_EveryCallAfterwardsThrowsObjectDisposed()
     {
         IHeap heap = CreateHeap();
@@ -580,27 +559,6 @@ public abstract unsafe class HeapContractTests
     }
 
     [Fact]
-    public void BackgroundSweeper_SweepsTheCycleToDoneOnItsOwn()
-    {
-        using IHeap heap = CreateHeap();
-        IProcessor p = heap.AcquireP();
-        for (int i = 0; i < 50_000; i++)
-            p.Alloc(48);
-        p.Release();
-        heap.StartBackgroundSweeper();
-        heap.StartMark();
-        heap.FinishMark();
-        Assert.False(heap.SweepDone);
-        Assert.True(SpinWait.SpinUntil(() => heap.SweepDone, TimeSpan.FromMinutes(1)), "the background sweeper never finished the cycle");
-        heap.StopBackgroundSweeper();
-        HeapStats st = heap.ReadStats();
-        Assert.Equal(0, st.HeapObjects);
-        Assert.Equal(0, st.HeapInuse);
-        Assert.Equal(-1, heap.SweepOne());
-        heap.Verify();
-    }
-
-    [Fact]
     public void SweepOne_ReturnsFreedPagesThenMinusOneWhenDone()
     {
         using IHeap heap = CreateHeap();
@@ -675,46 +633,4 @@ public abstract unsafe class HeapContractTests
         heap.Verify();
     }
 
-    [Fact]
-    public void Concurrency_TwoThreadsWithTheirOwnPsAndTheBackgroundSweeper()
-    {
-        using IHeap heap = CreateHeap(new HeapOptions { Procs = 2 });
-        heap.StartBackgroundSweeper();
-        var lives = new List<nint>[2];
-        for (int cycle = 0; cycle < 4; cycle++)
-        {
-            var threads = new Thread[2];
-            for (int t = 0; t < 2; t++)
-            {
-                int id = t;
-                lives[id] ??= [];
-                threads[t] = new Thread(() =>
-                {
-                    IProcessor p = heap.AcquireP(id);
-                    var rng = new Random(id * 100 + cycle);
-                    for (int i = 0; i < 30_000; i++)
-                    {
-                        nint a = p.Alloc(rng.Next(1, 3000), noscan: (i & 1) == 0);
-                        if (rng.Next(5) == 0)
-                            lives[id].Add(a);
-                    }
-                    if (cycle % 2 == 1)
-                        p.Alloc(50_000);
-                    p.Release();
-                });
-                threads[t].Start();
-            }
-            foreach (Thread t in threads)
-                t.Join();
-            heap.StartMark();
-            foreach (nint a in lives[0].Concat(lives[1]))
-                Assert.True(heap.Mark(a));
-            heap.FinishMark();
-        }
-        heap.StopBackgroundSweeper();
-        heap.FinishSweep();
-        heap.Verify();
-        foreach (nint a in lives[0].Concat(lives[1]))
-            Assert.True(heap.FindObject(a, out ObjectInfo info) && info.Allocated, $"live 0x{a:x} was freed");
-    }
 }
