@@ -419,14 +419,14 @@ end:
   :: atomic { !stw && !held[id] && !gcFinished -> held[id] = 1 }   /* AcquireP */
      prepareForSweep(id);
      do
-     :: /* refill: the cached span is full */
+     :: skip ->  /* refill: the cached span is full */
         if
         :: cache[id] != NONE -> assert(sgen[cache[id]] == sg + 3); uncacheSpan(id, 0)
         :: else -> skip
         fi;
         cacheSpan(id)
      :: cache[id] != NONE -> uncacheSpan(id, 1)                     /* Flush (releaseAll) */
-     :: ensureSwept()                                               /* e.g. for a finalizer */
+     :: skip -> ensureSwept()                                       /* e.g. for a finalizer */
      :: break
      od;
      held[id] = 0                                                   /* Release */
