@@ -1,45 +1,55 @@
 /*
- * sweepgen.pml -- the sweepgen ownership protocol and the sweep-done protocol (SPEC.md 3.3, 3.4).
+ * sweepgen.pml -- the sweepgen ownership protocol and the sweep-done protocol (SPEC.md 3.3-3.4).
  *
- * One span class, NS spans, NP Ps, a background sweeper (which also plays ensureSwept on an
- * arbitrary in-use span), and a GC driver that runs NCYCLES cycles of
- *     stop the world; FinishMark (sg += 2, sweep word := 0, cursor := 0); start the world;
- *     FinishSweep (sweepone until none, flush idle stale Ps, wait for SweepDone).
- * StartMark and the mark phase are folded into the STW step: marking changes no sweepgen, and
- * which objects survive is modelled by a nondeterministic sweep outcome (empty/partial/full).
+ * Actors: NP = 2 Ps (refill = uncacheSpan + cacheSpan with lazy sweeping, Flush = releaseAll,
+ * ensureSwept of an arbitrary in-use span, lazy flush by flushGen at AcquireP), a background
+ * sweeper (sweepone in a loop), and a GC driver that runs NCYCLES cycles of
+ *     [stop the world] FinishMark: sg += 2, sweep word := 0, sweep cursor := 0 [start the world]
+ *     FinishSweep: sweepone until none, flush every idle stale P, wait for SweepDone.
+ * StartMark and the mark phase are folded into the stop-the-world step: marking changes no
+ * sweepgen, and which objects survive is a nondeterministic sweep outcome (empty/partial/full).
  *
- * Span sets are atomic FIFOs (channels); their lock-free internals are checked in spanset.pml.
- * The heap sweepgen sg starts at 2 so that sg-2 is representable; span sweepgens are absolute.
+ * One span class, NS spans. Span sets are atomic FIFOs (channels); their lock-free internals
+ * are checked separately in spanset.pml. sg starts at 2 so that sg-2 is representable.
  *
- * Sweep-state word (Go 1.18 activeSweep): bit 7 = drained, bits 0..6 = registered sweepers.
- *   begin  (sweepone, cacheSpan's lazy sweeping, ensureSwept): fails if drained, else count++.
- *   beginStale (uncacheSpan of an sg+1 span): count++ even if drained (the span is not in any
- *          set, it must be swept by its owner, and its sweep never refills an unswept set).
- *   end: count--.   markDrained: set bit 7 (by the sweeper that found every unswept set empty).
- *   SweepDone := word == DRAINED && every P's flushGen == sg.
+ * Granularity: every access to shared state that another actor can race with is its own atomic
+ * step (a pop, the sweepgen CAS, a register/deregister, a push). Steps of one actor that touch
+ * only state it owns are folded into the neighbouring step (e.g. the sweep of a span the actor
+ * owns at sg-1 is one step that ends with publishing sg and pushing/freeing it; cacheSpan's
+ * deregistration is folded into the step that caches the span). The seeded bugs split exactly
+ * the steps they break.
+ *
+ * Sweep-state word (Go 1.18 activeSweep; SPEC.md 3.4): bit 7 = drained, bits 0..6 = count.
+ *   begin        sweepone, cacheSpan's lazy sweeping, ensureSwept: fails if drained, else count++
+ *   beginStale   uncacheSpan / prepareForSweep of an sg+1 span: count++ even when drained
+ *   end          count--
+ *   markDrained  set bit 7 (by the sweeper that found every unswept set empty)
+ *   SweepDone    word == DRAINED && every P's flushGen == sg
  *
  * Assertions:
- *   A1 a span is swept only by the winner of sg-2 -> sg-1 (or its stale owner), never while cached,
- *      never twice in one cycle;
- *   A2 a span popped from a swept set is swept (sweepgen sg); a span is never cached while it is
- *      also a live entry of a set, and never pushed while cached;
- *   A3 (monitor) SweepDone => no in-use span at sg-2 or sg-1, unswept sets empty, count 0;
- *   A4 (monitor) INV-SWEEP-5: spans at sg-1 <= registered sweepers; cached spans are at sg+3,
- *      or at sg+1 in a P whose flushGen is sg-2 (INV-SWEEP-2);
- *   A5 at every stop-the-world point every in-use span is cached or in exactly one swept set.
+ *   A1 a span is swept only by its owner (winner of sg-2 -> sg-1, or the P holding it stale),
+ *      never while cached, never twice in one cycle; only swept spans are freed;
+ *   A2 a span popped from a swept set is at sg; a span is never cached while it is a live entry
+ *      of a swept set, and never pushed while cached;
+ *   A3 (monitor, every state) SweepDone => no in-use span at sg-2 or sg-1, the unswept sets are
+ *      empty, the sweeper count is 0;
+ *   A4 (monitor) INV-SWEEP-5: in-use spans at sg-1 <= registered sweepers; INV-SWEEP-2: a cached
+ *      span is at sg+3, or at sg+1 in a P whose flushGen is sg-2;
+ *   A5 at each stop-the-world point every in-use span is cached or in exactly one swept set.
  *
  * Seeded bugs (spec/check requires a counterexample for each):
- *   BUG_CHECK_THEN_SET  ownership by "if sweepgen == sg-2 then sweepgen = sg-1" (not a CAS)
+ *   BUG_CHECK_THEN_SET  ownership by "if sweepgen == sg-2 then sweepgen = sg-1", not a CAS
  *   BUG_LATE_PUBLISH    sweep publishes sweepgen = sg after pushing / freeing the span
- *   BUG_NO_COUNT        sweep done = drained bit only, sweeper count ignored (Go 1.16's sweepdone)
- *   BUG_REG_AFTER_POP   sweepers register after popping and winning the span (Go 1.17
- *                       sweepLocker; golang/go#46500): drained can be set while a popped span waits
- *   BUG_LAZY_UNREG      cacheSpan's lazy sweeping does not register (Go 1.16; golang/go#45315)
- *   BUG_STALE_UNREG     uncacheSpan's stale sweep does not register (golang/go#45315)
+ *   BUG_NO_COUNT        sweep done = drained bit alone, sweeper count ignored
+ *                       (Go 1.16's mheap.sweepdone; golang/go#46500 family)
+ *   BUG_REG_AFTER_POP   sweepers register only after popping and winning a span (Go 1.17's
+ *                       sweepLocker, golang/go#46500): drained can be set while a popped span waits
+ *   BUG_LAZY_UNREG      cacheSpan's lazy sweeping does not register (Go 1.16, golang/go#45315)
+ *   BUG_STALE_UNREG     the stale-span sweep of uncacheSpan does not register (golang/go#45315)
  */
 
 #ifndef NS
-#define NS 3
+#define NS 2
 #endif
 #define NP 2
 #ifndef NCYCLES
@@ -56,16 +66,15 @@
 byte sg = 2;                     /* mheap.sweepgen: changes only with the world stopped */
 byte sgen[NS];                   /* mspan.sweepgen, atomic */
 bit  inuse[NS];                  /* mspan.state == mSpanInUse */
-byte cachedBy[NS];               /* ghost: the P whose mcache slot holds the span */
+byte cachedBy[NS] = NONE;        /* ghost: the P whose mcache slot holds the span */
 bit  sweptNow[NS];               /* ghost: swept in the current cycle (cleared by FinishMark) */
 chan partialSet[2] = [NS] of { byte };
 chan fullSet[2] = [NS] of { byte };
-byte word = DRAINED;             /* sweep-state word; the heap starts with nothing to sweep */
+byte word = DRAINED;             /* sweep-state word; a new heap has nothing to sweep */
 byte cursor = 2;                 /* sweep class cursor: 0 full-unswept, 1 partial-unswept, 2 done */
-byte flushGen[NP];
-byte cache[NP];                  /* mcache.alloc[spc], NONE = empty */
+byte flushGen[NP] = 2;           /* mcache.flushGen */
+byte cache[NP] = NONE;           /* mcache.alloc[spc]; NONE = empty */
 bit  held[NP];
-bit  stw;
 bit  gcFinished;
 
 #define SWEPT(set)   set[(sg / 2) % 2]
@@ -78,65 +87,63 @@ bit  gcFinished;
 #endif
 #define SWEEP_DONE (WORD_DONE && flushGen[0] == sg && flushGen[1] == sg)
 
-#define UNSW(i)  (inuse[i] && (sgen[i] == sg - 2 || sgen[i] == sg - 1))
-#define BUSY(i)  ((inuse[i] && sgen[i] == sg - 1) -> 1 : 0)
+#define UNSW(i)    (inuse[i] && (sgen[i] == sg - 2 || sgen[i] == sg - 1))
+#define BUSY(i)    ((inuse[i] && sgen[i] == sg - 1) -> 1 : 0)
 #define CACHEOK(i) (cachedBy[i] == NONE || sgen[i] == sg + 3 || \
                     (sgen[i] == sg + 1 && flushGen[cachedBy[i]] == sg - 2))
-#if NS == 2
+#if NS == 1
+#define NO_UNSWEPT (!UNSW(0))
+#define NBUSY      (BUSY(0))
+#define ALLCACHEOK (CACHEOK(0))
+#elif NS == 2
 #define NO_UNSWEPT (!UNSW(0) && !UNSW(1))
-#define NBUSY (BUSY(0) + BUSY(1))
+#define NBUSY      (BUSY(0) + BUSY(1))
 #define ALLCACHEOK (CACHEOK(0) && CACHEOK(1))
 #else
 #define NO_UNSWEPT (!UNSW(0) && !UNSW(1) && !UNSW(2))
-#define NBUSY (BUSY(0) + BUSY(1) + BUSY(2))
+#define NBUSY      (BUSY(0) + BUSY(1) + BUSY(2))
 #define ALLCACHEOK (CACHEOK(0) && CACHEOK(1) && CACHEOK(2))
 #endif
 
-/* ---------------------------------------------------------------- span sets */
+/* ================================================================ span sets (inside atomic) */
 
 inline popSet(ch, s) {
-  atomic {
-    if
-    :: nempty(ch) -> ch ? s
-    :: empty(ch) -> s = NONE
-    fi
-  }
+  if
+  :: nempty(ch) -> ch ? s
+  :: empty(ch) -> s = NONE
+  fi
 }
 
 inline pushSet(ch, s) {
-  atomic {
-    assert(inuse[s] && cachedBy[s] == NONE);       /* A2: never pushed while cached */
-    assert(len(ch) < NS);
-    ch ! s
-  }
+  assert(inuse[s] && cachedBy[s] == NONE);         /* A2: never pushed while cached */
+  assert(len(ch) < NS);
+  ch ! s
 }
 
-/* ---------------------------------------------------------------- sweep-state word */
+/* ================================================================ sweep-state word */
 
+/* begin: register before popping from an unswept set (inside atomic). */
 inline sweepBegin(ok) {
 #ifdef BUG_REG_AFTER_POP
-  atomic { ok = ((word & DRAINED) == 0); late = 0 }
+  ok = ((word & DRAINED) == 0); late = 0
 #else
-  atomic {
-    if
-    :: (word & DRAINED) != 0 -> ok = 0
-    :: else -> word++; ok = 1
-    fi
-  }
+  if
+  :: (word & DRAINED) != 0 -> ok = 0
+  :: else -> word++; ok = 1
+  fi
 #endif
 }
 
+/* end: deregister (inside atomic). */
 inline sweepEnd() {
 #ifdef BUG_REG_AFTER_POP
-  atomic { if :: late -> word--; late = 0 :: else -> skip fi }
+  if :: late -> word--; late = 0 :: else -> skip fi
 #else
   word--
 #endif
 }
 
-inline markDrained() {
-  word = word | DRAINED
-}
+/* ================================================================ ownership */
 
 /* tryAcquire: the CAS sg-2 -> sg-1 that makes the caller the span's only sweeper. */
 inline tryAcquire(s, won) {
@@ -150,7 +157,7 @@ inline tryAcquire(s, won) {
     if
     :: sgen[s] == sg - 2 -> sgen[s] = sg - 1; won = 1
 #ifdef BUG_REG_AFTER_POP
-       ; word++; late = 1
+       ; word++; late = 1        /* Go 1.17: sweepers++ once a span is acquired */
 #endif
     :: else -> won = 0
     fi
@@ -158,278 +165,293 @@ inline tryAcquire(s, won) {
 #endif
 }
 
-/* ---------------------------------------------------------------- sweeping */
+/* ================================================================ sweeping */
 
-inline freeSpan(s) {
-  atomic {
-    assert(sgen[s] == sg);       /* mheap.freeSpanLocked: only swept spans are freed */
-    inuse[s] = 0
-  }
-}
-
-/* mspan.sweep(preserve): the caller owns s at sg-1. canFull = 0 when s came from a partial set.
-   The owner's private steps are folded into one atomic step: between "sweepgen = sg" and the
-   push nobody can tell the difference (the span is in no set, and sg is what every observer of
-   sweepgen alone would see after the push too). BUG_LATE_PUBLISH splits them the wrong way. */
-inline sweepSpan(s, preserve, out, canFull) {
-  atomic {
-    assert(inuse[s] && sgen[s] == sg - 1);          /* A1: only the owner sweeps */
-    assert(cachedBy[s] == NONE);                    /* A1: never swept while cached */
-    assert(!sweptNow[s]);                           /* A1: never swept twice in a cycle */
-    sweptNow[s] = 1;
-    if
-    :: out = EMPTY
-    :: out = PARTIAL
-    :: canFull -> out = FULL
-    fi;
+/* mspan.sweep(preserve) by the owner of s (at sg-1), inside an atomic step. canFull = 0 when s
+   came from a partial set (sweeping only frees objects). */
+inline sweepBody(s, preserve, out, canFull) {
+  assert(inuse[s] && sgen[s] == sg - 1);            /* A1: only the owner sweeps */
+  assert(cachedBy[s] == NONE);                      /* A1: never swept while cached */
+  assert(!sweptNow[s]);                             /* A1: never swept twice in a cycle */
+  sweptNow[s] = 1;
+  if
+  :: out = EMPTY
+  :: out = PARTIAL
+  :: canFull -> out = FULL
+  fi;
 #ifndef BUG_LATE_PUBLISH
-    sgen[s] = sg;                /* publish: swept, before the span becomes visible anywhere */
+  sgen[s] = sg;                  /* publish "swept" before the span becomes visible anywhere */
 #endif
-    if
-    :: preserve -> skip
-    :: else ->
-       if
-       :: out == EMPTY -> freeSpan(s)
-       :: out == PARTIAL -> pushSet(SWEPT(partialSet), s)
-       :: out == FULL -> pushSet(SWEPT(fullSet), s)
-       fi
-    fi
-  }
+  if
+  :: preserve -> skip
+  :: else ->
+     if
+     :: out == EMPTY -> assert(sgen[s] == sg); inuse[s] = 0     /* A1: mheap.freeSpan */
+     :: out == PARTIAL -> pushSet(SWEPT(partialSet), s)
+     :: out == FULL -> pushSet(SWEPT(fullSet), s)
+     fi
+  fi
+}
+
+/* the steps after the owner's CAS: sweep (and, for the bug, publish late), then deregister */
+inline sweepAndEnd(s) {
 #ifdef BUG_LATE_PUBLISH
-  sgen[s] = sg;
+  atomic { sweepBody(s, 0, out, 1) }
+  atomic { sgen[s] = sg; sweepEnd(); s = NONE; out = 0 }
+#else
+  atomic { sweepBody(s, 0, out, 1); sweepEnd(); s = NONE; out = 0 }
 #endif
-  skip
 }
 
-/* nextSpanForSweep: full-unswept, then partial-unswept; the cursor only moves forward. */
-inline nextSpanForSweep(s) {
-  sc = cursor;
-  do
-  :: sc == 0 -> popSet(UNSWEPT(fullSet), s);
-     if :: s != NONE -> break :: else -> sc = 1 fi
-  :: sc == 1 -> popSet(UNSWEPT(partialSet), s);
-     if :: s != NONE -> break :: else -> sc = 2 fi
-  :: sc >= 2 -> s = NONE; break
-  od;
-  atomic { if :: cursor < sc -> cursor = sc :: else -> skip fi; sc = 0 }
-}
-
-/* sweepone: sweeps one span; r = the span, or NONE when there was nothing left. */
+/* sweepone: r = the span swept, or NONE when nothing was left (Go's ^uintptr(0)). */
 inline sweepone(r) {
-  r = NONE;
-  sweepBegin(ok);
+  atomic { r = NONE; s = NONE; sweepBegin(ok) }
   if
   :: ok ->
      do
-     :: nextSpanForSweep(s);
+     :: atomic {
+          /* nextSpanForSweep: full-unswept, then partial-unswept, from the cursor on; the two
+             sets only shrink during a sweep phase, so one step may look at both */
+          sc = cursor; s = NONE;
+          if :: sc == 0 -> popSet(UNSWEPT(fullSet), s); if :: s == NONE -> sc = 1 :: else -> skip fi
+             :: else -> skip fi;
+          if :: s == NONE && sc == 1 -> popSet(UNSWEPT(partialSet), s); if :: s == NONE -> sc = 2 :: else -> skip fi
+             :: else -> skip fi;
+          if :: cursor < sc -> cursor = sc :: else -> skip fi;
+          sc = 0;
+          if
+          :: s == NONE -> word = word | DRAINED      /* markDrained: every unswept set was empty */
+          :: else -> skip
+          fi
+        }
         if
-        :: s == NONE -> markDrained(); break
+        :: s == NONE -> break
         :: else ->
            if
            :: !inuse[s] -> assert(sgen[s] == sg || sgen[s] == sg + 3)  /* stale entry of a freed span */
            :: else ->
               tryAcquire(s, won);
-              if :: won -> break :: else -> skip fi
+              if :: won -> won = 0; break :: else -> skip fi
            fi
         fi
      od;
      if
-     :: s != NONE -> sweepSpan(s, 0, out, 1); r = s
-     :: else -> skip
-     fi;
-     sweepEnd()
+     :: s != NONE -> r = s; sweepAndEnd(s)
+     :: else -> atomic { sweepEnd() }
+     fi
   :: else -> skip
   fi;
-  atomic { s = 0; out = 0; won = 0; ok = 0 }
+  ok = 0
 }
 
-/* ensureSwept on an arbitrary in-use span: a sweeper that does not pop from a set, so the span
-   stays in its unswept set as a stale entry that poppers must skip. */
+/* ensureSwept on an arbitrary in-use span: a sweeper that does not pop it from its set, which
+   therefore keeps a stale entry that poppers must skip. */
 inline ensureSwept() {
-  sweepBegin(ok);
-  if
-  :: ok ->
-     atomic {
+  atomic {
+    sweepBegin(ok);
+    s = NONE;
+    if
+    :: ok ->
        if
        :: inuse[0] -> s = 0
+#if NS > 1
        :: inuse[1] -> s = 1
+#endif
 #if NS > 2
        :: inuse[2] -> s = 2
 #endif
-       :: else -> s = NONE
+       :: else -> skip
        fi
-     }
+    :: else -> skip
+    fi
+  }
+  if
+  :: ok && s != NONE ->
+     tryAcquire(s, won);
      if
-     :: s != NONE ->
-        tryAcquire(s, won);
-        if :: won -> sweepSpan(s, 0, out, 1) :: else -> skip fi
-     :: else -> skip
-     fi;
-     sweepEnd()
+     :: won -> won = 0; sweepAndEnd(s)
+     :: else -> atomic { sweepEnd(); s = NONE }
+     fi
+  :: ok && s == NONE -> atomic { sweepEnd() }
   :: else -> skip
   fi;
-  atomic { s = 0; out = 0; won = 0; ok = 0 }
+  ok = 0
 }
 
-/* ---------------------------------------------------------------- mcentral / mcache */
-
-inline grow(s) {
-  atomic {
-    s = 0;
-    do
-    :: s < NS && inuse[s] -> s++
-    :: s < NS && !inuse[s] -> inuse[s] = 1; sgen[s] = sg; break
-    :: s >= NS -> s = NONE; break
-    od
-  }
-}
+/* ================================================================ mcache / mcentral */
 
 inline cacheIt(p, s) {
-  atomic {
-    assert(cachedBy[s] == NONE);
-    assert(!(SWEPT(partialSet) ?? [eval(s)]) && !(SWEPT(fullSet) ?? [eval(s)]));  /* A2 */
-    sgen[s] = sg + 3;
-    cachedBy[s] = p;
-    cache[p] = s
-  }
+  assert(cachedBy[s] == NONE);
+  assert(!(SWEPT(partialSet) ?? [eval(s)]) && !(SWEPT(fullSet) ?? [eval(s)]));   /* A2 */
+  sgen[s] = sg + 3;              /* cached: no sweeper may touch it in this cycle */
+  cachedBy[s] = p;
+  cache[p] = s;
+  s = NONE
+}
+
+/* mheap.alloc for a fresh span: the lowest dead span, at sweepgen sg (inside atomic) */
+inline grow(s) {
+  s = 0;
+  do
+  :: s < NS && inuse[s] -> s++
+  :: s < NS && !inuse[s] -> inuse[s] = 1; sgen[s] = sg; break
+  :: s >= NS -> s = NONE; break
+  od
 }
 
 inline cacheSpan(p) {
-  got = 0;
-  /* (0) deductSweepCredit is sweepone by the allocating P: the Background process covers it */
-  /* (1) partial swept */
-  popSet(SWEPT(partialSet), s);
-  if
-  :: s != NONE -> assert(inuse[s] && sgen[s] == sg); got = 1     /* A2 */
-  :: else ->
+  /* (0) deductSweepCredit is sweepone on this P: the same code as the Background process */
+  /* (1) a partial swept span; failing that, register for lazy sweeping */
+  atomic {
+    popSet(SWEPT(partialSet), s);
+    if
+    :: s != NONE -> assert(inuse[s] && sgen[s] == sg); cacheIt(p, s); got = 1   /* A2 */
+    :: else ->
+       got = 0;
 #ifdef BUG_LAZY_UNREG
-     ok = 1;
+       ok = 1
 #else
-     sweepBegin(ok);
+       sweepBegin(ok)
 #endif
-     if
-     :: ok ->
-        /* (2) partial unswept: sweep and use the first span we win */
-        do
-        :: popSet(UNSWEPT(partialSet), s);
-           if
-           :: s == NONE -> break
-           :: else ->
-              tryAcquire(s, won);
-              if
-              :: won -> sweepSpan(s, 1, out, 0); got = 1; break
-              :: else -> skip
-              fi
-           fi
-        od;
-        /* (3) full unswept: sweep; use it if it has room, else push to full swept */
+    fi
+  }
+  if
+  :: !got && ok ->
+     /* (2) partial unswept: the first span we win is swept (preserved) and used */
+     do
+     :: atomic { popSet(UNSWEPT(partialSet), s) }
         if
-        :: !got ->
-           do
-           :: popSet(UNSWEPT(fullSet), s);
-              if
-              :: s == NONE -> break
-              :: else ->
-                 tryAcquire(s, won);
-                 if
-                 :: won ->
-                    sweepSpan(s, 1, out, 1);
-                    if
-                    :: out != FULL -> got = 1; break
-                    :: else -> pushSet(SWEPT(fullSet), s)
-                    fi
-                 :: else -> skip
-                 fi
-              fi
-           od
-        :: else -> skip
-        fi;
+        :: s == NONE -> break
+        :: else ->
+           tryAcquire(s, won);
+           if
+           :: won ->
+              atomic {
+                sweepBody(s, 1, out, 0);
 #ifndef BUG_LAZY_UNREG
-        sweepEnd()
-#else
-        skip
+                sweepEnd();
 #endif
-     :: else -> skip
-     fi
-  fi;
-  /* (4) grow */
-  if
-  :: !got -> grow(s); got = (s != NONE)
-  :: else -> skip
-  fi;
-  if
-  :: got -> cacheIt(p, s)
-  :: else -> skip
-  fi;
-  atomic { s = 0; out = 0; won = 0; ok = 0; got = 0 }
-}
-
-/* uncacheSpan: canPartial = 0 on refill (the span is full), 1 on releaseAll. */
-inline uncacheSpan(p, canPartial) {
-  s = cache[p];
-  if
-  :: sgen[s] == sg + 1 ->
-     /* stale: cached before this sweep phase began; its owner sweeps it */
-#ifndef BUG_STALE_UNREG
-     word++;
+                cacheIt(p, s); got = 1; won = 0; out = 0
+              }
+              break
+           :: else -> skip
+           fi
+        fi
+     od;
+     /* (3) full unswept: swept; used if it has room, else pushed to full swept */
+     do
+     :: got -> break
+     :: else ->
+        atomic { popSet(UNSWEPT(fullSet), s) }
+        if
+        :: s == NONE -> break
+        :: else ->
+           tryAcquire(s, won);
+           if
+           :: won ->
+              atomic {
+                sweepBody(s, 1, out, 1);
+                won = 0;
+                if
+                :: out != FULL ->
+#ifndef BUG_LAZY_UNREG
+                   sweepEnd();
 #endif
-     atomic { cachedBy[s] = NONE; cache[p] = NONE; sgen[s] = sg - 1 }
-     sweepSpan(s, 0, out, 1);
-#ifndef BUG_STALE_UNREG
-     word--;
-#endif
-     skip
-  :: else ->
-     assert(sgen[s] == sg + 3);
+                   cacheIt(p, s); got = 1
+                :: else -> pushSet(SWEPT(fullSet), s); s = NONE
+                fi;
+                out = 0
+              }
+           :: else -> skip
+           fi
+        fi
+     od;
+     /* (4) end lazy sweeping; grow if nothing was found */
      atomic {
        if
-       :: out = FULL
-       :: canPartial -> out = PARTIAL
+       :: !got ->
+#ifndef BUG_LAZY_UNREG
+          sweepEnd();
+#endif
+          grow(s);
+          if :: s != NONE -> cacheIt(p, s) :: else -> skip fi   /* else: out of memory */
+       :: else -> skip
        fi;
-       cachedBy[s] = NONE; cache[p] = NONE; sgen[s] = sg;   /* not cached any more, swept */
-       if
-       :: out == PARTIAL -> pushSet(SWEPT(partialSet), s)
-       :: else -> pushSet(SWEPT(fullSet), s)
-       fi
+       ok = 0; got = 0
      }
-  fi;
-  atomic { s = 0; out = 0 }
+  :: !got && !ok -> atomic { grow(s); if :: s != NONE -> cacheIt(p, s) :: else -> skip fi }
+  :: got -> got = 0
+  fi
 }
 
-inline prepareForSweep(p) {
+/* uncacheSpan of a span of this cycle (sg+3); canPartial = 0 on refill (the span is full) */
+inline uncacheFresh(p, canPartial) {
+  atomic {
+    s = cache[p];
+    assert(sgen[s] == sg + 3);
+    if
+    :: out = FULL
+    :: canPartial -> out = PARTIAL
+    fi;
+    cachedBy[s] = NONE; cache[p] = NONE; sgen[s] = sg;   /* no longer cached; swept */
+    if
+    :: out == PARTIAL -> pushSet(SWEPT(partialSet), s)
+    :: else -> pushSet(SWEPT(fullSet), s)
+    fi;
+    s = NONE; out = 0
+  }
+}
+
+/* prepareForSweep, first step (inside atomic, the P is held by the caller): if the mcache is
+   from the previous cycle and holds a span, that span is stale (sg+1): register and take
+   ownership of it for sweeping. stale = 1 when a second step (stalSweep) must follow. */
+inline prepareBegin(p) {
+  stale = 0;
   if
   :: flushGen[p] == sg -> skip
   :: else ->
      assert(flushGen[p] == sg - 2);
      if
-     :: cache[p] != NONE -> uncacheSpan(p, 1)
-     :: else -> skip
-     fi;
-     flushGen[p] = sg
+     :: cache[p] != NONE ->
+        s = cache[p];
+        assert(sgen[s] == sg + 1);
+#ifndef BUG_STALE_UNREG
+        word++;                  /* beginStale: registers even if drained */
+#endif
+        cachedBy[s] = NONE; cache[p] = NONE; sgen[s] = sg - 1;
+        stale = 1
+     :: else -> flushGen[p] = sg
+     fi
   fi
 }
 
-/* ---------------------------------------------------------------- processes */
+/* prepareForSweep, second step: sweep the stale span, deregister, mark the mcache flushed */
+inline staleSweep(p) {
+  atomic {
+    sweepBody(s, 0, out, 1);
+#ifndef BUG_STALE_UNREG
+    word--;
+#endif
+    flushGen[p] = sg; stale = 0; s = NONE; out = 0
+  }
+}
+
+/* ================================================================ processes */
 
 proctype P(byte id) {
   byte s, out;
-  bit ok, won, got, late;
+  bit ok, won, got, late, stale;
 end:
   do
-  :: atomic { !stw && !held[id] && !gcFinished -> held[id] = 1 }   /* AcquireP */
-     prepareForSweep(id);
+  :: atomic { !held[id] && !gcFinished -> held[id] = 1; prepareBegin(id) }   /* AcquireP */
+     if :: stale -> staleSweep(id) :: else -> skip fi;
      do
-     :: skip ->  /* refill: the cached span is full */
-        if
-        :: cache[id] != NONE -> assert(sgen[cache[id]] == sg + 3); uncacheSpan(id, 0)
-        :: else -> skip
-        fi;
-        cacheSpan(id)
-     :: cache[id] != NONE -> uncacheSpan(id, 1)                     /* Flush (releaseAll) */
-     :: skip -> ensureSwept()                                       /* e.g. for a finalizer */
-     :: break
-     od;
-     held[id] = 0                                                   /* Release */
+     :: cache[id] == NONE -> cacheSpan(id)                        /* first refill */
+     :: cache[id] != NONE -> uncacheFresh(id, 0); cacheSpan(id)   /* refill: span is full */
+     :: cache[id] != NONE -> uncacheFresh(id, 1)                  /* Flush (releaseAll) */
+     :: skip -> ensureSwept()                                     /* e.g. SetFinalizer */
+     :: held[id] = 0; break                                       /* Release */
+     od
   od
 }
 
@@ -442,74 +464,60 @@ end:
   od
 }
 
-inline checkQuiescent() {
-  /* A5: at a stop-the-world point every in-use span is cached, or in exactly one swept set */
-  i = 0;
-  do
-  :: i < NS ->
-     if
-     :: inuse[i] && cachedBy[i] == NONE ->
-        assert(sgen[i] == sg);
-        assert((SWEPT(partialSet) ?? [eval(i)]) != (SWEPT(fullSet) ?? [eval(i)]))
-     :: else -> skip
-     fi;
-     i++
-  :: else -> break
-  od;
-  i = 0
-}
-
 proctype GC() {
   byte c, i, s, r, out, sc;
-  bit ok, won, late, doFlush;
+  bit ok, won, late, stale, mine;
   c = 0;
   do
   :: c < NCYCLES ->
-     /* stop the world */
-     atomic { !held[0] && !held[1] -> stw = 1 }
-     assert(SWEEP_DONE);
-     assert(len(UNSWEPT(partialSet)) == 0 && len(UNSWEPT(fullSet)) == 0);
-     checkQuiescent();
-     /* FinishMark */
+     /* stop the world (no P held), FinishMark, start the world: one step */
      atomic {
-       sg = sg + 2; word = 0; cursor = 0;
+       !held[0] && !held[1] ->
+       assert(SWEEP_DONE);
+       assert(len(UNSWEPT(partialSet)) == 0 && len(UNSWEPT(fullSet)) == 0);
        i = 0;
        do
-       :: i < NS -> sweptNow[i] = 0; i++
-       :: else -> i = 0; break
+       :: i < NS ->
+          if                     /* A5 */
+          :: inuse[i] && cachedBy[i] == NONE ->
+             assert(sgen[i] == sg);
+             assert((SWEPT(partialSet) ?? [eval(i)]) != (SWEPT(fullSet) ?? [eval(i)]))
+          :: else -> skip
+          fi;
+          sweptNow[i] = 0;
+          i++
+       :: else -> break
        od;
-       stw = 0
+       i = 0;
+       sg = sg + 2; word = 0; cursor = 0
      }
-     /* FinishSweep */
+     /* FinishSweep: sweep what is left ... */
      do
      :: sweepone(r);
         if :: r == NONE -> break :: else -> r = 0 fi
      od;
+     /* ... flush every idle P that still holds spans of the previous cycle ... */
      i = 0;
      do
      :: i < NP ->
         atomic {
           if
-          :: !held[i] && flushGen[i] != sg -> held[i] = 1; doFlush = 1
-          :: else -> doFlush = 0
+          :: !held[i] && flushGen[i] != sg -> held[i] = 1; mine = 1; prepareBegin(i)
+          :: else -> mine = 0; stale = 0
           fi
         }
-        if
-        :: doFlush -> prepareForSweep(i); held[i] = 0; doFlush = 0
-        :: else -> skip
-        fi;
-        i++
+        if :: stale -> staleSweep(i) :: else -> skip fi;
+        atomic { if :: mine -> held[i] = 0; mine = 0 :: else -> skip fi; i++ }
      :: else -> break
      od;
-     i = 0;
-     SWEEP_DONE;                                /* wait for other sweepers and flushes */
-     c++
+     /* ... and wait for the other sweepers and flushes */
+     atomic { SWEEP_DONE -> i = 0; c++ }
   :: else -> break
   od;
   gcFinished = 1
 }
 
-/* A3, A4: checked in every reachable state */
+/* A3, A4: evaluated in every reachable state */
 active proctype Monitor() {
 end:
   atomic {
@@ -523,16 +531,6 @@ end:
 
 init {
   atomic {
-    byte i = 0;
-    do
-    :: i < NS -> cachedBy[i] = NONE; i++
-    :: else -> break
-    od;
-    i = 0;
-    do
-    :: i < NP -> cache[i] = NONE; flushGen[i] = sg; i++
-    :: else -> break
-    od;
     run GC();
     run Background();
     run P(0);

@@ -1,0 +1,228 @@
+// The concurrent scenarios Coyote explores, each on either allocator. A scenario sets up a heap
+// single-threaded, runs its concurrent part as controlled tasks (plus the real background sweeper
+// thread where named), then checks at the end of the iteration: Verify(), no object handed out
+// twice, no marked (or allocated-black) object freed, every unmarked object freed once sweeping
+// is done, and the scenario's own rules. Any exception is a bug for Coyote.
+using System.Runtime.CompilerServices;
+
+namespace GoAlloc.Concurrency;
+
+public static class Scenarios
+{
+    public const string Reference = "reference";
+    public const string Optimized = "optimized";
+
+    public static IReadOnlyList<string> Names { get; } =
+        ["refill-sweep-flush", "cycle-boundary", "mark-vs-alloc", "pagecache-vs-scavenger", "large-vs-small", "sweep-credit-repace"];
+
+    public static IHeap CreateHeap(string impl, HeapOptions options) => impl switch
+    {
+        Reference => new GoAlloc.Reference.MHeap(options),
+        Optimized => new GoAlloc.Optimized.MHeap(options),
+        _ => throw new ArgumentOutOfRangeException(nameof(impl), impl, "reference or optimized"),
+    };
+
+    public static Func<Task> Get(string name, string impl) => name switch
+    {
+        "refill-sweep-flush" => () => RefillSweepFlush(impl),
+        "cycle-boundary" => () => CycleBoundary(impl),
+        "mark-vs-alloc" => () => MarkVsAlloc(impl),
+        "pagecache-vs-scavenger" => () => PageCacheVsScavenger(impl),
+        "large-vs-small" => () => LargeVsSmall(impl),
+        "sweep-credit-repace" => () => SweepCreditRepace(impl),
+        _ => throw new ArgumentOutOfRangeException(nameof(name), name, "scenarios: " + string.Join(", ", Names)),
+    };
+
+    private static void Check(bool ok, string what)
+    {
+        if (!ok)
+            throw new InvalidOperationException("scenario check failed: " + what);
+    }
+
+    /// <summary>Allocates n objects of size on P id from the calling thread (acquire, alloc, release).</summary>
+    private static List<nint> AllocOn(IHeap heap, int id, int n, long size, bool noscan = false)
+    {
+        IProcessor p = heap.AcquireP(id);
+        var got = new List<nint>(n);
+        for (int i = 0; i < n; i++)
+            got.Add(p.Alloc(size, noscan));
+        p.Release();
+        return got;
+    }
+
+    /// <summary>After sweeping is complete: the survivors are allocated, the dead are not (unless reallocated), nothing twice.</summary>
+    private static void CheckOutcome(IHeap heap, IEnumerable<nint> survivors, IEnumerable<nint> dead, IEnumerable<nint> allocatedSince)
+    {
+        var since = new HashSet<nint>();
+        foreach (nint a in allocatedSince)
+            Check(since.Add(a), $"object 0x{a:x} handed out twice");
+        foreach (nint a in survivors)
+        {
+            Check(!since.Contains(a), $"live object 0x{a:x} handed out again");
+            Check(heap.FindObject(a, out ObjectInfo i) && i.Allocated && i.Base == a, $"marked object 0x{a:x} was freed");
+        }
+        foreach (nint a in dead)
+        {
+            if (!since.Contains(a))
+                Check(!(heap.FindObject(a, out ObjectInfo i) && i.Allocated && i.Base == a), $"unmarked object 0x{a:x} survived sweep done");
+        }
+        foreach (nint a in since)
+            Check(heap.FindObject(a, out ObjectInfo i) && i.Allocated && i.Base == a, $"new object 0x{a:x} is not allocated");
+        heap.Verify();
+    }
+
+    /// <summary>Objects in two spans of one class, half of them marked, then a new sweep cycle.</summary>
+    private static (List<nint> Live, List<nint> Dead) SetUpCycle(IHeap heap, int perP, long size, int ps)
+    {
+        var all = new List<nint>();
+        for (int id = 0; id < ps; id++)
+            all.AddRange(AllocOn(heap, id, perP, size));
+        heap.StartMark();
+        var live = new List<nint>();
+        var dead = new List<nint>();
+        for (int i = 0; i < all.Count; i++)
+        {
+            if (i % 2 == 0)
+            {
+                heap.Mark(all[i]);
+                live.Add(all[i]);
+            }
+            else
+            {
+                dead.Add(all[i]);
+            }
+        }
+        heap.FinishMark();
+        return (live, dead);
+    }
+
+    /// <summary>Two Ps refill one span class (lazy sweeping in cacheSpan) while the background sweeper sweeps and a third P flushes its cache.</summary>
+    public static async Task RefillSweepFlush(string impl)
+    {
+        using IHeap heap = CreateHeap(impl, new HeapOptions { Procs = 3, MemProfileRate = 0 });
+        (List<nint> live, List<nint> dead) = SetUpCycle(heap, 90, 48, 3); // 170 objects per span
+        heap.StartBackgroundSweeper();
+        var made = new List<nint>[3];
+        Task t0 = Task.Run(() => made[0] = AllocOn(heap, 0, 120, 48));
+        Task t1 = Task.Run(() => made[1] = AllocOn(heap, 1, 120, 48));
+        Task t2 = Task.Run(() =>
+        {
+            IProcessor p = heap.AcquireP(2);
+            made[2] = [p.Alloc(48), p.Alloc(48)];
+            p.Flush();
+            p.Release();
+        });
+        await Task.WhenAll(new[] { t0, t1, t2 });
+        heap.FinishSweep();
+        heap.Verify();
+        heap.StopBackgroundSweeper();
+        CheckOutcome(heap, live, dead, made.SelectMany(m => m));
+    }
+
+    /// <summary>Across a cycle boundary: Ps acquired after FinishMark flush lazily while the sweeper runs and the main thread finishes the sweep.</summary>
+    public static async Task CycleBoundary(string impl)
+    {
+        using IHeap heap = CreateHeap(impl, new HeapOptions { Procs = 2, MemProfileRate = 0 });
+        (List<nint> live, List<nint> dead) = SetUpCycle(heap, 40, 64, 2); // cached spans on both Ps
+        heap.StartBackgroundSweeper();
+        var made = new List<nint>[2];
+        Task t0 = Task.Run(() => made[0] = AllocOn(heap, 0, 30, 64));
+        Task t1 = Task.Run(() => made[1] = AllocOn(heap, 1, 30, 64));
+        Task main = Task.Run(heap.FinishSweep);
+        await Task.WhenAll(new[] { t0, t1, main });
+        heap.FinishSweep();
+        // Sweep is done: nothing may still be unswept or being swept, with the sweeper still running.
+        Check(heap.SweepDone, "FinishSweep returned but sweep is not done");
+        heap.Verify();
+        heap.StopBackgroundSweeper();
+        CheckOutcome(heap, live, dead, made.SelectMany(m => m));
+    }
+
+    /// <summary>Mark concurrent with allocation: objects allocated during marking are allocated black and survive.</summary>
+    public static async Task MarkVsAlloc(string impl)
+    {
+        using IHeap heap = CreateHeap(impl, new HeapOptions { Procs = 2, MemProfileRate = 0 });
+        List<nint> old = AllocOn(heap, 0, 60, 32);
+        heap.StartMark();
+        var live = old.Where((_, i) => i % 3 == 0).ToList();
+        var dead = old.Where((_, i) => i % 3 != 0).ToList();
+        List<nint> made = [];
+        Task marker = Task.Run(() =>
+        {
+            foreach (nint a in live)
+                Check(heap.Mark(a + 7), $"Mark rejected live 0x{a:x}");
+        });
+        Task mutator = Task.Run(() => made = AllocOn(heap, 1, 80, 32));
+        await Task.WhenAll(new[] { marker, mutator });
+        heap.FinishMark();
+        heap.FinishSweep();
+        CheckOutcome(heap, live.Concat(made), dead, []);
+    }
+
+    /// <summary>Page allocation through per-P page caches while the scavenger releases free pages; reused memory must be zero.</summary>
+    public static async Task PageCacheVsScavenger(string impl)
+    {
+        using IHeap heap = CreateHeap(impl, new HeapOptions { Procs = 2, MemProfileRate = 0 });
+        // Free some pages first so the scavenger has something to release.
+        List<nint> gone = AllocOn(heap, 0, 6, 20_000);
+        gone.AddRange(AllocOn(heap, 1, 40, 4096));
+        heap.StartMark();
+        heap.FinishMark();
+        heap.FinishSweep();
+        var made = new List<nint>[2];
+        Task t0 = Task.Run(() => made[0] = AllocOn(heap, 0, 20, 3000));
+        Task t1 = Task.Run(() => made[1] = AllocOn(heap, 1, 5, 24_000));
+        Task scav = Task.Run(() =>
+        {
+            for (int i = 0; i < 3; i++)
+                heap.Scavenge(3 * MallocConstants.PageSize);
+        });
+        await Task.WhenAll(new[] { t0, t1, scav });
+        foreach (nint a in made[0])
+            Check(IsZero(a, 3000), $"object 0x{a:x} was not zero");
+        foreach (nint a in made[1])
+            Check(IsZero(a, 24_000), $"object 0x{a:x} was not zero");
+        CheckOutcome(heap, [], gone, made.SelectMany(m => m));
+    }
+
+    /// <summary>Large objects freed by the sweeper and allocated again while another P grows small spans.</summary>
+    public static async Task LargeVsSmall(string impl)
+    {
+        using IHeap heap = CreateHeap(impl, new HeapOptions { Procs = 2, MemProfileRate = 0 });
+        List<nint> large = AllocOn(heap, 0, 4, 40_000);
+        List<nint> small = AllocOn(heap, 1, 50, 512);
+        heap.StartMark();
+        heap.Mark(large[0]);
+        heap.Mark(small[0]);
+        heap.FinishMark();
+        heap.StartBackgroundSweeper();
+        var made = new List<nint>[2];
+        Task t0 = Task.Run(() => made[0] = AllocOn(heap, 0, 3, 70_000));
+        Task t1 = Task.Run(() => made[1] = AllocOn(heap, 1, 40, 2048));
+        await Task.WhenAll(new[] { t0, t1 });
+        heap.FinishSweep();
+        heap.StopBackgroundSweeper();
+        CheckOutcome(heap, [large[0], small[0]], large.Skip(1).Concat(small.Skip(1)), made.SelectMany(m => m));
+    }
+
+    /// <summary>
+    /// Proportional sweep credit while the sweep is paced again concurrently (Go 1.19's
+    /// SetGCPercent path of golang/go#57523): an allocation pays a bounded debt, never "everything".
+    /// </summary>
+    public static async Task SweepCreditRepace(string impl)
+    {
+        using IHeap heap = CreateHeap(impl, new HeapOptions { Procs = 2, MemProfileRate = 0 });
+        (List<nint> live, List<nint> dead) = SetUpCycle(heap, 400, 256, 1); // ~13 spans of 32 objects
+        var made = new List<nint>[2];
+        Task t0 = Task.Run(() => made[0] = AllocOn(heap, 0, 40, 1024));
+        Task t1 = Task.Run(() => made[1] = AllocOn(heap, 1, 40, 1024));
+        Task pace = Task.Run(() => heap.SetGcPercent(200));
+        await Task.WhenAll(new[] { t0, t1, pace });
+        HeapStats st = heap.ReadStats();
+        Check(st.PagesSwept < st.PagesInUse / 2, $"proportional sweeping swept {st.PagesSwept} of {st.PagesInUse} pages for 80 KiB of allocation");
+        heap.FinishSweep();
+        CheckOutcome(heap, live, dead, made.SelectMany(m => m));
+    }
+
+    private static unsafe bool IsZero(nint p, int n) => new ReadOnlySpan<byte>((void*)p, n).IndexOfAnyExcept((byte)0) < 0;
+}
