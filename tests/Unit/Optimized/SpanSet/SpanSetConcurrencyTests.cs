@@ -14,6 +14,7 @@ public class SpanSetConcurrencyTests
     [InlineData(2, 2)]
     [InlineData(3, 1)]
     [InlineData(1, 3)]
+    [InlineData(4, 4)]
     public void SpanSet_ConcurrentPushPopLosesAndDuplicatesNothing(int producers, int consumers)
     {
         const int total = 200_000;
