@@ -20,8 +20,8 @@ internal struct HeadTailIndex
     /// <summary>cpu.CacheLineSize on amd64.</summary>
     public const int CacheLineSize = 64;
 
-    // head << 32 | tail. Atomic only (Volatile / Interlocked). Kept as long because the long
-    // overloads of Interlocked are the ones every tool (Coyote's rewriter included) knows.
+    // head << 32 | tail. Atomic only (Volatile / Interlocked). Stored as long: the long overloads
+    // are the oldest ones, the safe choice for Coyote's rewriter (the ulong ones are untried there).
     [FieldOffset(CacheLineSize)]
     private long _value;
 

@@ -1,7 +1,8 @@
 // SpanSet: a lock-free FIFO set of spans (mirrors spanSet in runtime/mspanset.go). A span is the
 // native address of its off-heap mspan record (nint, 0 = none). Push and Pop are safe to call
 // concurrently with each other; Reset, Snapshot and Dispose are not. Single-threaded, the order is
-// the Reference's (a queue): Pop returns the oldest span.
+// the Reference's (a queue): Pop returns the oldest span. Like the Reference's set it knows nothing
+// of span states: stale entries (INV-SWEEP-2) are the poppers' business.
 // Structure, all in native memory: a growable spine (an array of block pointers) and fixed blocks of
 // 512 slots taken from the heap's SpanSetBlockPool. Position i of the set lives in block i / 512,
 // slot i % 512. One packed word (HeadTailIndex) holds head and tail: a pusher reserves a position
@@ -152,9 +153,10 @@ internal sealed unsafe class SpanSet : IDisposable
 
     // The slow half of push: block `top` is not in the spine yet. Under the lock, adds blocks until
     // the spine covers top, growing the spine when full.
-    // Go adds only entry `top` and sets spineLen + 1, which leaves a hole if a pusher of a later
-    // block wins the lock before every pusher of an earlier one (possible only with more than 512
-    // pushers in flight); filling every entry up to top keeps [0, spineLen) free of holes always.
+    // Go 1.16 adds only entry `top` and sets spineLen + 1, which leaves a nil entry below spineLen
+    // if a pusher of block k+1 takes the lock before every pusher of block k (possible only with
+    // more than 512 pushers in flight). Filling every missing entry up to top, in order, keeps
+    // [0, spineLen) free of holes; spec/models/spanset.pml checks both (BUG_GO116_OVERTAKE).
     [MethodImpl(MethodImplOptions.NoInlining)]
     private SpanSetBlock* AddBlock(nint top)
     {

@@ -54,7 +54,11 @@ internal sealed unsafe class SpanSetBlockPool : IDisposable
     private int _allocatedBlocks;           // blocks ever carved; written under _growLock, read atomically
 
     /// <summary>Blocks carved so far (free or in use). Never decreases before Dispose.</summary>
-    public int AllocatedBlocks => Volatile.Read(ref _allocatedBlocks);
+    public int AllocatedBlocks
+    {
+        // Reads the carved total; a concurrent AllocSlow may raise it right after.
+        get => Volatile.Read(ref _allocatedBlocks);
+    }
 
     /// <summary>Native bytes held (whole chunks).</summary>
     public long SysBytes => (long)((AllocatedBlocks + BlocksPerChunk - 1) / BlocksPerChunk) * ChunkBytes;
