@@ -249,7 +249,7 @@ inline sweepone(r) {
 inline ensureSwept() {
   atomic {
     sweepBegin(ok);
-    s = NONE;
+    s = NONE; won = 0;
     if
     :: ok ->
        if
@@ -261,18 +261,23 @@ inline ensureSwept() {
        :: inuse[2] -> s = 2
 #endif
        :: else -> skip
-       fi
+       fi;
+       /* registering and trying the span are folded into one step (nothing another actor
+          does in between can change the outcome); BUG_CHECK_THEN_SET splits the CAS itself */
+#ifdef BUG_CHECK_THEN_SET
+       if :: s != NONE && sgen[s] == sg - 2 -> won = 1 :: else -> skip fi   /* check ... */
+#else
+       if :: s != NONE -> tryAcquire(s, won) :: else -> skip fi
+#endif
     :: else -> skip
     fi
   }
+#ifdef BUG_CHECK_THEN_SET
+  if :: won -> sgen[s] = sg - 1 :: else -> skip fi;                       /* ... then set */
+#endif
   if
-  :: ok && s != NONE ->
-     tryAcquire(s, won);
-     if
-     :: won -> won = 0; sweepAndEnd(s)
-     :: else -> atomic { sweepEnd(); s = NONE }
-     fi
-  :: ok && s == NONE -> atomic { sweepEnd() }
+  :: won -> won = 0; sweepAndEnd(s)
+  :: !won && ok -> atomic { sweepEnd(); s = NONE; ok = 0 }
   :: else -> skip
   fi;
   ok = 0
@@ -449,7 +454,7 @@ end:
      :: cache[id] == NONE -> cacheSpan(id)                        /* first refill */
      :: cache[id] != NONE -> uncacheFresh(id, 0); cacheSpan(id)   /* refill: span is full */
      :: cache[id] != NONE -> uncacheFresh(id, 1)                  /* Flush (releaseAll) */
-     :: skip -> ensureSwept()                                     /* e.g. SetFinalizer */
+     :: id == 1 -> ensureSwept()                                  /* e.g. SetFinalizer */
      :: held[id] = 0; break                                       /* Release */
      od
   od
@@ -492,10 +497,12 @@ proctype GC() {
        sg = sg + 2; word = 0; cursor = 0
      }
      /* FinishSweep: sweep what is left ... */
+#ifdef GC_SWEEPS
      do
      :: sweepone(r);
         if :: r == NONE -> break :: else -> r = 0 fi
      od;
+#endif
      /* ... flush every idle P that still holds spans of the previous cycle ... */
      i = 0;
      do

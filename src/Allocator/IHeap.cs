@@ -63,6 +63,12 @@ public interface IHeap : IDisposable
     /// <summary>Stops the background sweeper and waits for it to exit.</summary>
     void StopBackgroundSweeper();
 
+    /// <summary>
+    /// debug.SetGCPercent: changes GOGC and re-paces the current sweep at once, concurrently with
+    /// allocation (as Go 1.19 does without stopping the world). Negative turns proportional sweeping off.
+    /// </summary>
+    void SetGcPercent(int percent);
+
     /// <summary>Returns free pages to the OS, highest address first; the bytes released.</summary>
     long Scavenge(long bytes);
 

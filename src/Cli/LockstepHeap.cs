@@ -175,6 +175,8 @@ public sealed class LockstepHeap : IHeap
 
     public long SweepOne() => Both("SweepOne()", h => h.SweepOne(), h => h.SweepOne(), (x, y) => x == y, x => x.ToString());
 
+    public void SetGcPercent(int percent) => Void($"SetGcPercent({percent})", h => h.SetGcPercent(percent));
+
     public long Scavenge(long bytes) => Both($"Scavenge({bytes})", h => h.Scavenge(bytes), h => h.Scavenge(bytes), (x, y) => x == y, x => x.ToString());
 
     public HeapStats ReadStats()

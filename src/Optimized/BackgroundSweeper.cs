@@ -18,7 +18,7 @@ internal sealed class BackgroundSweeper(MHeap heap)
                 throw new InvalidOperationException("the background sweeper is already running");
             _stop = false;
             _work = true;
-            _thread = new Thread(Loop) { IsBackground = true, Name = "bgsweep" };
+            _thread = new Thread(Loop);
             _thread.Start();
         }
     }

@@ -199,6 +199,7 @@ public sealed unsafe partial class MHeap
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void DeductSweepCreditSlow(double pagesPerByte, long spanBytes, long callerSweepPages)
     {
+    retry:
         long sweptBasis = Volatile.Read(ref _pagesSweptBasis);
         long live = Interlocked.Read(ref Stats.HeapLive.Value);
         long liveBasis = Volatile.Read(ref _sweepHeapLiveBasis);
@@ -214,28 +215,53 @@ public sealed unsafe partial class MHeap
                 Volatile.Write(ref _sweepPagesPerByte, 0);
                 break;
             }
+            // Pacing changed under us (SetGcPercent): recompute the debt.
+            if (Volatile.Read(ref _pagesSweptBasis) != sweptBasis)
+            {
+                pagesPerByte = Volatile.Read(ref _sweepPagesPerByte);
+                if (pagesPerByte == 0)
+                    break;
+                goto retry;
+            }
         }
     }
 
+    /// <summary>
+    /// gcPaceSweeper: sets the proportional sweep ratio from heap_live, the trigger and the pages
+    /// still to sweep. At FinishMark (world stopped) and from SetGcPercent (concurrently, like Go
+    /// 1.19). The bases are written before the ratio; pagesSweptBasis last, which tells concurrent
+    /// sweepers to recompute their debt.
+    /// </summary>
     private void PaceSweeper()
     {
         long heapLiveBasis = Interlocked.Read(ref Stats.HeapLive.Value);
+        long pagesSwept = Interlocked.Read(ref Stats.PagesSwept.Value);
         long pagesInUse;
         lock (Lock)
             pagesInUse = Stats.HeapInuse / MallocConstants.PageSize;
-        if (_options.GcPercent < 0 || pagesInUse == 0)
+        int gcPercent = Volatile.Read(ref _gcPercent);
+        long sweepDistancePages = pagesInUse - pagesSwept;
+        if (gcPercent < 0 || sweepDistancePages <= 0 || _activeSweep.IsDone)
         {
             Volatile.Write(ref _sweepPagesPerByte, 0);
             return;
         }
         long marked = Interlocked.Read(ref Stats.HeapMarked);
-        long trigger = Math.Max(MallocConstants.HeapMinimum, marked + marked * _options.GcPercent * 7 / 800);
+        // Go's trigger controller is replaced by its initial trigger ratio: 7/8 of GOGC.
+        long trigger = Math.Max(MallocConstants.HeapMinimum, marked + marked * gcPercent * 7 / 800);
         long heapDistance = trigger - heapLiveBasis - (1L << 20);
         if (heapDistance < MallocConstants.PageSize)
             heapDistance = MallocConstants.PageSize;
-        _sweepHeapLiveBasis = heapLiveBasis;
-        Volatile.Write(ref _pagesSweptBasis, 0);
-        Volatile.Write(ref _sweepPagesPerByte, (double)pagesInUse / heapDistance);
+        Volatile.Write(ref _sweepPagesPerByte, (double)sweepDistancePages / heapDistance);
+        Volatile.Write(ref _sweepHeapLiveBasis, heapLiveBasis);
+        Volatile.Write(ref _pagesSweptBasis, pagesSwept);
+    }
+
+    public void SetGcPercent(int percent)
+    {
+        ThrowIfDisposed();
+        Volatile.Write(ref _gcPercent, percent);
+        PaceSweeper();
     }
 
     public void FinishSweep()

@@ -34,6 +34,7 @@ public sealed unsafe partial class MHeap : IHeap
     private uint _sweepGen;   // written only at FinishMark (world stopped)
     private int _marking;     // 1 during the mark phase; written only at stop-the-world points
     private volatile bool _disposed;
+    private int _gcPercent;   // GOGC; atomic (SetGcPercent)
     private readonly nint _zeroBase;
     internal readonly MSpan* EmptySpan;
 
@@ -41,6 +42,7 @@ public sealed unsafe partial class MHeap : IHeap
     {
         _options = options ?? new HeapOptions();
         _options.Validate();
+        _gcPercent = _options.GcPercent;
         _spanAlloc = new FixAlloc(sizeof(MSpan), _persistent);
         _cacheAlloc = new FixAlloc(sizeof(MCache), _persistent);
         _zeroBase = _persistent.Alloc(8, 8);

@@ -28,7 +28,7 @@ internal sealed class BackgroundSweeper(MHeap heap)
                 throw new InvalidOperationException("the background sweeper is already running");
             _stop = false;
             _kick = true;
-            _thread = new Thread(Run) { IsBackground = true, Name = "bgsweep" };
+            _thread = new Thread(Run);
             _thread.Start();
         }
     }

@@ -14,7 +14,7 @@ public sealed unsafe partial class MHeap
 
     private int _sweepClassCursor;       // atomic, only moves forward within a cycle
     private double _sweepPagesPerByte;   // atomic; 0 = proportional sweep off or done
-    private long _sweepHeapLiveBasis;    // written at FinishMark (world stopped)
+    private long _sweepHeapLiveBasis;    // atomic (written by PaceSweeper)
     private long _pagesSweptBasis;       // atomic
 
     public long SweepOne()
@@ -190,6 +190,7 @@ public sealed unsafe partial class MHeap
         double pagesPerByte = Volatile.Read(ref _sweepPagesPerByte);
         if (pagesPerByte == 0)
             return;
+    retry:
         long sweptBasis = Volatile.Read(ref _pagesSweptBasis);
         long live = Interlocked.Read(ref Stats.HeapLive);
         long liveBasis = Volatile.Read(ref _sweepHeapLiveBasis);
@@ -206,30 +207,53 @@ public sealed unsafe partial class MHeap
                 Volatile.Write(ref _sweepPagesPerByte, 0);
                 break;
             }
+            // Pacing changed under us (SetGcPercent): recompute the debt.
+            if (Volatile.Read(ref _pagesSweptBasis) != sweptBasis)
+            {
+                pagesPerByte = Volatile.Read(ref _sweepPagesPerByte);
+                if (pagesPerByte == 0)
+                    break;
+                goto retry;
+            }
         }
     }
 
-    /// <summary>gcPaceSweeper: sets the proportional sweep ratio for the cycle FinishMark just started. World stopped.</summary>
+    /// <summary>
+    /// gcPaceSweeper: sets the proportional sweep ratio from heap_live, the trigger and the pages
+    /// still to sweep. At FinishMark (world stopped) and from SetGcPercent (concurrently, like Go
+    /// 1.19). The bases are written before the ratio; pagesSweptBasis last, which tells concurrent
+    /// sweepers to recompute their debt.
+    /// </summary>
     private void PaceSweeper()
     {
         long heapLiveBasis = Interlocked.Read(ref Stats.HeapLive);
+        long pagesSwept = Interlocked.Read(ref Stats.PagesSwept);
         long pagesInUse;
         lock (Lock)
             pagesInUse = Stats.HeapInuse / MallocConstants.PageSize;
-        if (_options.GcPercent < 0 || pagesInUse == 0)
+        int gcPercent = Volatile.Read(ref _gcPercent);
+        long sweepDistancePages = pagesInUse - pagesSwept;
+        if (gcPercent < 0 || sweepDistancePages <= 0 || ActiveSweep.IsDone)
         {
             Volatile.Write(ref _sweepPagesPerByte, 0);
             return;
         }
         long marked = Interlocked.Read(ref Stats.HeapMarked);
         // Go's trigger controller is replaced by its initial trigger ratio: 7/8 of GOGC.
-        long trigger = Math.Max(MallocConstants.HeapMinimum, marked + marked * _options.GcPercent * 7 / 800);
+        long trigger = Math.Max(MallocConstants.HeapMinimum, marked + marked * gcPercent * 7 / 800);
         long heapDistance = trigger - heapLiveBasis - (1L << 20);
         if (heapDistance < MallocConstants.PageSize)
             heapDistance = MallocConstants.PageSize;
-        _sweepHeapLiveBasis = heapLiveBasis;
-        Volatile.Write(ref _pagesSweptBasis, 0);
-        Volatile.Write(ref _sweepPagesPerByte, (double)pagesInUse / heapDistance);
+        Volatile.Write(ref _sweepPagesPerByte, (double)sweepDistancePages / heapDistance);
+        Volatile.Write(ref _sweepHeapLiveBasis, heapLiveBasis);
+        Volatile.Write(ref _pagesSweptBasis, pagesSwept);
+    }
+
+    public void SetGcPercent(int percent)
+    {
+        ThrowIfDisposed();
+        Volatile.Write(ref _gcPercent, percent);
+        PaceSweeper();
     }
 
     public void FinishSweep()

@@ -36,6 +36,7 @@ public sealed unsafe partial class MHeap : IHeap
     private uint _sweepGen;   // written only at FinishMark (world stopped); read atomically
     private int _phase;       // GcPhase, written only at stop-the-world points
     private volatile bool _disposed;
+    private int _gcPercent;   // GOGC; atomic (SetGcPercent)
     private readonly nint _zeroBase;
 
     /// <summary>Address space reserved (not committed) for metadata: gcBits records and zerobase.</summary>
@@ -45,6 +46,7 @@ public sealed unsafe partial class MHeap : IHeap
     {
         _options = options ?? new HeapOptions();
         _options.Validate();
+        _gcPercent = _options.GcPercent;
         _persistent = new PersistentAlloc(MetadataReserveBytes);
         GcBitsAlloc = new FixAlloc(MSpan.GcBitsBytes, _persistent);
         _zeroBase = _persistent.Alloc(8, 8);

@@ -100,15 +100,15 @@ public static class Scenarios
     public static async Task RefillSweepFlush(string impl)
     {
         using IHeap heap = CreateHeap(impl, new HeapOptions { Procs = 3, MemProfileRate = 0 });
-        (List<nint> live, List<nint> dead) = SetUpCycle(heap, 90, 48, 3); // 170 objects per span
+        (List<nint> live, List<nint> dead) = SetUpCycle(heap, 12, 1024, 3); // 8 objects per span
         heap.StartBackgroundSweeper();
         var made = new List<nint>[3];
-        Task t0 = Task.Run(() => made[0] = AllocOn(heap, 0, 120, 48));
-        Task t1 = Task.Run(() => made[1] = AllocOn(heap, 1, 120, 48));
+        Task t0 = Task.Run(() => made[0] = AllocOn(heap, 0, 10, 1024));
+        Task t1 = Task.Run(() => made[1] = AllocOn(heap, 1, 10, 1024));
         Task t2 = Task.Run(() =>
         {
             IProcessor p = heap.AcquireP(2);
-            made[2] = [p.Alloc(48), p.Alloc(48)];
+            made[2] = [p.Alloc(1024), p.Alloc(1024)];
             p.Flush();
             p.Release();
         });
@@ -123,11 +123,11 @@ public static class Scenarios
     public static async Task CycleBoundary(string impl)
     {
         using IHeap heap = CreateHeap(impl, new HeapOptions { Procs = 2, MemProfileRate = 0 });
-        (List<nint> live, List<nint> dead) = SetUpCycle(heap, 40, 64, 2); // cached spans on both Ps
+        (List<nint> live, List<nint> dead) = SetUpCycle(heap, 10, 1024, 2); // cached spans on both Ps
         heap.StartBackgroundSweeper();
         var made = new List<nint>[2];
-        Task t0 = Task.Run(() => made[0] = AllocOn(heap, 0, 30, 64));
-        Task t1 = Task.Run(() => made[1] = AllocOn(heap, 1, 30, 64));
+        Task t0 = Task.Run(() => made[0] = AllocOn(heap, 0, 8, 1024));
+        Task t1 = Task.Run(() => made[1] = AllocOn(heap, 1, 8, 1024));
         Task main = Task.Run(heap.FinishSweep);
         await Task.WhenAll(new[] { t0, t1, main });
         heap.FinishSweep();
@@ -142,7 +142,7 @@ public static class Scenarios
     public static async Task MarkVsAlloc(string impl)
     {
         using IHeap heap = CreateHeap(impl, new HeapOptions { Procs = 2, MemProfileRate = 0 });
-        List<nint> old = AllocOn(heap, 0, 60, 32);
+        List<nint> old = AllocOn(heap, 0, 24, 1024);
         heap.StartMark();
         var live = old.Where((_, i) => i % 3 == 0).ToList();
         var dead = old.Where((_, i) => i % 3 != 0).ToList();
@@ -152,7 +152,7 @@ public static class Scenarios
             foreach (nint a in live)
                 Check(heap.Mark(a + 7), $"Mark rejected live 0x{a:x}");
         });
-        Task mutator = Task.Run(() => made = AllocOn(heap, 1, 80, 32));
+        Task mutator = Task.Run(() => made = AllocOn(heap, 1, 16, 1024));
         await Task.WhenAll(new[] { marker, mutator });
         heap.FinishMark();
         heap.FinishSweep();
@@ -165,13 +165,13 @@ public static class Scenarios
         using IHeap heap = CreateHeap(impl, new HeapOptions { Procs = 2, MemProfileRate = 0 });
         // Free some pages first so the scavenger has something to release.
         List<nint> gone = AllocOn(heap, 0, 6, 20_000);
-        gone.AddRange(AllocOn(heap, 1, 40, 4096));
+        gone.AddRange(AllocOn(heap, 1, 10, 4096));
         heap.StartMark();
         heap.FinishMark();
         heap.FinishSweep();
         var made = new List<nint>[2];
-        Task t0 = Task.Run(() => made[0] = AllocOn(heap, 0, 20, 3000));
-        Task t1 = Task.Run(() => made[1] = AllocOn(heap, 1, 5, 24_000));
+        Task t0 = Task.Run(() => made[0] = AllocOn(heap, 0, 8, 3000));
+        Task t1 = Task.Run(() => made[1] = AllocOn(heap, 1, 3, 24_000));
         Task scav = Task.Run(() =>
         {
             for (int i = 0; i < 3; i++)
@@ -190,7 +190,7 @@ public static class Scenarios
     {
         using IHeap heap = CreateHeap(impl, new HeapOptions { Procs = 2, MemProfileRate = 0 });
         List<nint> large = AllocOn(heap, 0, 4, 40_000);
-        List<nint> small = AllocOn(heap, 1, 50, 512);
+        List<nint> small = AllocOn(heap, 1, 20, 512);
         heap.StartMark();
         heap.Mark(large[0]);
         heap.Mark(small[0]);
@@ -198,7 +198,7 @@ public static class Scenarios
         heap.StartBackgroundSweeper();
         var made = new List<nint>[2];
         Task t0 = Task.Run(() => made[0] = AllocOn(heap, 0, 3, 70_000));
-        Task t1 = Task.Run(() => made[1] = AllocOn(heap, 1, 40, 2048));
+        Task t1 = Task.Run(() => made[1] = AllocOn(heap, 1, 12, 2048));
         await Task.WhenAll(new[] { t0, t1 });
         heap.FinishSweep();
         heap.StopBackgroundSweeper();
@@ -212,14 +212,15 @@ public static class Scenarios
     public static async Task SweepCreditRepace(string impl)
     {
         using IHeap heap = CreateHeap(impl, new HeapOptions { Procs = 2, MemProfileRate = 0 });
-        (List<nint> live, List<nint> dead) = SetUpCycle(heap, 400, 256, 1); // ~13 spans of 32 objects
+        (List<nint> live, List<nint> dead) = SetUpCycle(heap, 16, 8192, 1); // 16 one-object spans
         var made = new List<nint>[2];
-        Task t0 = Task.Run(() => made[0] = AllocOn(heap, 0, 40, 1024));
-        Task t1 = Task.Run(() => made[1] = AllocOn(heap, 1, 40, 1024));
+        // Another size class: its refills find nothing to sweep lazily, so only the credit sweeps.
+        Task t0 = Task.Run(() => made[0] = AllocOn(heap, 0, 4, 4096));
+        Task t1 = Task.Run(() => made[1] = AllocOn(heap, 1, 4, 4096));
         Task pace = Task.Run(() => heap.SetGcPercent(200));
         await Task.WhenAll(new[] { t0, t1, pace });
         HeapStats st = heap.ReadStats();
-        Check(st.PagesSwept < st.PagesInUse / 2, $"proportional sweeping swept {st.PagesSwept} of {st.PagesInUse} pages for 80 KiB of allocation");
+        Check(st.PagesSwept < st.PagesInUse / 2, $"proportional sweeping swept {st.PagesSwept} of {st.PagesInUse} pages for 64 KiB of allocation");
         heap.FinishSweep();
         CheckOutcome(heap, live, dead, made.SelectMany(m => m));
     }

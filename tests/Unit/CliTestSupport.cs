@@ -84,6 +84,7 @@ internal sealed class FaultyHeap : IHeap
     public void FinishSweep() => _heap.FinishSweep();
     public void StartBackgroundSweeper() => _heap.StartBackgroundSweeper();
     public void StopBackgroundSweeper() => _heap.StopBackgroundSweeper();
+    public void SetGcPercent(int percent) => _heap.SetGcPercent(percent);
     public long Scavenge(long bytes) => _heap.Scavenge(bytes);
     public HeapStats ReadStats() => _heap.ReadStats();
     public bool FindObject(nint ptr, out ObjectInfo info) => _heap.FindObject(ptr, out info);

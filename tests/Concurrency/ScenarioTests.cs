@@ -1,0 +1,28 @@
+// Every scenario on both allocators, explored by Coyote with the default budget: the clean code
+// must survive every interleaving tried, with no uncontrolled concurrency.
+using Xunit;
+
+namespace GoAlloc.Concurrency;
+
+public class ScenarioTests
+{
+    public static TheoryData<string, string> Cases()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (string s in Scenarios.Names)
+        {
+            data.Add(s, Scenarios.Reference);
+            data.Add(s, Scenarios.Optimized);
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Scenario_SurvivesEveryExploredInterleaving(string scenario, string impl)
+    {
+        ExplorationResult r = CoyoteRunner.Explore($"{scenario}.{impl}", Scenarios.Get(scenario, impl), Budget.Iterations, Budget.Seeds[0]);
+        Assert.True(r.Uncontrolled.Count == 0, "uncontrolled invocations: " + string.Join(", ", r.Uncontrolled));
+        Assert.False(r.BugFound, $"{r.BugReport}\nreplay: {CoyoteRunner.ReplayCommand(r.TracePath!)}");
+    }
+}
