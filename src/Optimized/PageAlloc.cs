@@ -1,20 +1,18 @@
-// PageAlloc: the page allocator (mirrors runtime/mpagealloc.go and mpagealloc_64bit.go). It owns
-// the per-page state of every grown 4 MiB chunk (PallocData: in-use and scavenged bits) and a
-// five-level radix tree of PallocSum summaries over the 48-bit address space, through which
-// Find picks the lowest-addressed run of n free pages (address-ordered first fit, the same page
-// the Reference's linear scan picks). It does not own the heap memory itself, only metadata.
-//   summary[l]  level l of the tree: 2^(14+3l) entries, each covering 2^levelShift[l] bytes
-//               (16 GiB at the root, one 4 MiB chunk at the leaves). All five levels are one
-//               PROT_NONE reservation made up front; Grow maps (SysMap + SysUsed) the pages a new
-//               range needs, block-aligned so a parent's 8 children are always readable.
-//   chunks      Go's [L1][L2]*pallocData sparse map: an L1 of 8192 pointers, L2 blocks of 8192
-//               PallocData (1 MiB) allocated with SysAlloc on first use. Nothing managed per chunk.
-//   searchAddr  every page below it is in use (INV-PAGE-3); it always lies in grown memory unless
-//               it is MaxSearchAddr ("heap exhausted"), so the leaf summary it names is mapped.
-// Invariants: INV-PAGE-2 (scavenged => free), INV-PAGE-3 (summaries match the bitmaps, searchAddr is
-// at or below the first free page), checked by CheckSummaries. All methods run under the heap lock.
-// C# differs from Go: addresses are plain (arenaBaseOffset = 0: no offset address space), counts are
-// ints, scavenged amounts are pages rather than bytes, and the scavenger is the Reference's policy.
+// PageAlloc: the page allocator (mirrors runtime/mpagealloc.go and mpagealloc_64bit.go). It owns the
+// per-page state of every grown 4 MiB chunk (PallocData: in-use and scavenged bits) and a five-level
+// radix tree of PallocSum summaries over the 48-bit address space, through which Find picks the
+// lowest-addressed run of n free pages (the page the Reference's linear scan picks). Heap memory
+// itself is not its business; it only keeps metadata.
+//   summary[l]  2^(14+3l) entries of 2^levelShift[l] bytes each (16 GiB at the root, a chunk at the
+//               leaves); one PROT_NONE reservation up front, Grow maps the block-aligned pages it needs.
+//   chunks      Go's [L1][L2]*pallocData sparse map: 8192 L1 pointers to 1 MiB L2 blocks (SysAlloc).
+//   searchAddr  every page below it is in use; it lies in grown memory (so its leaf summary is mapped)
+//               unless it is MaxSearchAddr, "heap exhausted".
+// Invariants: INV-PAGE-2 (scavenged => free), INV-PAGE-3 (summaries match the bitmaps; searchAddr is
+// at or below the first free page), both checkable through CheckSummaries / IsScavenged. Nothing
+// managed per chunk. All methods run under the heap lock.
+// C# differs from Go: plain addresses (arenaBaseOffset 0), int counts, scavenged amounts in pages,
+// and the scavenger follows the Reference's policy (PageAlloc.Scavenge.cs).
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;

@@ -3,8 +3,8 @@
 // golang/go#40191), TestPageAllocExhaust, TestPageAllocFree, TestPageAllocAllocAndFree. Each Go
 // sub-test is one theory case, named as in Go. Scavenged amounts are pages (Go: bytes). Go's
 // tests guard the far-apart cases with "not on iOS (#46860)"; here they always run.
-// Plus checks of what this port adds: double grow / double free / ungrown ranges throw, and
-// CheckSummaries (INV-PAGE-3) notices corrupted summaries and a searchAddr above a free page.
+// Plus checks of what this port adds: double grow / double free / ungrown ranges throw,
+// CheckSummaries (INV-PAGE-3) notices corruption, and the hot paths allocate no managed memory.
 using GoAlloc.Optimized;
 using Xunit;
 using static GoAlloc.Tests.Optimized.PageAlloc.PageAllocTestUtil;
@@ -178,10 +178,33 @@ public unsafe class PageAllocTests
         return t;
     }
 
-    public static TheoryData<string> AllocCases => [.. s_alloc.Keys];
+    // The far-apart regression cases run as their own facts below, under their Go names.
+    private static readonly string[] s_allocRegressionCases = ["DiscontiguousMappedSumBoundary", "DiscontiguousBadSearchAddr"];
+
+    public static TheoryData<string> AllocCases => [.. s_alloc.Keys.Except(s_allocRegressionCases)];
 
     [Theory, MemberData(nameof(AllocCases))]
-    public void PageAlloc_Alloc(string name)
+    public void PageAlloc_Alloc(string name) => RunAllocCase(name);
+
+    [Fact]
+    public void PageAlloc_Alloc_DiscontiguousMappedSumBoundary() => RunAllocCase("DiscontiguousMappedSumBoundary");
+
+    /// <summary>golang/go#40191, plus the mechanism: find's candidate searchAddr is moved into grown memory.</summary>
+    [Fact]
+    public void PageAlloc_Alloc_DiscontiguousBadSearchAddr()
+    {
+        RunAllocCase("DiscontiguousBadSearchAddr");
+
+        AllocCase v = s_alloc["DiscontiguousBadSearchAddr"];
+        using PageAlloc b = PageAllocTestApi.Build(v.Before, v.Scav);
+        Assert.Equal(PageBase(B, ChunkPages - 1), b.Alloc(1, out _));
+        Assert.Equal(PageBase(B + 0x200000, 0), b.Alloc(100, out _));
+        nint searchAddr = PageAllocTestApi.SearchAddr(b);
+        Assert.True(b.Contains(searchAddr), $"searchAddr 0x{searchAddr:x} is not in grown memory");
+        Assert.Equal(PageBase(B + 0x100503, 0), searchAddr); // chunk B's base, not 0x503 chunks below it
+    }
+
+    private static void RunAllocCase(string name)
     {
         AllocCase v = s_alloc[name];
         using PageAlloc b = PageAllocTestApi.Build(v.Before, v.Scav);
@@ -195,20 +218,6 @@ public unsafe class PageAllocTests
         }
         using PageAlloc want = PageAllocTestApi.Build(v.After, v.Scav);
         CheckPageAlloc(want, b);
-    }
-
-    /// <summary>The #40191 scenario step by step: the candidate searchAddr is moved into grown memory.</summary>
-    [Fact]
-    public void PageAlloc_Alloc_DiscontiguousBadSearchAddr_SearchAddrStaysInGrownMemory()
-    {
-        AllocCase v = s_alloc["DiscontiguousBadSearchAddr"];
-        using PageAlloc b = PageAllocTestApi.Build(v.Before, v.Scav);
-        Assert.Equal(PageBase(B, ChunkPages - 1), b.Alloc(1, out _));
-        nint chunkC = PageBase(B + 0x200000, 0);
-        Assert.Equal(chunkC, b.Alloc(100, out _));
-        nint searchAddr = PageAllocTestApi.SearchAddr(b);
-        Assert.True(b.Contains(searchAddr), $"searchAddr 0x{searchAddr:x} is not in grown memory");
-        Assert.Equal(PageBase(B + 0x100503, 0), searchAddr);
     }
 
     // ---------------------------------------------------------------- TestPageAllocExhaust
@@ -414,5 +423,36 @@ public unsafe class PageAllocTests
         Assert.Contains("searchAddr", b.CheckSummaries());
         b.LowerSearchAddr(PageBase(B, 3));
         Assert.Null(b.CheckSummaries());
+    }
+
+    /// <summary>Alloc, Free and AllocRange of 1- and 64-page runs allocate no managed memory.</summary>
+    [Fact]
+    public void PageAlloc_HotPathsDoNotAllocateManagedMemory()
+    {
+        using var p = new PageAlloc();
+        p.Grow(PageBase(BaseChunkIdx, 0), 64 * MallocConstants.PallocChunkBytes);
+        // Fill most of the heap so searches walk the tree, then leave scattered holes.
+        nint first = p.Alloc(60 * ChunkPages, out _);
+        for (int i = 0; i < 60 * ChunkPages; i += 997)
+            p.Free(first + (nint)(i * PageSize), 1);
+
+        void Cycle()
+        {
+            nint a = p.Alloc(1, out _);
+            nint b = p.Alloc(64, out _);
+            nint c = p.Alloc(65, out _);
+            p.Free(b, 64);
+            p.Free(a, 1);
+            p.Free(c, 65);
+            p.AllocRange(b, 64);
+            p.Free(b, 64);
+        }
+        for (int i = 0; i < 1000; i++)
+            Cycle(); // warm up (tiering)
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 10000; i++)
+            Cycle();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Null(p.CheckSummaries());
     }
 }
