@@ -53,7 +53,7 @@
 #endif
 #define NP 2
 #ifndef NCYCLES
-#define NCYCLES 2
+#define NCYCLES 1
 #endif
 #define NONE 255
 #define DRAINED 128

@@ -82,7 +82,7 @@ public sealed unsafe partial class MHeap
                 }
             }
             long scavengedPages = 0;
-            foreach (nint chunkBase in Pages.ChunkBases())
+            foreach (nint chunkBase in Pages.GrownChunkBases())
             {
                 for (int i = 0; i < MallocConstants.PallocChunkPages; i++)
                 {
