@@ -27,7 +27,7 @@ public sealed class ReplayCommand
     public const int LockstepStatsEvery = 1;
 
     /// <summary>Timed solo runs per implementation after a lockstep replay; the fastest is reported.</summary>
-    public const int SoloRounds = 5;
+    public const int SoloRounds = 10;
 
     private readonly IAnsiConsole _console;
     private readonly TextWriter _error;
