@@ -1,7 +1,7 @@
 // HeapFactories: the allocators the CLI can run, by name. Adding an implementation is one line in
-// s_factories; `--impl both` means every name in AllNames, in that order (the first is the one the
-// others are compared against). A name listed in AllNames but missing from s_factories is a known
-// implementation that is not built yet (today: the Optimized allocator).
+// s_factories; `--impl both` means every name in AllNames, in that order: the first is the oracle
+// (LockstepHeap's A); the second is checked against in lock step. A name listed in AllNames but
+// missing from the factories is a known implementation that is not built (a usage error).
 using GoAlloc.Reference;
 
 namespace GoAlloc.Cli;
@@ -27,13 +27,18 @@ public static class HeapFactories
     public static IReadOnlyDictionary<string, Func<HeapOptions, IHeap>> Available => s_factories;
 
     /// <summary>Resolves an --impl value to the factories to run; false with a message when one is not built.</summary>
-    public static bool TryResolve(string impl, out IReadOnlyList<(string Name, Func<HeapOptions, IHeap> Factory)> factories, out string error)
+    public static bool TryResolve(string impl, out IReadOnlyList<(string Name, Func<HeapOptions, IHeap> Factory)> factories, out string error) =>
+        TryResolve(impl, s_factories, out factories, out error);
+
+    /// <summary>TryResolve over another set of factories (tests substitute a deliberately broken heap).</summary>
+    public static bool TryResolve(string impl, IReadOnlyDictionary<string, Func<HeapOptions, IHeap>> available,
+        out IReadOnlyList<(string Name, Func<HeapOptions, IHeap> Factory)> factories, out string error)
     {
         IReadOnlyList<string> names = impl == Both ? AllNames : [impl];
         var list = new List<(string, Func<HeapOptions, IHeap>)>();
         foreach (string name in names)
         {
-            if (!s_factories.TryGetValue(name, out Func<HeapOptions, IHeap>? f))
+            if (!available.TryGetValue(name, out Func<HeapOptions, IHeap>? f))
             {
                 factories = [];
                 error = AllNames.Contains(name)

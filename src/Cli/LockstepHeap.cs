@@ -138,7 +138,7 @@ public sealed class LockstepHeap : IHeap
         HeapStats sa = _a.ReadStats(), sb = _b.ReadStats();
         List<string> diff = sa.Diff(sb);
         if (diff.Count > 0)
-            throw Fail($"after {op}: stats differ: {string.Join("; ", diff.Take(6))}");
+            throw Fail($"after {op}: stats differ (reference != optimized): {string.Join("; ", diff.Take(6))}");
     }
 
     private void Void(string op, Action<IHeap> f) =>

@@ -1,9 +1,15 @@
 // ReplayCommand: `alloc replay [trace-file] [--impl reference|optimized|both] [--procs N]
-// [--scavenge] [--quiet]`. Reads the trace (default: the bundled sample), pre-scans it once, replays
-// it on each selected implementation (HeapFactories), prints the cycle tables (unless --quiet) and
-// the summary, and turns the outcome into the exit code: 0 all cycles agree and Verify passed,
-// 1 a disagreement / failure / implementations differing, 2 a usage error (bad trace path, an
-// implementation that is not built).
+// [--scavenge] [--quiet]`. Reads the trace (default: the bundled sample) and pre-scans it once.
+// --impl reference / optimized: one replay on that allocator, checked against the trace (each
+// cycle's sweep, Verify after each cycle). --impl both (the default): one LOCKSTEP replay on a
+// LockstepHeap(reference, optimized, statsEvery: 1), so after every trace event both allocators are
+// compared (addresses as arena offsets, frees, samples, full stats) besides the trace checks; then
+// the trace on each implementation alone (SoloRounds times, the fastest kept), untouched by the
+// lockstep comparisons, for its wall time and allocations/s (and a comparison of those runs'
+// per-cycle stats). Prints the cycle
+// tables (unless --quiet) and the summary, and turns the outcome into the exit code: 0 all cycles
+// agree and Verify passed (and both heaps agreed on every operation), 1 a disagreement / failure /
+// implementations differing, 2 a usage error (bad trace path, an implementation that is not built).
 using System.CommandLine;
 using Spectre.Console;
 
@@ -12,13 +18,20 @@ namespace GoAlloc.Cli;
 /// <summary>What `alloc replay` was asked to do.</summary>
 public sealed record ReplaySettings(string? TracePath, string Impl, int Procs, bool Scavenge, bool Quiet)
 {
-    public static ReplaySettings Default { get; } = new(null, HeapFactories.Reference, new HeapOptions().Procs, false, false);
+    public static ReplaySettings Default { get; } = new(null, HeapFactories.Both, new HeapOptions().Procs, false, false);
 }
 
 public sealed class ReplayCommand
 {
+    /// <summary>LockstepHeap.StatsEvery of `--impl both`: full stats compared after every operation.</summary>
+    public const int LockstepStatsEvery = 1;
+
+    /// <summary>Timed solo runs per implementation after a lockstep replay; the fastest is reported.</summary>
+    public const int SoloRounds = 10;
+
     private readonly IAnsiConsole _console;
     private readonly TextWriter _error;
+    private readonly IReadOnlyDictionary<string, Func<HeapOptions, IHeap>> _factories;
 
     private readonly Argument<string?> _trace = new("trace-file")
     {
@@ -27,8 +40,8 @@ public sealed class ReplayCommand
     };
     private readonly Option<string> _impl = new("--impl")
     {
-        Description = "Allocator to replay on",
-        DefaultValueFactory = _ => HeapFactories.Reference,
+        Description = "Allocator to replay on; both = the reference and the optimized in lock step (compared after every event), then each alone for its timing",
+        DefaultValueFactory = _ => ReplaySettings.Default.Impl,
     };
     private readonly Option<int> _procs = new("--procs")
     {
@@ -38,10 +51,12 @@ public sealed class ReplayCommand
     private readonly Option<bool> _scavenge = new("--scavenge") { Description = "Scavenge(all) after each GC cycle" };
     private readonly Option<bool> _quiet = new("--quiet", "-q") { Description = "Print only the summary (and problems)" };
 
-    public ReplayCommand(IAnsiConsole console, TextWriter error)
+    /// <param name="factories">The allocators by name (default: HeapFactories.Available; tests substitute a broken one).</param>
+    public ReplayCommand(IAnsiConsole console, TextWriter error, IReadOnlyDictionary<string, Func<HeapOptions, IHeap>>? factories = null)
     {
         _console = console;
         _error = error;
+        _factories = factories ?? HeapFactories.Available;
         _impl.AcceptOnlyFromAmong([.. HeapFactories.ImplChoices]);
         _procs.Validators.Add(result =>
         {
@@ -54,7 +69,7 @@ public sealed class ReplayCommand
             _trace, _impl, _procs, _scavenge, _quiet,
         };
         Command.SetAction(parse => Run(new ReplaySettings(
-            parse.GetValue(_trace), parse.GetValue(_impl) ?? HeapFactories.Reference, parse.GetValue(_procs),
+            parse.GetValue(_trace), parse.GetValue(_impl) ?? ReplaySettings.Default.Impl, parse.GetValue(_procs),
             parse.GetValue(_scavenge), parse.GetValue(_quiet))));
     }
 
@@ -62,7 +77,7 @@ public sealed class ReplayCommand
 
     public int Run(ReplaySettings settings)
     {
-        if (!HeapFactories.TryResolve(settings.Impl, out var factories, out string error))
+        if (!HeapFactories.TryResolve(settings.Impl, _factories, out var factories, out string error))
             return UsageError(error);
         string? path = settings.TracePath ?? SampleTrace.Locate();
         if (path == null)
@@ -83,36 +98,81 @@ public sealed class ReplayCommand
         TimeSpan readTime = readWatch.Elapsed;
         TracePlan plan = TracePlan.Build(trace);
         TimeSpan planTime = readWatch.Elapsed - readTime;
-        _console.WriteLine($"trace {path}: {trace.Allocs:N0} allocs, {trace.Frees:N0} frees, {trace.Gcs} GC cycles, {trace.MalformedLines:N0} malformed lines " +
+        ReplayReport.Line(_console, $"trace {path}: {trace.Allocs:N0} allocs, {trace.Frees:N0} frees, {trace.Gcs} GC cycles, {trace.MalformedLines:N0} malformed lines " +
             $"(read in {readTime.TotalMilliseconds:N0} ms, pre-scan {planTime.TotalMilliseconds:N0} ms)");
         ReplayReport.WriteTraceNotes(_console, trace, plan);
 
         var options = new ReplayOptions { Procs = settings.Procs, Scavenge = settings.Scavenge };
-        var results = new List<ReplayResult>();
-        foreach ((string name, Func<HeapOptions, IHeap> factory) in factories)
-        {
-            ReplayResult r = new TraceReplayer(factory, options).Replay(trace, plan, name);
-            results.Add(r);
-            if (!settings.Quiet)
-                ReplayReport.WriteCycles(_console, r);
-        }
-        ReplayReport.WriteSummary(_console, path, trace, results);
+        return factories.Count == 1
+            ? RunOne(settings, path, trace, plan, options, factories[0])
+            : RunLockstep(settings, path, trace, plan, options, factories);
+    }
 
-        bool ok = true;
-        foreach (ReplayResult r in results)
+    /// <summary>One implementation: the replay checked against the trace, with its timing.</summary>
+    private int RunOne(ReplaySettings settings, string path, Trace trace, TracePlan plan, ReplayOptions options,
+        (string Name, Func<HeapOptions, IHeap> Factory) impl)
+    {
+        ReplayResult r = new TraceReplayer(impl.Factory, options).Replay(trace, plan, impl.Name);
+        if (!settings.Quiet)
+            ReplayReport.WriteCycles(_console, r);
+        ReplayReport.WriteSummary(_console, path, trace, [r]);
+        ReplayReport.WriteProblems(_console, r);
+        ReplayReport.Line(_console, r.Passed ? "OK: every cycle's sweep freed exactly what the trace frees; Verify passed" : "FAILED");
+        return r.Passed ? ExitCodes.Ok : ExitCodes.Disagreement;
+    }
+
+    /// <summary>
+    /// The first implementation (the oracle) and the second in lock step, compared after every
+    /// operation; then each alone for its timing. (AllNames has two implementations; a third would
+    /// need a lockstep run of its own against the first.)
+    /// </summary>
+    private int RunLockstep(ReplaySettings settings, string path, Trace trace, TracePlan plan, ReplayOptions options,
+        IReadOnlyList<(string Name, Func<HeapOptions, IHeap> Factory)> factories)
+    {
+        if (factories.Count != 2)
+            throw new InvalidOperationException($"a lockstep replay compares two implementations, not {factories.Count}");
+        LockstepReplayResult lockstep = TraceReplayer.ReplayLockstep(trace, plan, factories[0], factories[1], options, LockstepStatsEvery);
+        if (!settings.Quiet)
+            ReplayReport.WriteCycles(_console, [lockstep.A, lockstep.B]);
+
+        // The timed runs: each implementation alone (no lockstep, no stats read per event), SoloRounds
+        // times, interleaved, keeping each one's fastest (Verify excluded): one ~100 ms run on a busy
+        // machine is mostly noise. They run after the lockstep replay, so both have been through the
+        // JIT by then, and each starts after a full collection so none pays for another's garbage.
+        // Every run is checked against the trace like a single-implementation replay.
+        var solo = new ReplayResult[factories.Count];
+        var soloFailed = new List<ReplayResult>();
+        for (int round = 0; round < SoloRounds; round++)
         {
-            ReplayReport.WriteProblems(_console, r);
-            ok &= r.Passed;
-        }
-        for (int i = 1; i < results.Count; i++)
-        {
-            foreach (string d in ReplayComparison.Compare(results[0], results[i]))
+            for (int i = 0; i < factories.Count; i++)
             {
-                _console.WriteLine($"DIFFERENT {d}");
-                ok = false;
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+                ReplayResult r = new TraceReplayer(factories[i].Factory, options).Replay(trace, plan, factories[i].Name);
+                if (!r.Passed && !soloFailed.Any(f => f.Implementation == r.Implementation))
+                    soloFailed.Add(r);
+                if (solo[i] == null || r.WallTime - r.VerifyTime < solo[i].WallTime - solo[i].VerifyTime)
+                    solo[i] = r;
             }
         }
-        _console.WriteLine(ok ? "OK: every cycle's sweep freed exactly what the trace frees; Verify passed" : "FAILED");
+        ReplayReport.WriteLockstepSummary(_console, path, trace, lockstep, solo, SoloRounds);
+
+        ReplayReport.WriteLockstepProblems(_console, lockstep);
+        bool ok = lockstep.Passed;
+        foreach (ReplayResult r in soloFailed)
+        {
+            ReplayReport.WriteProblems(_console, r, $"{r.Implementation} (solo run)");
+            ok = false;
+        }
+        foreach (string d in ReplayComparison.Compare(solo[0], solo[1]))
+        {
+            ReplayReport.Line(_console, $"DIFFERENT (solo runs) {d}");
+            ok = false;
+        }
+        ReplayReport.Line(_console, ok
+            ? $"OK: {lockstep.A.Implementation} and {lockstep.B.Implementation} agreed on all {lockstep.Operations:N0} operations in lock step " +
+              "(addresses, frees, full stats after each); every cycle's sweep freed exactly what the trace frees; Verify passed"
+            : "FAILED");
         return ok ? ExitCodes.Ok : ExitCodes.Disagreement;
     }
 

@@ -1,7 +1,8 @@
-// ReplayComparison: the equivalence contract seen from a replay. Two implementations replaying the
-// same trace single-threaded must report the same memstats after every cycle and at the end (the
-// contract in IHeap.cs; addresses are compared by the property tests, not here). Returns the
-// differences as text, empty when they agree.
+// ReplayComparison: the equivalence contract seen from two separate replays. Two implementations
+// replaying the same trace single-threaded must report the same memstats after every cycle and at
+// the end (the contract in IHeap.cs). `--impl both` compares its timed solo runs with it; the
+// lockstep replay before them has compared addresses and full stats after every operation already.
+// Returns the differences as text, empty when they agree.
 namespace GoAlloc.Cli;
 
 public static class ReplayComparison

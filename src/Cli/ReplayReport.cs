@@ -1,8 +1,11 @@
-// ReplayReport: renders replay results with Spectre.Console: a table of GC cycles per
-// implementation, one summary table with a column per implementation, the unpaired trace events,
-// the disagreements and, when several implementations ran, where they differ. Rendering only: it
-// decides nothing (the exit code is ReplayCommand's). Every cell is a Text, never markup, so trace
-// text (Go types with brackets) prints verbatim. Spectre drops ANSI when the output is redirected.
+// ReplayReport: renders replay results with Spectre.Console: a table of GC cycles (for a lockstep
+// replay one table with a row per cycle and implementation, stats read from each heap), one summary
+// table with a column per implementation (for a lockstep replay: the lockstep checks, then the
+// timings of the solo runs), the unpaired trace events, the disagreements and, when several
+// implementations ran, where they differ. Rendering only: it decides nothing (the exit code is
+// ReplayCommand's). Every cell is a Text, never markup, so trace text (Go types with brackets)
+// prints verbatim; plain lines (Line) bypass Spectre's wrapping. Spectre drops ANSI when the output
+// is redirected.
 using Spectre.Console;
 using Spectre.Console.Rendering;
 
@@ -19,102 +22,183 @@ public static class ReplayReport
     /// <summary>The extra column of a --scavenge replay, shown after heap_released.</summary>
     public const string ScavengedHeader = "scavenged";
 
-    public static void WriteCycles(IAnsiConsole console, ReplayResult r)
+    /// <summary>The extra column of a table of several implementations, shown after cycle.</summary>
+    public const string ImplementationHeader = "impl";
+
+    /// <summary>The summary row with the outcome of the lockstep comparison.</summary>
+    public const string LockstepChecksRow = "lockstep checks";
+
+    public static void WriteCycles(IAnsiConsole console, ReplayResult r) => WriteCycles(console, [r]);
+
+    /// <summary>
+    /// The GC cycles of one replay; with several results (the heaps of a lockstep replay) one table
+    /// with a row per cycle and implementation, so equal stats sit one above the other.
+    /// </summary>
+    public static void WriteCycles(IAnsiConsole console, IReadOnlyList<ReplayResult> results)
     {
-        bool scavenge = r.Options.Scavenge;
+        bool several = results.Count > 1;
+        bool scavenge = results[0].Options.Scavenge;
         var headers = new List<string>(CycleHeaders);
         if (scavenge)
             headers.Insert(headers.IndexOf("heap_released") + 1, ScavengedHeader);
-        var table = new Table { Title = new TableTitle($"{r.Implementation}: GC cycles"), Border = TableBorder.Rounded };
+        if (several)
+            headers.Insert(1, ImplementationHeader);
+        string title = several
+            ? $"GC cycles, lockstep ({string.Join(" | ", results.Select(r => r.Implementation))}; stats read from each heap)"
+            : $"{results[0].Implementation}: GC cycles";
+        var table = new Table { Title = new TableTitle(title), Border = TableBorder.Rounded };
         foreach (string h in headers)
         {
             var column = new TableColumn(new Text(h));
-            if (!h.StartsWith("top classes", StringComparison.Ordinal))
+            if (!h.StartsWith("top classes", StringComparison.Ordinal) && h != ImplementationHeader)
                 column.RightAligned();
             table.AddColumn(column);
         }
-        foreach (CycleRow row in r.Rows)
+        int cycles = results.Max(r => r.Rows.Count);
+        for (int i = 0; i < cycles; i++)
         {
-            var cells = new List<string>
+            foreach (ReplayResult r in results)
             {
-                row.Cycle.ToString(),
-                N(row.AllocsSinceLastCycle),
-                N(row.TraceFrees),
-                N(row.SweepFrees),
-                N(row.Unpaired),
-                N(row.HeapSys),
-                N(row.HeapInuse),
-                N(row.HeapAlloc),
-                N(row.HeapReleased),
-            };
-            if (scavenge)
-                cells.Add(N(row.ScavengedBytes));
-            cells.Add(N(row.LiveObjects));
-            cells.Add(string.Join(" ", row.TopClasses));
-            cells.Add(N(row.Disagreements));
-            table.AddRow(Cells([.. cells]));
+                if (i >= r.Rows.Count)
+                    continue;
+                CycleRow row = r.Rows[i];
+                var cells = new List<string> { row.Cycle.ToString() };
+                if (several)
+                    cells.Add(r.Implementation);
+                cells.AddRange(
+                [
+                    N(row.AllocsSinceLastCycle),
+                    N(row.TraceFrees),
+                    N(row.SweepFrees),
+                    N(row.Unpaired),
+                    N(row.HeapSys),
+                    N(row.HeapInuse),
+                    N(row.HeapAlloc),
+                    N(row.HeapReleased),
+                ]);
+                if (scavenge)
+                    cells.Add(N(row.ScavengedBytes));
+                cells.Add(N(row.LiveObjects));
+                cells.Add(string.Join(" ", row.TopClasses));
+                cells.Add(N(row.Disagreements));
+                table.AddRow(Cells([.. cells]));
+            }
         }
         console.Write(table);
     }
 
-    public static void WriteSummary(IAnsiConsole console, string tracePath, Trace trace, IReadOnlyList<ReplayResult> results)
+    /// <summary>The summary of single-implementation replays: a column each, with its own timings.</summary>
+    public static void WriteSummary(IAnsiConsole console, string tracePath, Trace trace, IReadOnlyList<ReplayResult> results) =>
+        WriteSummary(console, tracePath, trace, results, lockstep: null, timed: results, soloRounds: 1);
+
+    /// <summary>
+    /// The summary of a lockstep replay: a column per implementation with the stats read from its
+    /// heap and the lockstep outcome, then the wall time and allocations/s of the solo runs
+    /// (<paramref name="solo"/>: the fastest of <paramref name="soloRounds"/> timed replays per
+    /// implementation, in the same order).
+    /// </summary>
+    public static void WriteLockstepSummary(IAnsiConsole console, string tracePath, Trace trace, LockstepReplayResult lockstep,
+        IReadOnlyList<ReplayResult> solo, int soloRounds = 1) =>
+        WriteSummary(console, tracePath, trace, [lockstep.A, lockstep.B], lockstep, solo, soloRounds);
+
+    private static void WriteSummary(IAnsiConsole console, string tracePath, Trace trace, IReadOnlyList<ReplayResult> results,
+        LockstepReplayResult? lockstep, IReadOnlyList<ReplayResult> timed, int soloRounds)
     {
         var table = new Table { Title = new TableTitle("summary"), Border = TableBorder.Rounded };
         table.AddColumn(new TableColumn(new Text("")));
         foreach (ReplayResult r in results)
             table.AddColumn(new TableColumn(new Text(r.Implementation)).RightAligned());
 
-        void Row(string name, Func<ReplayResult, string> value)
+        void Row(string name, Func<int, string> value)
         {
             var cells = new List<IRenderable> { new Text(name) };
-            foreach (ReplayResult r in results)
-                cells.Add(new Text(value(r)));
+            for (int i = 0; i < results.Count; i++)
+                cells.Add(new Text(value(i)));
             table.AddRow(cells);
         }
+        void Stat(string name, Func<ReplayResult, string> value) => Row(name, i => value(results[i]));
 
-        Row("trace", _ => Path.GetFileName(tracePath));
-        Row("trace events (malformed lines)", _ => $"{N(trace.Events.Count)} ({N(trace.MalformedLines)})");
-        Row("GC cycles", r => N(r.Cycles));
-        Row("allocations", r => N(r.Allocations));
-        Row("frees (trace, paired)", r => N(r.Plan.PairedFrees));
-        Row("frees (our sweep)", r => N(r.SweepFrees));
-        Row("heap_sys", r => N(r.FinalStats.HeapSys));
-        Row("heap_inuse", r => N(r.FinalStats.HeapInuse));
-        Row("heap_alloc", r => N(r.FinalStats.HeapAlloc));
-        Row("heap_released", r => N(r.FinalStats.HeapReleased));
+        Stat("trace", _ => Path.GetFileName(tracePath));
+        Stat("trace events (malformed lines)", _ => $"{N(trace.Events.Count)} ({N(trace.MalformedLines)})");
+        Stat("GC cycles", r => N(r.Cycles));
+        Stat("allocations", r => N(r.Allocations));
+        Stat("frees (trace, paired)", r => N(r.Plan.PairedFrees));
+        Stat("frees (our sweep)", r => N(r.SweepFrees));
+        Stat("heap_sys", r => N(r.FinalStats.HeapSys));
+        Stat("heap_inuse", r => N(r.FinalStats.HeapInuse));
+        Stat("heap_alloc", r => N(r.FinalStats.HeapAlloc));
+        Stat("heap_released", r => N(r.FinalStats.HeapReleased));
         if (results.Any(r => r.Options.Scavenge))
-            Row("scavenged (sum over cycles)", r => N(r.Rows.Sum(row => row.ScavengedBytes)));
-        Row("live objects", r => N(r.FinalStats.HeapObjects));
-        Row("unpaired trace events tolerated", r => UnpairedSummary(r.Plan));
-        Row("disagreements", r => N(r.DisagreementCount));
-        Row("Verify", r => r.Failure == null ? $"passed ({r.VerifyPasses}x)" : "FAILED");
-        Row("wall time", r => $"{r.WallTime.TotalMilliseconds:N0} ms");
-        Row("  of which Verify", r => $"{r.VerifyTime.TotalMilliseconds:N0} ms");
-        Row("allocations/s (Verify excluded)", r => N((long)r.AllocationsPerSecond));
+            Stat("scavenged (sum over cycles)", r => N(r.Rows.Sum(row => row.ScavengedBytes)));
+        Stat("live objects", r => N(r.FinalStats.HeapObjects));
+        Stat("unpaired trace events tolerated", r => UnpairedSummary(r.Plan));
+        Stat("disagreements", r => N(r.DisagreementCount));
+        string stopped = lockstep is { Agreed: false } ? ", replay stopped at the lockstep disagreement" : "";
+        Stat("Verify", r => r.Failure == null ? $"passed ({r.VerifyPasses}x{stopped})" : "FAILED");
+        if (lockstep != null)
+        {
+            Row(LockstepChecksRow, _ => LockstepOutcome(lockstep));
+            Row("lockstep wall time (both heaps)", _ => $"{lockstep.WallTime.TotalMilliseconds:N0} ms");
+            Row("solo runs (timed)", i => $"{(timed[i].Passed ? "passed" : "FAILED")} ({(soloRounds == 1 ? "1 run" : $"fastest of {soloRounds}")})");
+            Row("wall time (solo run)", i => $"{timed[i].WallTime.TotalMilliseconds:N0} ms");
+        }
+        else
+        {
+            Row("wall time", i => $"{timed[i].WallTime.TotalMilliseconds:N0} ms");
+        }
+        Row("  of which Verify", i => $"{timed[i].VerifyTime.TotalMilliseconds:N0} ms");
+        Row("allocations/s (Verify excluded)", i => N((long)timed[i].AllocationsPerSecond));
+        if (timed.Count > 1)
+            Row($"speed vs {timed[0].Implementation}", i => Ratio(timed[i].AllocationsPerSecond, timed[0].AllocationsPerSecond));
         console.Write(table);
     }
+
+    /// <summary>"N operations, all agree" or where the heaps first differed.</summary>
+    public static string LockstepOutcome(LockstepReplayResult lockstep)
+    {
+        string compared = lockstep.StatsEvery == 1
+            ? "full stats after each"
+            : $"full stats after every {lockstep.StatsEvery}th allocation";
+        return lockstep.Disagreement is { } d
+            ? $"{N(lockstep.Operations)} operations: DISAGREED at {d.Where}"
+            : $"{N(lockstep.Operations)} operations ({compared}): all agree";
+    }
+
+    private static string Ratio(double x, double baseline) => baseline > 0 ? $"{x / baseline:0.00}x" : "-";
 
     /// <summary>Malformed lines and unpaired events: they are tolerated, but worth seeing.</summary>
     public static void WriteTraceNotes(IAnsiConsole console, Trace trace, TracePlan plan)
     {
         foreach (MalformedLine m in trace.FirstMalformed)
-            console.WriteLine($"malformed line {m.Line}: {m.Text}");
+            Line(console, $"malformed line {m.Line}: {m.Text}");
         if (trace.MalformedLines > trace.FirstMalformed.Count)
-            console.WriteLine($"... {trace.MalformedLines - trace.FirstMalformed.Count} more malformed lines");
+            Line(console, $"... {trace.MalformedLines - trace.FirstMalformed.Count} more malformed lines");
         foreach (UnpairedEvent u in plan.FirstUnpaired)
-            console.WriteLine($"unpaired (tolerated): {u.Kind} after tracegc #{u.Window}: {u.Event}");
+            Line(console, $"unpaired (tolerated): {u.Kind} after tracegc #{u.Window}: {u.Event}");
         if (plan.UnpairedEvents > plan.FirstUnpaired.Count)
-            console.WriteLine($"... {plan.UnpairedEvents - plan.FirstUnpaired.Count} more unpaired events");
+            Line(console, $"... {plan.UnpairedEvents - plan.FirstUnpaired.Count} more unpaired events");
     }
 
-    public static void WriteProblems(IAnsiConsole console, ReplayResult r)
+    public static void WriteProblems(IAnsiConsole console, ReplayResult r) => WriteProblems(console, r, r.Implementation);
+
+    /// <summary>The trace disagreements and the failure of a replay, each line prefixed with <paramref name="who"/>.</summary>
+    public static void WriteProblems(IAnsiConsole console, ReplayResult r, string who)
     {
         foreach (Disagreement d in r.Disagreements)
-            console.WriteLine($"{r.Implementation}: DISAGREEMENT {d}");
+            Line(console, $"{who}: DISAGREEMENT {d}");
         if (r.DisagreementCount > r.Disagreements.Count)
-            console.WriteLine($"{r.Implementation}: ... {r.DisagreementCount - r.Disagreements.Count} more disagreements");
+            Line(console, $"{who}: ... {r.DisagreementCount - r.Disagreements.Count} more disagreements");
         if (r.Failure != null)
-            console.WriteLine($"{r.Implementation}: FAILURE {r.Failure}");
+            Line(console, $"{who}: FAILURE {r.Failure}");
+    }
+
+    /// <summary>Where the heaps of a lockstep replay first differed, and the replay's own problems (shared by both heaps).</summary>
+    public static void WriteLockstepProblems(IAnsiConsole console, LockstepReplayResult lockstep)
+    {
+        string who = $"lockstep {lockstep.A.Implementation} vs {lockstep.B.Implementation}";
+        if (lockstep.Disagreement is { } d)
+            Line(console, $"{who}: DISAGREEMENT after {N(lockstep.Operations)} operations {d}");
+        WriteProblems(console, lockstep.A, who);
     }
 
     public static string UnpairedSummary(TracePlan plan)
@@ -124,6 +208,12 @@ public static class ReplayReport
         var parts = plan.UnpairedByKind.OrderBy(kv => kv.Key).Select(kv => $"{kv.Key} {kv.Value}");
         return $"{N(plan.UnpairedEvents)} ({string.Join(", ", parts)})";
     }
+
+    /// <summary>
+    /// A plain line, verbatim and unwrapped (console.WriteLine would wrap it at the console width,
+    /// splitting a long disagreement where grep could not find it).
+    /// </summary>
+    public static void Line(IAnsiConsole console, string text) => console.Profile.Out.Writer.WriteLine(text);
 
     private static IRenderable[] Cells(string[] values) => [.. values.Select(v => (IRenderable)new Text(v))];
 

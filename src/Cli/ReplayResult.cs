@@ -1,7 +1,8 @@
 // ReplayResult: what one replay of a trace on one allocator produced: a row per GC cycle, the
 // disagreements between our sweep and the trace, the first failure (a broken invariant or an
 // exception from the heap), the final memstats and the timings. Plain data for the report and the
-// tests; nothing here touches the heap or the console.
+// tests; nothing here touches the heap or the console. A lockstep replay (two heaps compared after
+// every operation) is a LockstepReplayResult: a ReplayResult per heap plus the comparison outcome.
 namespace GoAlloc.Cli;
 
 public enum DisagreementKind
@@ -83,4 +84,35 @@ public sealed class ReplayResult
             return seconds > 0 ? Allocations / seconds : 0;
         }
     }
+}
+
+/// <summary>
+/// The first difference between the two heaps of a lockstep replay: where in the trace it happened
+/// (Event is null when it was after the last event: the final Release or Verify), the GC cycle
+/// (the number of tracegc() events replayed before it) and the EquivalenceException's message.
+/// </summary>
+public sealed record LockstepDisagreement(string Where, TraceEvent? Event, int Cycle, string Message)
+{
+    public override string ToString() => $"at {Where} (GC cycle {Cycle}): {Message}";
+}
+
+/// <summary>
+/// One replay on a LockstepHeap: A and B are the replay seen from each heap (rows and final stats
+/// read from LockstepHeap.A / .B; the trace checks, Verify and timings are the lockstep run's).
+/// </summary>
+public sealed class LockstepReplayResult
+{
+    public required ReplayResult A { get; init; }
+    public required ReplayResult B { get; init; }
+    /// <summary>LockstepHeap.StatsEvery of the run (1: full stats compared after every operation).</summary>
+    public required int StatsEvery { get; init; }
+    /// <summary>Operations the lockstep heap ran on both heaps and compared (LockstepHeap.Operations).</summary>
+    public required long Operations { get; init; }
+    /// <summary>The first difference between the heaps, or null when they agreed on every operation.</summary>
+    public LockstepDisagreement? Disagreement { get; init; }
+
+    public bool Agreed => Disagreement == null;
+    public bool Passed => Agreed && A.Passed && B.Passed;
+    /// <summary>Wall time of the lockstep replay (both heaps and every comparison).</summary>
+    public TimeSpan WallTime => A.WallTime;
 }

@@ -9,6 +9,10 @@
 // own live set. It does not own the console: the report is ReplayReport's job.
 // End of trace: no extra cycle. The trace records no GC after its last event, so objects allocated
 // after the last tracegc() are checked only by a final Verify() and the final stats.
+// Lockstep (ReplayLockstep): the same replay on a LockstepHeap of two implementations, which
+// compares both heaps after every call (addresses, frees, samples, full stats); the first
+// EquivalenceException ends the replay and is kept with the trace event it happened at. The cycle
+// rows and final stats are then read from each heap (LockstepHeap.A / .B): one ReplayResult each.
 // Threading: single-threaded (no background sweeper), so the replay is deterministic.
 using System.Diagnostics;
 
@@ -40,36 +44,72 @@ public sealed class TraceReplayer
     public ReplayResult Replay(Trace trace, string implementation = "heap") =>
         Replay(trace, TracePlan.Build(trace), implementation);
 
-    public ReplayResult Replay(Trace trace, TracePlan plan, string implementation = "heap")
+    public ReplayResult Replay(Trace trace, TracePlan plan, string implementation = "heap") =>
+        ReplayCore(trace, plan, [implementation], heap => [heap]).Results[0];
+
+    /// <summary>
+    /// Replays the trace once on a LockstepHeap of <paramref name="a"/> (the oracle) and
+    /// <paramref name="b"/>, comparing both heaps after every operation (full stats after every
+    /// StatsEvery-th allocation and after every other call). Every check of Replay runs too.
+    /// </summary>
+    public static LockstepReplayResult ReplayLockstep(
+        Trace trace, TracePlan plan,
+        (string Name, Func<HeapOptions, IHeap> Factory) a, (string Name, Func<HeapOptions, IHeap> Factory) b,
+        ReplayOptions? options = null, int statsEvery = 1)
     {
-        var run = new Run(plan, _options);
+        var replayer = new TraceReplayer(o => new LockstepHeap(a.Factory, b.Factory, o, statsEvery), options);
+        (ReplayResult[] results, Run run, long operations) = replayer.ReplayCore(trace, plan, [a.Name, b.Name], heap =>
+        {
+            var lockstep = (LockstepHeap)heap;
+            return [lockstep.A, lockstep.B];
+        });
+        return new LockstepReplayResult
+        {
+            A = results[0],
+            B = results[1],
+            StatsEvery = Math.Max(1, statsEvery),
+            Operations = operations,
+            Disagreement = run.Equivalence,
+        };
+    }
+
+    /// <summary>One replay on the factory's heap; a ReplayResult per stats view (the heaps its rows and final stats are read from).</summary>
+    private (ReplayResult[] Results, Run Run, long Operations) ReplayCore(Trace trace, TracePlan plan, string[] names, Func<IHeap, IHeap[]> views)
+    {
+        var run = new Run(plan, _options, names.Length);
         var sw = Stopwatch.StartNew();
         var heapOptions = new HeapOptions { Procs = _options.Procs, OnFree = run.RecordFree };
         using (IHeap heap = _factory(heapOptions))
         {
-            run.Execute(heap, trace);
+            run.Execute(heap, views(heap), trace);
             sw.Stop();
-            return new ReplayResult
+            long operations = heap is LockstepHeap lockstep ? lockstep.Operations : 0;
+            var results = new ReplayResult[names.Length];
+            for (int v = 0; v < names.Length; v++)
             {
-                Implementation = implementation,
-                Options = _options,
-                Plan = plan,
-                Rows = run.Rows,
-                Disagreements = run.Disagreements,
-                DisagreementCount = run.DisagreementCount,
-                Failure = run.Failure,
-                VerifyPasses = run.VerifyPasses,
-                Allocations = run.Allocations,
-                SweepFrees = run.SweepFrees,
-                FinalStats = run.FinalStats ?? new HeapStats(),
-                WallTime = sw.Elapsed,
-                VerifyTime = run.VerifyTime,
-            };
+                results[v] = new ReplayResult
+                {
+                    Implementation = names[v],
+                    Options = _options,
+                    Plan = plan,
+                    Rows = run.Rows[v],
+                    Disagreements = run.Disagreements,
+                    DisagreementCount = run.DisagreementCount,
+                    Failure = run.Failure,
+                    VerifyPasses = run.VerifyPasses,
+                    Allocations = run.Allocations,
+                    SweepFrees = run.SweepFrees,
+                    FinalStats = run.FinalStats[v] ?? new HeapStats(),
+                    WallTime = sw.Elapsed,
+                    VerifyTime = run.VerifyTime,
+                };
+            }
+            return (results, run, operations);
         }
     }
 
     /// <summary>The state of one replay.</summary>
-    private sealed class Run(TracePlan plan, ReplayOptions options)
+    private sealed class Run(TracePlan plan, ReplayOptions options, int viewCount)
     {
         private readonly nint[] _ourAddr = new nint[plan.ObjectCount];
         /// <summary>Objects our heap has freed (expected or not): never marked again.</summary>
@@ -82,14 +122,17 @@ public sealed class TraceReplayer
         private readonly List<(nint Addr, long Size)> _freed = [];
         private readonly Stopwatch _verifyWatch = new();
 
-        public List<CycleRow> Rows { get; } = [];
+        /// <summary>The cycle rows, one list per stats view.</summary>
+        public List<CycleRow>[] Rows { get; } = [.. Enumerable.Range(0, viewCount).Select(_ => new List<CycleRow>())];
         public List<Disagreement> Disagreements { get; } = [];
         public long DisagreementCount { get; private set; }
         public string? Failure { get; private set; }
         public int VerifyPasses { get; private set; }
         public long Allocations { get; private set; }
         public long SweepFrees { get; private set; }
-        public HeapStats? FinalStats { get; private set; }
+        public HeapStats?[] FinalStats { get; } = new HeapStats?[viewCount];
+        /// <summary>The first difference a LockstepHeap found (the replay stopped there).</summary>
+        public LockstepDisagreement? Equivalence { get; private set; }
         public TimeSpan VerifyTime => _verifyWatch.Elapsed;
 
         public void RecordFree(nint addr, long size)
@@ -98,10 +141,14 @@ public sealed class TraceReplayer
                 _freed.Add((addr, size));
         }
 
-        public void Execute(IHeap heap, Trace trace)
+        /// <param name="heap">The heap the replay drives.</param>
+        /// <param name="views">The heaps the cycle rows and final stats are read from: the heap itself, or the two heaps of a LockstepHeap.</param>
+        public void Execute(IHeap heap, IHeap[] views, Trace trace)
         {
             int cycle = 0, nextId = 0;
-            TraceEvent current = default;
+            TraceEvent? current = null;
+            bool ended = false;
+            string Where() => ended ? "end of trace" : current?.ToString() ?? "start of trace";
             IProcessor? p = null;
             try
             {
@@ -117,32 +164,45 @@ public sealed class TraceReplayer
                     {
                         p.Release();
                         p = null;
-                        bool ok = Cycle(heap, cycle++);
-                        if (!ok)
+                        if (!Cycle(heap, views, cycle))
                             break;
+                        cycle++;
                         p = heap.AcquireP(0);
                     }
                     // tracefree: nothing to do here; the plan already knows which cycle frees what.
                 }
+                ended = true;
                 p?.Release();
                 p = null;
                 if (Failure == null)
                     VerifyHeap(heap, "end of trace");
             }
+            catch (EquivalenceException ex)
+            {
+                // The two heaps of a lockstep replay differ: the replay stops at the first difference.
+                Equivalence = new LockstepDisagreement(Where(), ended ? null : current, cycle, ex.Message);
+                ReleaseAfterFailure(p);
+            }
             catch (Exception ex)
             {
                 // A heap that throws (a fail-fast invariant check, an unexpected state) ends the replay.
-                Failure = $"at {current}: {ex.GetType().Name}: {ex.Message}";
-                try
-                {
-                    p?.Release();
-                }
-                catch (InvalidOperationException)
-                {
-                    // The P may be in any state after a failure; the heap is disposed next anyway.
-                }
+                Failure = $"at {Where()}: {ex.GetType().Name}: {ex.Message}";
+                ReleaseAfterFailure(p);
             }
-            FinalStats = heap.ReadStats();
+            for (int v = 0; v < views.Length; v++)
+                FinalStats[v] = views[v].ReadStats();
+        }
+
+        private static void ReleaseAfterFailure(IProcessor? p)
+        {
+            try
+            {
+                p?.Release();
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or EquivalenceException)
+            {
+                // The P may be in any state after a failure; the heap is disposed next anyway.
+            }
         }
 
         private void Alloc(IProcessor p, int id, TraceEvent e, int cycle)
@@ -162,7 +222,7 @@ public sealed class TraceReplayer
         }
 
         /// <summary>One GC cycle at the i-th tracegc(); false if the replay must stop (a failure).</summary>
-        private bool Cycle(IHeap heap, int i)
+        private bool Cycle(IHeap heap, IHeap[] views, int i)
         {
             long disagreementsBefore = DisagreementCount;
             heap.StartMark();
@@ -229,23 +289,31 @@ public sealed class TraceReplayer
             if (!VerifyHeap(heap, $"cycle {i}"))
                 return false;
 
-            HeapStats st = heap.ReadStats();
-            if (DisagreementCount == 0)
-                CheckStats(i, st, live.Count, liveBytes);
-            Rows.Add(new CycleRow(
-                Cycle: i,
-                AllocsSinceLastCycle: plan.AllocsBeforeCycle[i],
-                TraceFrees: plan.ExpectedFreesInCycle(i),
-                SweepFrees: freed.Length,
-                Unpaired: plan.UnpairedInWindow[i],
-                HeapSys: st.HeapSys,
-                HeapInuse: st.HeapInuse,
-                HeapAlloc: st.HeapAlloc,
-                HeapReleased: st.HeapReleased,
-                ScavengedBytes: scavenged,
-                LiveObjects: st.HeapObjects,
-                TopClasses: TopClasses(st, options.TopClasses),
-                Disagreements: (int)(DisagreementCount - disagreementsBefore)));
+            long disagreements = DisagreementCount - disagreementsBefore;
+            for (int v = 0; v < views.Length; v++)
+            {
+                HeapStats st = views[v].ReadStats();
+                // The first view is the oracle (a lockstep heap has already checked that the others equal it).
+                if (v == 0 && DisagreementCount == 0)
+                {
+                    CheckStats(i, st, live.Count, liveBytes);
+                    disagreements = DisagreementCount - disagreementsBefore;
+                }
+                Rows[v].Add(new CycleRow(
+                    Cycle: i,
+                    AllocsSinceLastCycle: plan.AllocsBeforeCycle[i],
+                    TraceFrees: plan.ExpectedFreesInCycle(i),
+                    SweepFrees: freed.Length,
+                    Unpaired: plan.UnpairedInWindow[i],
+                    HeapSys: st.HeapSys,
+                    HeapInuse: st.HeapInuse,
+                    HeapAlloc: st.HeapAlloc,
+                    HeapReleased: st.HeapReleased,
+                    ScavengedBytes: scavenged,
+                    LiveObjects: st.HeapObjects,
+                    TopClasses: TopClasses(st, options.TopClasses),
+                    Disagreements: (int)disagreements));
+            }
             return true;
         }
 

@@ -1,4 +1,5 @@
-// Program.Main: exit codes (0 agree, 2 usage) and the printed tables, with Console.Out redirected.
+// Program.Main: exit codes (0 agree, 2 usage) and the printed tables (single implementation, and the
+// default `both`: a lockstep replay with a column per implementation), with Console.Out redirected.
 // The tests of this class run one at a time (xunit serialises a class), and no other test class
 // touches Console, so swapping Console.Out here is safe.
 using GoAlloc.Cli;
@@ -58,7 +59,9 @@ public class CliProgramTests
             Assert.Equal(ExitCodes.Ok, exit);
             Assert.Contains("summary", output);
             Assert.Contains("scavenged (sum over cycles)", output);
+            Assert.DoesNotContain("GC cycles, lockstep", output);
             Assert.DoesNotContain("reference: GC cycles", output);
+            Assert.Contains(ReplayReport.LockstepChecksRow, output);
             Assert.DoesNotContain("top classes", output);
         }
         finally
@@ -74,16 +77,61 @@ public class CliProgramTests
         Assert.True(exit == ExitCodes.Ok, output + err);
         Assert.Contains(SampleTrace.FileName, output);
         Assert.Contains("117,355", output);
+        // `alloc` alone is a lockstep replay of the reference and the optimized.
+        Assert.Contains("GC cycles, lockstep (reference | optimized", output);
+        Assert.Contains("all agree", output);
     }
 
     [Theory]
+    [InlineData("reference")]
     [InlineData("optimized")]
-    [InlineData("both")]
-    public void Main_ImplNotBuiltYet_ExitsTwoWithAClearMessage(string impl)
+    public void Main_SingleImplementation_ReplaysOnThatAllocatorAlone(string impl)
     {
-        (int exit, _, string err) = Run("replay", "--impl", impl);
-        Assert.Equal(ExitCodes.Usage, exit);
-        Assert.Contains("the Optimized allocator is not built yet", err);
+        string path = CliTestSupport.WriteTempTrace(CliTestSupport.HandTrace);
+        try
+        {
+            (int exit, string output, string err) = Run("replay", path, "--impl", impl);
+            Assert.True(exit == ExitCodes.Ok, output + err);
+            Assert.Contains($"{impl}: GC cycles", output);
+            Assert.Contains("Verify", output);
+            Assert.Contains("passed (4x)", output);
+            Assert.DoesNotContain(ReplayReport.LockstepChecksRow, output);
+            Assert.DoesNotContain(impl == "reference" ? "optimized" : "reference", output);
+            Assert.Contains("OK: every cycle's sweep freed exactly what the trace frees; Verify passed", output);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Theory]
+    [InlineData("both")]
+    [InlineData(null)]
+    public void Main_Both_IsTheDefault_AndPrintsAColumnPerImplementationAndTheLockstepChecks(string? impl)
+    {
+        string path = CliTestSupport.WriteTempTrace(CliTestSupport.HandTrace);
+        try
+        {
+            (int exit, string output, string err) = impl == null ? Run("replay", path) : Run("replay", path, "--impl", impl);
+            Assert.True(exit == ExitCodes.Ok, output + err);
+            // The cycle table: a row per cycle and implementation.
+            Assert.Contains("GC cycles, lockstep (reference | optimized", output);
+            Assert.Contains($"│ {ReplayReport.ImplementationHeader} ", output);
+            Assert.Contains("│ reference ", output);
+            Assert.Contains("│ optimized ", output);
+            // The summary: both column headers on one line, the lockstep row, the timed solo runs.
+            Assert.Matches(@"│\s+│\s+reference\s+│\s+optimized\s+│", output);
+            Assert.Matches(@"lockstep checks\s+│\s+[\d,]+ operations \(full stats after each\): all agree\s+│", output);
+            Assert.Contains("wall time (solo run)", output);
+            Assert.Contains("allocations/s (Verify excluded)", output);
+            Assert.Contains("speed vs reference", output);
+            Assert.Contains("OK: reference and optimized agreed on all", output);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 
     [Theory]

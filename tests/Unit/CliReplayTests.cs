@@ -147,13 +147,26 @@ public class CliReplayTests
     }
 
     [Fact]
-    public void HeapFactories_Reference_IsBuilt_OptimizedAndBothAreNotYet()
+    public void HeapFactories_ReferenceOptimizedAndBoth_AreBuilt_BothIsTheOracleThenTheOptimized()
     {
         Assert.True(HeapFactories.TryResolve(HeapFactories.Reference, out var refs, out _));
         Assert.Equal([HeapFactories.Reference], refs.Select(f => f.Name));
-        Assert.False(HeapFactories.TryResolve(HeapFactories.Optimized, out _, out string error));
+        Assert.True(HeapFactories.TryResolve(HeapFactories.Optimized, out var opts, out string error), error);
+        Assert.Equal([HeapFactories.Optimized], opts.Select(f => f.Name));
+        using (IHeap heap = opts[0].Factory(new HeapOptions()))
+            Assert.IsType<GoAlloc.Optimized.MHeap>(heap);
+        Assert.True(HeapFactories.TryResolve(HeapFactories.Both, out var both, out error), error);
+        Assert.Equal([HeapFactories.Reference, HeapFactories.Optimized], both.Select(f => f.Name));
+        Assert.Equal(HeapFactories.Both, ReplaySettings.Default.Impl);
+    }
+
+    [Fact]
+    public void HeapFactories_AKnownImplementationMissingFromTheFactories_IsNotBuilt()
+    {
+        var onlyReference = new Dictionary<string, Func<HeapOptions, IHeap>> { [HeapFactories.Reference] = o => new MHeap(o) };
+        Assert.False(HeapFactories.TryResolve(HeapFactories.Both, onlyReference, out _, out string error));
         Assert.Equal("the Optimized allocator is not built yet", error);
-        Assert.False(HeapFactories.TryResolve(HeapFactories.Both, out _, out error));
-        Assert.Equal("the Optimized allocator is not built yet", error);
+        Assert.False(HeapFactories.TryResolve("fast", onlyReference, out _, out error));
+        Assert.StartsWith("unknown implementation 'fast'", error);
     }
 }

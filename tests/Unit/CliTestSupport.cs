@@ -1,8 +1,11 @@
-// Helpers for the Cli tests: traces from text, and FaultyHeap, an IHeap that delegates to the
-// Reference MHeap but can be told to break one rule (skip a Mark, hide a free from OnFree, hand out
-// a live address again, fail Verify) so the tests can check that the replayer notices.
+// Helpers for the Cli tests: traces from text, a Spectre console writing to a string, FaultyHeap, an
+// IHeap that delegates to the Reference MHeap but can be told to break one rule (skip a Mark, hide
+// a free from OnFree, hand out a live address again, fail Verify) so the tests can check that the
+// replayer notices, and ExtraAllocHeap, a heap that allocates one object too many now and then (a
+// lockstep replay must notice).
 using GoAlloc.Cli;
 using GoAlloc.Reference;
+using Spectre.Console;
 
 namespace GoAlloc.Tests;
 
@@ -28,6 +31,14 @@ internal static class CliTestSupport
         tracegc()
         tracealloc(0xc000000080, 0x8)
         """;
+
+    /// <summary>A Spectre console like Program's for redirected output: no ANSI, 200 columns.</summary>
+    public static IAnsiConsole StringConsole(StringWriter writer)
+    {
+        IAnsiConsole console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(writer), Ansi = AnsiSupport.No });
+        console.Profile.Width = 200;
+        return console;
+    }
 
     public static string WriteTempTrace(string text)
     {
@@ -113,6 +124,61 @@ internal sealed class FaultyHeap : IHeap
             if (owner.Allocs++ == owner.RepeatAllocNumber)
                 x = owner.LastAlloc;
             owner.LastAlloc = x;
+            return x;
+        }
+    }
+}
+
+/// <summary>
+/// Delegates to another heap (for the lockstep tests: the Optimized MHeap), but every
+/// <c>everyNth</c> Alloc (the N-th, 2N-th, ... call, counted over all Ps) also allocates one extra
+/// 8-byte object after the real one: the address returned is right, the heap's stats are not.
+/// </summary>
+internal sealed class ExtraAllocHeap(IHeap heap, int everyNth) : IHeap
+{
+    private long _allocs;
+
+    public int EveryNth { get; } = everyNth;
+
+    /// <summary>Extra objects allocated so far.</summary>
+    public long Extras { get; private set; }
+
+    public HeapOptions Options => heap.Options;
+    public nint ArenaBase => heap.ArenaBase;
+    public nint ZeroBase => heap.ZeroBase;
+    public int ProcCount => heap.ProcCount;
+    public GcPhase Phase => heap.Phase;
+    public bool SweepDone => heap.SweepDone;
+
+    public IProcessor AcquireP() => new ExtraP(heap.AcquireP(), this);
+    public IProcessor AcquireP(int id) => new ExtraP(heap.AcquireP(id), this);
+    public void StartMark() => heap.StartMark();
+    public bool Mark(nint ptr) => heap.Mark(ptr);
+    public void FinishMark() => heap.FinishMark();
+    public long SweepOne() => heap.SweepOne();
+    public void FinishSweep() => heap.FinishSweep();
+    public void StartBackgroundSweeper() => heap.StartBackgroundSweeper();
+    public void StopBackgroundSweeper() => heap.StopBackgroundSweeper();
+    public long Scavenge(long bytes) => heap.Scavenge(bytes);
+    public HeapStats ReadStats() => heap.ReadStats();
+    public bool FindObject(nint ptr, out ObjectInfo info) => heap.FindObject(ptr, out info);
+    public void Verify() => heap.Verify();
+    public void Dispose() => heap.Dispose();
+
+    private sealed class ExtraP(IProcessor p, ExtraAllocHeap owner) : IProcessor
+    {
+        public int Id => p.Id;
+        public void Flush() => p.Flush();
+        public void Release() => p.Release();
+
+        public nint Alloc(long size, bool noscan = false, bool needzero = true)
+        {
+            nint x = p.Alloc(size, noscan, needzero);
+            if (++owner._allocs % owner.EveryNth == 0)
+            {
+                p.Alloc(8, noscan: false, needzero: true);
+                owner.Extras++;
+            }
             return x;
         }
     }
