@@ -159,6 +159,7 @@ internal sealed class ExtraAllocHeap(IHeap heap, int everyNth) : IHeap
     public void FinishSweep() => heap.FinishSweep();
     public void StartBackgroundSweeper() => heap.StartBackgroundSweeper();
     public void StopBackgroundSweeper() => heap.StopBackgroundSweeper();
+    public void SetGcPercent(int percent) => heap.SetGcPercent(percent);
     public long Scavenge(long bytes) => heap.Scavenge(bytes);
     public HeapStats ReadStats() => heap.ReadStats();
     public bool FindObject(nint ptr, out ObjectInfo info) => heap.FindObject(ptr, out info);
