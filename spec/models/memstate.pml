@@ -328,21 +328,26 @@ proctype Scavenger() {           /* Scavenge(want pages), highest address first 
 /* ================================================================ invariants */
 
 #define UNGROWN(i) (mapped && !grown[(i) / CHUNK])
-#define PAGEOK(i) ( \
-   (owner[i] != 3 || os[i] == S_READY) && \
-   (lock || !grown[(i) / CHUNK] || \
-      ((alloc[i] || (scav[i] == (os[i] == S_PREPARED))) && (!alloc[i] || !scav[i]))) && \
-   (!UNGROWN(i) || os[i] == S_PREPARED))
-#define CACHEOK(j) (cbase == NONE || !cfree[j] || (cscav[j] == (os[cbase * CHUNK + (j)] == S_PREPARED)))
+#define M1PG(i) (owner[i] != 3 || os[i] == S_READY)
+#define M2PG(i) (lock || !grown[(i) / CHUNK] || \
+                 ((alloc[i] || (scav[i] == (os[i] == S_PREPARED))) && (!alloc[i] || !scav[i])))
+#define M2UG(i) (!UNGROWN(i) || os[i] == S_PREPARED)
+#define M3PG(j) (cbase == NONE || !cfree[j] || (cscav[j] == (os[cbase * CHUNK + (j)] == S_PREPARED)))
 #define RELPG(i) ((((grown[(i) / CHUNK] && !alloc[i] && scav[i]) || UNGROWN(i)) -> 1 : 0))
 #define RELC(j)  ((cbase != NONE && cfree[j] && cscav[j]) -> 1 : 0)
-#define RELEASED_OK (lock || heapReleased == RELPG(0) + RELPG(1) + RELPG(2) + RELPG(3) + RELC(0) + RELC(1) + inflight)
+#define M1 (M1PG(0) && M1PG(1) && M1PG(2) && M1PG(3))
+#define M2 (M2PG(0) && M2PG(1) && M2PG(2) && M2PG(3) && M2UG(0) && M2UG(1) && M2UG(2) && M2UG(3))
+#define M3 (M3PG(0) && M3PG(1))
+#define M4 (lock || heapReleased == RELPG(0) + RELPG(1) + RELPG(2) + RELPG(3) + RELC(0) + RELC(1) + inflight)
 
 active proctype Monitor() {
 end:
   atomic {
-    !(PAGEOK(0) && PAGEOK(1) && PAGEOK(2) && PAGEOK(3) && CACHEOK(0) && CACHEOK(1) && RELEASED_OK)
-    -> assert(false)
+    !(M1 && M2 && M3 && M4) ->
+    assert(M1);    /* M1: a handed-out page is Ready */
+    assert(M2);    /* M2: free page scavenged <=> Prepared; allocated page not scavenged; ungrown Prepared */
+    assert(M3);    /* M3: free cache page cache-scavenged <=> Prepared */
+    assert(M4)     /* M4: heap_released = scavenged free + scavenged cached + ungrown + in flight */
   }
 }
 

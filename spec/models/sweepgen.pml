@@ -524,15 +524,19 @@ proctype GC() {
   gcFinished = 1
 }
 
-/* A3, A4: evaluated in every reachable state */
+/* A3, A4: evaluated in every reachable state (the guard fires as soon as one fails) */
+#define A3 (!SWEEP_DONE || (NO_UNSWEPT && CNT(word) == 0 && \
+                            len(UNSWEPT(partialSet)) == 0 && len(UNSWEPT(fullSet)) == 0))
+#define A4_BUSY (NBUSY <= CNT(word))
+#define A4_CACHE (ALLCACHEOK)
+
 active proctype Monitor() {
 end:
   atomic {
-    ((SWEEP_DONE && !(NO_UNSWEPT && CNT(word) == 0 &&
-                      len(UNSWEPT(partialSet)) == 0 && len(UNSWEPT(fullSet)) == 0))
-     || NBUSY > CNT(word)
-     || !ALLCACHEOK)
-    -> assert(false)
+    !(A3 && A4_BUSY && A4_CACHE) ->
+    assert(A3);        /* A3: SweepDone => no span at sg-2/sg-1, unswept sets empty, no sweeper */
+    assert(A4_BUSY);   /* A4: spans being swept (sg-1) <= registered sweepers (INV-SWEEP-5) */
+    assert(A4_CACHE)   /* A4: a cached span is at sg+3, or sg+1 in an unflushed mcache (INV-SWEEP-2) */
   }
 }
 
