@@ -57,7 +57,17 @@ internal struct ActiveSweep
 
     public readonly bool IsDrained => (Volatile.Read(ref System.Runtime.CompilerServices.Unsafe.AsRef(in _state)) & DrainedMask) != 0;
     public readonly uint Sweepers => Volatile.Read(ref System.Runtime.CompilerServices.Unsafe.AsRef(in _state)) & ~DrainedMask;
-    public readonly bool IsDone => Volatile.Read(ref System.Runtime.CompilerServices.Unsafe.AsRef(in _state)) == DrainedMask;
+    public readonly bool IsDone
+    {
+        get
+        {
+#if SEEDED_BUGS
+            if (SeededBugs.On(SeededBug.Go46500SweepDoneWhileSweeping))
+                return (Volatile.Read(ref System.Runtime.CompilerServices.Unsafe.AsRef(in _state)) & DrainedMask) != 0;
+#endif
+            return Volatile.Read(ref System.Runtime.CompilerServices.Unsafe.AsRef(in _state)) == DrainedMask;
+        }
+    }
 
     /// <summary>reset: a new cycle with pendingPs unflushed mcaches. World stopped.</summary>
     public void Reset(uint pendingPs) => Volatile.Write(ref _state, pendingPs);

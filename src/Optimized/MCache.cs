@@ -64,6 +64,9 @@ internal unsafe struct MCache
         }
         s = heap.Central[spc].CacheSpan(pid);
         // Cached: sweepers must leave it alone in the next sweep phase until it is uncached.
+#if SEEDED_BUGS
+        if (!SeededBugs.On(SeededBug.RefillForgetsSg3))
+#endif
         Volatile.Write(ref s->SweepGen, sg + 3);
         int free = s->NElems - s->AllocCount;
         SmallAllocCount[s->SizeClass] += free;
@@ -103,9 +106,17 @@ internal unsafe struct MCache
             return;
         if (flushGen != sg - 2)
             ThrowHelper.Corrupt($"bad flushGen {flushGen} in prepareForSweep; sweepgen {sg}");
+#if SEEDED_BUGS
+        if (SeededBugs.On(SeededBug.Go45315UncountedStaleSweep))
+            heap.ActiveSweepEnd(); // deregisters before the stale spans below are swept
+#endif
         ReleaseAll(heap);
         // Publishes that this cache holds nothing of the previous cycle.
         Volatile.Write(ref FlushGen, sg);
+#if SEEDED_BUGS
+        if (SeededBugs.On(SeededBug.Go45315UncountedStaleSweep))
+            return;
+#endif
         heap.ActiveSweepEnd();
     }
 }

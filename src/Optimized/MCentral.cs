@@ -105,6 +105,10 @@ internal sealed unsafe class MCentral : IDisposable
             ThrowHelper.Corrupt($"uncaching span but allocCount == 0: {s->ToString()}");
         uint sg = _heap.SweepGen;
         bool stale = Volatile.Read(ref s->SweepGen) == sg + 1;
+#if SEEDED_BUGS
+        if (SeededBugs.On(SeededBug.UncacheMisreadsStaleSpan))
+            stale = false;
+#endif
         if (stale)
         {
             Volatile.Write(ref s->SweepGen, sg - 1);

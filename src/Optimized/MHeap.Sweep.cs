@@ -77,10 +77,21 @@ public sealed unsafe partial class MHeap
     }
 
     /// <summary>tryAcquire: sweep ownership by CAS sg-2 -> sg-1 (a dead or reused record never matches sg-2).</summary>
-    internal static bool TryAcquire(MSpan* s, uint sg) =>
-        s->LoadState() == SpanState.InUse
-        && Volatile.Read(ref s->SweepGen) == sg - 2
-        && Interlocked.CompareExchange(ref s->SweepGen, sg - 1, sg - 2) == sg - 2;
+    internal static bool TryAcquire(MSpan* s, uint sg)
+    {
+#if SEEDED_BUGS
+        if (SeededBugs.On(SeededBug.SweepOwnershipCheckThenSet))
+        {
+            if (s->LoadState() != SpanState.InUse || Volatile.Read(ref s->SweepGen) != sg - 2)
+                return false;
+            Volatile.Write(ref s->SweepGen, sg - 1); // another sweeper may have passed the check too
+            return true;
+        }
+#endif
+        return s->LoadState() == SpanState.InUse
+            && Volatile.Read(ref s->SweepGen) == sg - 2
+            && Interlocked.CompareExchange(ref s->SweepGen, sg - 1, sg - 2) == sg - 2;
+    }
 
     /// <summary>mspan.sweep on a span the caller owns (sg-1). Returns true if the span was freed.</summary>
     internal bool SweepSpan(MSpan* s, bool preserve)
@@ -105,7 +116,12 @@ public sealed unsafe partial class MHeap
         s->RefillAllocCache(0);
 
         // Serialization point: swept and ready before anyone can see it again.
-        Volatile.Write(ref s->SweepGen, sg);
+        bool publishAfterPush = false;
+#if SEEDED_BUGS
+        publishAfterPush = SeededBugs.On(SeededBug.SweepgenPublishedAfterPush);
+#endif
+        if (!publishAfterPush)
+            Volatile.Write(ref s->SweepGen, sg);
 
         int spc = s->SpanClass;
         if ((spc >> 1) != 0)
@@ -119,6 +135,8 @@ public sealed unsafe partial class MHeap
             {
                 if (nalloc == 0)
                 {
+                    if (publishAfterPush)
+                        Volatile.Write(ref s->SweepGen, sg);
                     FreeSpan(s);
                     return true;
                 }
@@ -130,6 +148,8 @@ public sealed unsafe partial class MHeap
         {
             if (nfreed != 0)
             {
+                if (publishAfterPush)
+                    Volatile.Write(ref s->SweepGen, sg);
                 Interlocked.Increment(ref Stats.LargeFrees);
                 Interlocked.Add(ref Stats.LargeFreeBytes, s->ElemSize);
                 FreeSpan(s);
@@ -137,6 +157,8 @@ public sealed unsafe partial class MHeap
             }
             Central[spc].FullSwept(sg).Push((nint)s);
         }
+        if (publishAfterPush)
+            Volatile.Write(ref s->SweepGen, sg); // seeded bug: visible in a swept set before it is marked swept
         return false;
     }
 
@@ -208,6 +230,14 @@ public sealed unsafe partial class MHeap
         if (liveBasis < live)
             newHeapLive += live - liveBasis;
         long pagesTarget = (long)(pagesPerByte * newHeapLive) - callerSweepPages;
+#if SEEDED_BUGS
+        if (SeededBugs.On(SeededBug.Go57523SweepCreditUnderflow))
+        {
+            // Go 1.16-1.19: uintptr(live - basis) wraps to ~2^64 when live < basis.
+            double wrapped = unchecked((ulong)(live - liveBasis)) + (double)spanBytes;
+            pagesTarget = (long)Math.Min(pagesPerByte * wrapped, long.MaxValue / 2) - callerSweepPages;
+        }
+#endif
         while (pagesTarget > Interlocked.Read(ref Stats.PagesSwept.Value) - sweptBasis)
         {
             if (SweepOneCore() == -1)

@@ -109,6 +109,9 @@ public sealed unsafe partial class MHeap : IHeap
                 throw new InvalidOperationException($"all {AllP.Length} Ps are held");
             p.Owner = Environment.CurrentManagedThreadId;
         }
+#if SEEDED_BUGS
+        if (!SeededBugs.On(SeededBug.Go27997StaleCacheNotFlushed))
+#endif
         p.MCache->PrepareForSweep(this);
         return p;
     }
@@ -125,6 +128,9 @@ public sealed unsafe partial class MHeap : IHeap
                 throw new InvalidOperationException($"P{id} is held by thread {p.Owner}");
             p.Owner = Environment.CurrentManagedThreadId;
         }
+#if SEEDED_BUGS
+        if (!SeededBugs.On(SeededBug.Go27997StaleCacheNotFlushed))
+#endif
         p.MCache->PrepareForSweep(this);
         return p;
     }
@@ -156,7 +162,10 @@ public sealed unsafe partial class MHeap : IHeap
             foreach (P p in AllP)
             {
                 if (p.Owner == 0 && Volatile.Read(ref p.MCache->FlushGen) != sg)
-                    p.MCache->PrepareForSweep(this);
+            #if SEEDED_BUGS
+        if (!SeededBugs.On(SeededBug.Go27997StaleCacheNotFlushed))
+#endif
+        p.MCache->PrepareForSweep(this);
             }
         }
     }

@@ -65,6 +65,8 @@ internal sealed unsafe class SpanSet : IDisposable
             nint* spine = (nint*)Volatile.Read(ref _spine);
             // Reads our block. It cannot be freed meanwhile: our own slot in it is not popped yet.
             block = (SpanSetBlock*)Volatile.Read(ref spine[top]);
+            if (block == null)
+                ThrowNullBlock(top);
         }
         else
         {
@@ -113,6 +115,8 @@ internal sealed unsafe class SpanSet : IDisposable
         nint* blockp = (nint*)Volatile.Read(ref _spine) + top;
         // Reads our block: never 0 here, entries are written before spineLen covers them.
         var block = (SpanSetBlock*)Volatile.Read(ref *blockp);
+        if (block == null)
+            ThrowNullBlock(top);
         nint* slot = SpanSetBlock.Spans(block) + bottom;
 
         // Reads the span. The pusher that reserved this position may not have stored it yet.
@@ -126,6 +130,20 @@ internal sealed unsafe class SpanSet : IDisposable
         // Counts our pop. The popper that brings the count to 512 is the last one to finish with the
         // block (not necessarily the one that claimed slot 511): every other popper and every pusher
         // of this block is done, so it may recycle the block.
+#if SEEDED_BUGS
+        if (SeededBugs.On(SeededBug.SpanSetLastClaimerFreesBlock))
+        {
+            // The claimer of the last slot recycles the block while earlier claimers may still read it.
+            Interlocked.Increment(ref block->Popped);
+            if (bottom == SpanSetBlockEntries - 1)
+            {
+                Volatile.Write(ref *blockp, 0);
+                block->Popped = SpanSetBlockEntries;
+                _pool.Free(block);
+            }
+            return s;
+        }
+#endif
         if (Interlocked.Increment(ref block->Popped) == SpanSetBlockEntries)
         {
             // Unpublishes the block. Nobody reads this entry again before a Reset: head is past it.
@@ -134,6 +152,10 @@ internal sealed unsafe class SpanSet : IDisposable
         }
         return s;
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowNullBlock(nint top) =>
+        throw new InvalidOperationException($"spanSet: spine entry {top} is covered by spineLen or the head but holds no block");
 
     // The pusher of this position has reserved it but not yet stored its span; the window is a few
     // instructions wide, so yield (a scheduling point under Coyote) and look again.
@@ -167,6 +189,19 @@ internal sealed unsafe class SpanSet : IDisposable
             nint spineLen = _spineLen;
             if (top >= spineLen)
             {
+#if SEEDED_BUGS
+                if (SeededBugs.On(SeededBug.SpanSetSpineLenBeforeBlock))
+                {
+                    // The length is published first: a lock-free pusher may read an entry still 0.
+                    nint oldLen = spineLen;
+                    while (top >= _spineCap)
+                        GrowSpine();
+                    Volatile.Write(ref _spineLen, top + 1);
+                    for (; oldLen <= top; oldLen++)
+                        Volatile.Write(ref ((nint*)_spine)[oldLen], (nint)_pool.Alloc());
+                    return (SpanSetBlock*)((nint*)_spine)[top];
+                }
+#endif
                 for (; spineLen <= top; spineLen++)
                 {
                     if (spineLen == _spineCap)

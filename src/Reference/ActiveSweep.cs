@@ -55,7 +55,17 @@ internal sealed class ActiveSweep
 
     public bool IsDrained => (Volatile.Read(ref _state) & DrainedMask) != 0;
     public uint Sweepers => Volatile.Read(ref _state) & ~DrainedMask;
-    public bool IsDone => Volatile.Read(ref _state) == DrainedMask;
+    public bool IsDone
+    {
+        get
+        {
+#if SEEDED_BUGS
+            if (SeededBugs.On(SeededBug.Go46500SweepDoneWhileSweeping))
+                return (Volatile.Read(ref _state) & DrainedMask) != 0;
+#endif
+            return Volatile.Read(ref _state) == DrainedMask;
+        }
+    }
 
     /// <summary>reset: a new sweep cycle with <paramref name="pendingPs"/> unflushed mcaches registered. World stopped.</summary>
     public void Reset(uint pendingPs) => Volatile.Write(ref _state, pendingPs);

@@ -74,6 +74,9 @@ internal sealed class MCache
         }
         s = _heap.Central[spc].CacheSpan(_p);
         // Cached: no sweeper may touch it in the next sweep phase until it is uncached.
+#if SEEDED_BUGS
+        if (!SeededBugs.On(SeededBug.RefillForgetsSg3))
+#endif
         Volatile.Write(ref s.SweepGen, sg + 3);
         // heap_live counts the whole span as if every free slot will be used; releaseAll undoes the rest.
         Interlocked.Add(ref _heap.Stats.HeapLive, (s.NElems - s.AllocCount) * s.ElemSize);
@@ -132,9 +135,17 @@ internal sealed class MCache
             return;
         if (flushGen != sg - 2)
             throw new InvalidOperationException($"bad flushGen {flushGen} in prepareForSweep; sweepgen {sg}");
+#if SEEDED_BUGS
+        if (SeededBugs.On(SeededBug.Go45315UncountedStaleSweep))
+            _heap.ActiveSweep.End(); // deregisters before the stale spans below are swept
+#endif
         ReleaseAll();
         // Publishes that this cache holds nothing from the previous cycle.
         Volatile.Write(ref FlushGen, sg);
+#if SEEDED_BUGS
+        if (SeededBugs.On(SeededBug.Go45315UncountedStaleSweep))
+            return;
+#endif
         _heap.ActiveSweep.End();
     }
 }

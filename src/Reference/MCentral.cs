@@ -106,6 +106,10 @@ internal sealed class MCentral(MHeap heap, int spanClass)
             throw new InvalidOperationException($"uncaching span but allocCount == 0: {s}");
         uint sg = heap.SweepGen;
         bool stale = Volatile.Read(ref s.SweepGen) == sg + 1;
+#if SEEDED_BUGS
+        if (SeededBugs.On(SeededBug.UncacheMisreadsStaleSpan))
+            stale = false;
+#endif
         if (stale)
         {
             // Not cached any more, but still to be swept; sweep sets sweepgen = sg.

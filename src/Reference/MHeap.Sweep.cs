@@ -82,10 +82,21 @@ public sealed unsafe partial class MHeap
     }
 
     /// <summary>tryAcquire: takes sweep ownership of s by CAS sg-2 -> sg-1.</summary>
-    internal static bool TryAcquire(MSpan s, uint sg) =>
-        s.State == SpanState.InUse
-        && Volatile.Read(ref s.SweepGen) == sg - 2
-        && Interlocked.CompareExchange(ref s.SweepGen, sg - 1, sg - 2) == sg - 2;
+    internal static bool TryAcquire(MSpan s, uint sg)
+    {
+#if SEEDED_BUGS
+        if (SeededBugs.On(SeededBug.SweepOwnershipCheckThenSet))
+        {
+            if (s.State != SpanState.InUse || Volatile.Read(ref s.SweepGen) != sg - 2)
+                return false;
+            Volatile.Write(ref s.SweepGen, sg - 1); // another sweeper may have passed the check too
+            return true;
+        }
+#endif
+        return s.State == SpanState.InUse
+            && Volatile.Read(ref s.SweepGen) == sg - 2
+            && Interlocked.CompareExchange(ref s.SweepGen, sg - 1, sg - 2) == sg - 2;
+    }
 
     /// <summary>
     /// mspan.sweep: frees the unmarked objects of a span the caller owns (sweepgen sg-1). Marked bits
@@ -120,7 +131,12 @@ public sealed unsafe partial class MHeap
         s.GcMarkBits = (byte*)GcBitsAlloc.Alloc();
 
         // Serialization point: the span is swept and ready before anyone else can see it again.
-        Volatile.Write(ref s.SweepGen, sg);
+        bool publishAfterPush = false;
+#if SEEDED_BUGS
+        publishAfterPush = SeededBugs.On(SeededBug.SweepgenPublishedAfterPush);
+#endif
+        if (!publishAfterPush)
+            Volatile.Write(ref s.SweepGen, sg);
 
         MCentral central = Central[s.SpanClass];
         if (s.SizeClass != 0)
@@ -134,6 +150,8 @@ public sealed unsafe partial class MHeap
             {
                 if (nalloc == 0)
                 {
+                    if (publishAfterPush)
+                        Volatile.Write(ref s.SweepGen, sg);
                     FreeSpan(s);
                     return true;
                 }
@@ -144,6 +162,8 @@ public sealed unsafe partial class MHeap
         {
             if (nfreed != 0)
             {
+                if (publishAfterPush)
+                    Volatile.Write(ref s.SweepGen, sg);
                 Interlocked.Increment(ref Stats.LargeFrees);
                 Interlocked.Add(ref Stats.LargeFreeBytes, s.ElemSize);
                 FreeSpan(s);
@@ -151,6 +171,8 @@ public sealed unsafe partial class MHeap
             }
             central.FullSwept(sg).Push(s);
         }
+        if (publishAfterPush)
+            Volatile.Write(ref s.SweepGen, sg); // seeded bug: visible in a swept set before it is marked swept
         return false;
     }
 
@@ -200,6 +222,14 @@ public sealed unsafe partial class MHeap
         if (liveBasis < live)
             newHeapLive += live - liveBasis;
         long pagesTarget = (long)(pagesPerByte * newHeapLive) - callerSweepPages;
+#if SEEDED_BUGS
+        if (SeededBugs.On(SeededBug.Go57523SweepCreditUnderflow))
+        {
+            // Go 1.16-1.19: uintptr(live - basis) wraps to ~2^64 when live < basis.
+            double wrapped = unchecked((ulong)(live - liveBasis)) + (double)spanBytes;
+            pagesTarget = (long)Math.Min(pagesPerByte * wrapped, long.MaxValue / 2) - callerSweepPages;
+        }
+#endif
         while (pagesTarget > Interlocked.Read(ref Stats.PagesSwept) - sweptBasis)
         {
             if (SweepOneCore() == -1)

@@ -99,6 +99,9 @@ public sealed unsafe partial class MHeap : IHeap
             p.Owner = Environment.CurrentManagedThreadId;
         }
         // acquirep: flush the mcache if a sweep phase started since it was last used.
+#if SEEDED_BUGS
+        if (!SeededBugs.On(SeededBug.Go27997StaleCacheNotFlushed))
+#endif
         p.MCache.PrepareForSweep();
         return p;
     }
@@ -115,6 +118,9 @@ public sealed unsafe partial class MHeap : IHeap
                 throw new InvalidOperationException($"P{id} is held by thread {p.Owner}");
             p.Owner = Environment.CurrentManagedThreadId;
         }
+#if SEEDED_BUGS
+        if (!SeededBugs.On(SeededBug.Go27997StaleCacheNotFlushed))
+#endif
         p.MCache.PrepareForSweep();
         return p;
     }
@@ -148,7 +154,10 @@ public sealed unsafe partial class MHeap : IHeap
             foreach (P p in AllP)
             {
                 if (p.Owner == 0 && Volatile.Read(ref p.MCache.FlushGen) != sg)
-                    p.MCache.PrepareForSweep();
+            #if SEEDED_BUGS
+        if (!SeededBugs.On(SeededBug.Go27997StaleCacheNotFlushed))
+#endif
+        p.MCache.PrepareForSweep();
             }
         }
     }

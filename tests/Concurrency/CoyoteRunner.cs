@@ -32,7 +32,12 @@ public static class CoyoteRunner
         }
     }
 
-    public static Configuration Configure(uint iterations, uint seed, string strategy, uint maxSteps = 20_000)
+    /// <summary>
+    /// The engine configuration for a run. Scenarios whose clean code has no unbounded loop (the
+    /// spanSet one) treat hitting the step bound as a bug: a popper spinning forever on a slot
+    /// nobody will write is a livelock, not a slow run.
+    /// </summary>
+    public static Configuration Configure(uint iterations, uint seed, string strategy, string? scenario = null, uint maxSteps = 20_000)
     {
         Configuration c = Configuration.Create()
             .WithTestingIterations(iterations)
@@ -40,6 +45,8 @@ public static class CoyoteRunner
             .WithMaxSchedulingSteps(maxSteps)
             .WithTelemetryEnabled(false)
             .WithPartiallyControlledConcurrencyAllowed(false);
+        if (scenario == "spanset-push-pop")
+            c = c.WithFailureOnMaxStepsBoundEnabled();
         return strategy switch
         {
             "random" => c.WithRandomStrategy(),
@@ -54,8 +61,8 @@ public static class CoyoteRunner
         };
     }
 
-    public static ExplorationResult Explore(string name, Func<Task> test, uint iterations, uint seed, string strategy = "random") =>
-        Run(name, test, Configure(iterations, seed, strategy));
+    public static ExplorationResult Explore(string name, Func<Task> test, uint iterations, uint seed, string strategy = "random", string? scenario = null) =>
+        Run(name, test, Configure(iterations, seed, strategy, scenario));
 
     public static ExplorationResult Run(string name, Func<Task> test, Configuration config)
     {
@@ -77,7 +84,8 @@ public static class CoyoteRunner
 
     /// <summary>Replays a saved trace: the same schedule, deterministically.</summary>
     public static ExplorationResult Replay(string name, Func<Task> test, string tracePath) =>
-        Run(name + ".replay", test, Configuration.Create().WithTelemetryEnabled(false).WithReproducibleTrace(File.ReadAllText(tracePath)));
+        Run(name + ".replay", test, Configuration.Create().WithTelemetryEnabled(false).WithMaxSchedulingSteps(20_000)
+            .WithFailureOnMaxStepsBoundEnabled().WithReproducibleTrace(File.ReadAllText(tracePath)));
 
     public static string ReplayCommand(string tracePath) => $"dotnet run --project src/Cli -c Release -- reproduce \"{tracePath}\"";
 }

@@ -13,7 +13,10 @@ public static class Scenarios
     public const string Optimized = "optimized";
 
     public static IReadOnlyList<string> Names { get; } =
-        ["refill-sweep-flush", "cycle-boundary", "mark-vs-alloc", "pagecache-vs-scavenger", "large-vs-small", "sweep-credit-repace"];
+        ["refill-sweep-flush", "cycle-boundary", "mark-vs-alloc", "pagecache-vs-scavenger", "large-vs-small", "sweep-credit-repace", "spanset-push-pop"];
+
+    /// <summary>Scenarios that exist for one allocator only.</summary>
+    public static bool Applies(string name, string impl) => name != "spanset-push-pop" || impl == Optimized;
 
     public static IHeap CreateHeap(string impl, HeapOptions options) => impl switch
     {
@@ -30,6 +33,7 @@ public static class Scenarios
         "pagecache-vs-scavenger" => () => PageCacheVsScavenger(impl),
         "large-vs-small" => () => LargeVsSmall(impl),
         "sweep-credit-repace" => () => SweepCreditRepace(impl),
+        "spanset-push-pop" => SpanSetPushPop,
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "scenarios: " + string.Join(", ", Names)),
     };
 
@@ -129,7 +133,13 @@ public static class Scenarios
         Task t0 = Task.Run(() => made[0] = AllocOn(heap, 0, 8, 1024));
         Task t1 = Task.Run(() => made[1] = AllocOn(heap, 1, 8, 1024));
         Task main = Task.Run(heap.FinishSweep);
-        await Task.WhenAll(new[] { t0, t1, main });
+        // FindObject sweeps unswept spans itself (ensureSwept), racing the other sweepers.
+        Task finder = Task.Run(() =>
+        {
+            foreach (nint a in dead.Take(3).Concat(live.Take(3)))
+                heap.FindObject(a, out _);
+        });
+        await Task.WhenAll(new[] { t0, t1, main, finder });
         heap.FinishSweep();
         // Sweep is done: nothing may still be unswept or being swept, with the sweeper still running.
         Check(heap.SweepDone, "FinishSweep returned but sweep is not done");
@@ -223,6 +233,62 @@ public static class Scenarios
         Check(st.PagesSwept < st.PagesInUse / 2, $"proportional sweeping swept {st.PagesSwept} of {st.PagesInUse} pages for 64 KiB of allocation");
         heap.FinishSweep();
         CheckOutcome(heap, live, dead, made.SelectMany(m => m));
+    }
+
+    /// <summary>
+    /// Go's spanSet (Optimized) with pushers and poppers crossing a 512-entry block boundary, so a
+    /// new block is added to the spine while a block is drained and recycled: every span pushed
+    /// is popped exactly once.
+    /// </summary>
+    public static async Task SpanSetPushPop()
+    {
+        using var pool = new GoAlloc.Optimized.SpanSetBlockPool();
+        using var set = new GoAlloc.Optimized.SpanSet(pool);
+        const int prefill = 509;
+        for (int i = 1; i <= prefill; i++)
+            set.Push(i * 64);
+        for (int i = 0; i < prefill - 3; i++)
+            Check(set.Pop() == (i + 1) * 64, "single-threaded pop order");
+        var popped = new List<nint>[2];
+        Task push0 = Task.Run(() =>
+        {
+            for (int i = 0; i < 3; i++)
+                set.Push((1000 + i) * 64);
+        });
+        Task push1 = Task.Run(() =>
+        {
+            for (int i = 0; i < 3; i++)
+                set.Push((2000 + i) * 64);
+        });
+        Task pop0 = Task.Run(() => popped[0] = PopSome(set, 3));
+        Task pop1 = Task.Run(() => popped[1] = PopSome(set, 3));
+        await Task.WhenAll(new[] { push0, push1, pop0, pop1 });
+        var all = popped[0].Concat(popped[1]).ToList();
+        nint v;
+        while ((v = set.Pop()) != 0)
+            all.Add(v);
+        var expected = new List<nint>();
+        for (int i = prefill - 2; i <= prefill; i++)
+            expected.Add(i * 64);
+        for (int i = 0; i < 3; i++)
+        {
+            expected.Add((1000 + i) * 64);
+            expected.Add((2000 + i) * 64);
+        }
+        Check(all.Count == all.Distinct().Count(), $"a span was popped twice: {string.Join(",", all)}");
+        Check(all.OrderBy(x => x).SequenceEqual(expected.OrderBy(x => x)), $"spans lost or invented: got {string.Join(",", all.OrderBy(x => x))}");
+    }
+
+    private static List<nint> PopSome(GoAlloc.Optimized.SpanSet set, int tries)
+    {
+        var got = new List<nint>();
+        for (int i = 0; i < tries; i++)
+        {
+            nint v = set.Pop();
+            if (v != 0)
+                got.Add(v);
+        }
+        return got;
     }
 
     private static unsafe bool IsZero(nint p, int n) => new ReadOnlySpan<byte>((void*)p, n).IndexOfAnyExcept((byte)0) < 0;

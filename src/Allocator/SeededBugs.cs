@@ -1,0 +1,44 @@
+// SeededBugs: the catalog of known protocol bugs that tests/Concurrency must find. Compiled only
+// into the seeded-bug build (`-p:SeededBugs=true` defines SEEDED_BUGS and builds into bin-seeded/
+// and obj-seeded/): production assemblies contain neither this type nor any bug. Each bug is a
+// small, readable change at one place in Reference and/or Optimized, switched on at run time by
+// setting Active (tests run one at a time). Most are the Go 1.16 behaviour a later Go fixed.
+#if SEEDED_BUGS
+using System.Runtime.CompilerServices;
+
+namespace GoAlloc;
+
+public enum SeededBug
+{
+    None,
+    /// <summary>golang/go#46500: sweep reported done while a sweeper still holds a span (done = drained bit only).</summary>
+    Go46500SweepDoneWhileSweeping,
+    /// <summary>golang/go#45315: a sweep path that is not counted: a P deregisters before its stale spans are swept.</summary>
+    Go45315UncountedStaleSweep,
+    /// <summary>golang/go#57523: heap_live - basis underflows when the sweep is re-paced concurrently.</summary>
+    Go57523SweepCreditUnderflow,
+    /// <summary>golang/go#27997 (lazy flush): a P allocates from its stale cached span (sg+1) without prepareForSweep.</summary>
+    Go27997StaleCacheNotFlushed,
+    /// <summary>spanSet: the popper that claims the last slot frees the block, not the last one to finish.</summary>
+    SpanSetLastClaimerFreesBlock,
+    /// <summary>spanSet: spineLen published before the block pointer.</summary>
+    SpanSetSpineLenBeforeBlock,
+    /// <summary>sweep: sweepgen = sg published after the span is pushed to a swept set.</summary>
+    SweepgenPublishedAfterPush,
+    /// <summary>refill: the cached span keeps sweepgen sg instead of sg+3.</summary>
+    RefillForgetsSg3,
+    /// <summary>uncacheSpan: a stale (sg+1) span is taken for a fresh one and never swept.</summary>
+    UncacheMisreadsStaleSpan,
+    /// <summary>sweep ownership by check-then-set instead of CAS.</summary>
+    SweepOwnershipCheckThenSet,
+}
+
+public static class SeededBugs
+{
+    /// <summary>The bug switched on (None = the clean protocol). Set by one test at a time.</summary>
+    public static SeededBug Active;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool On(SeededBug bug) => Active == bug;
+}
+#endif

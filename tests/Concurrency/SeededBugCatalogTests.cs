@@ -1,0 +1,87 @@
+// The seeded-bug catalog (only in the seeded-bug build, -p:SeededBugs=true): each known protocol
+// bug of src/Allocator/SeededBugs.cs is switched on, its scenario explored with three fixed seeds
+// and up to 2,000 iterations each; it must be found for at least 2 of 3 seeds, its trace saved,
+// and the replay of the trace must hit the same failure. The clean code then passes the same runs
+// (same scenario, seeds and iteration counts). Iterations per seed go to the test output and to
+// TestResults/coyote/catalog.txt.
+#if SEEDED_BUGS
+using Xunit;
+using Xunit.Abstractions;
+
+namespace GoAlloc.Concurrency;
+
+public class SeededBugCatalogTests(ITestOutputHelper output)
+{
+    public const uint MaxIterations = 2000;
+
+    public static TheoryData<SeededBug, string, string> Catalog()
+    {
+        var data = new TheoryData<SeededBug, string, string>();
+        void Both(SeededBug bug, string scenario)
+        {
+            data.Add(bug, scenario, Scenarios.Reference);
+            data.Add(bug, scenario, Scenarios.Optimized);
+        }
+        Both(SeededBug.Go46500SweepDoneWhileSweeping, "cycle-boundary");
+        Both(SeededBug.Go45315UncountedStaleSweep, "cycle-boundary");
+        Both(SeededBug.Go57523SweepCreditUnderflow, "sweep-credit-repace");
+        Both(SeededBug.Go27997StaleCacheNotFlushed, "cycle-boundary");
+        Both(SeededBug.SweepgenPublishedAfterPush, "refill-sweep-flush");
+        Both(SeededBug.RefillForgetsSg3, "refill-sweep-flush");
+        Both(SeededBug.UncacheMisreadsStaleSpan, "cycle-boundary");
+        Both(SeededBug.SweepOwnershipCheckThenSet, "cycle-boundary");
+        data.Add(SeededBug.SpanSetLastClaimerFreesBlock, "spanset-push-pop", Scenarios.Optimized);
+        data.Add(SeededBug.SpanSetSpineLenBeforeBlock, "spanset-push-pop", Scenarios.Optimized);
+        return data;
+    }
+
+    private static string FirstLine(string? report) => (report ?? "").Split('\n')[0].Trim();
+
+    [Theory]
+    [MemberData(nameof(Catalog))]
+    public void SeededBug_IsFoundWithin2000IterationsAndItsTraceReplays(SeededBug bug, string scenario, string impl)
+    {
+        var perSeed = new List<string>();
+        int found = 0;
+        uint longest = 100;
+        try
+        {
+            SeededBugs.Active = bug;
+            foreach (uint seed in Budget.Seeds)
+            {
+                string name = $"{bug}.{impl}.seed{seed}";
+                ExplorationResult r = CoyoteRunner.Run(name, Scenarios.Get(scenario, impl), CoyoteRunner.Configure(MaxIterations, seed, "random", scenario));
+                Assert.True(r.Uncontrolled.Count == 0, "uncontrolled invocations: " + string.Join(", ", r.Uncontrolled));
+                if (!r.BugFound)
+                {
+                    perSeed.Add($"seed {seed}: not found in {MaxIterations}");
+                    continue;
+                }
+                found++;
+                longest = Math.Max(longest, (uint)r.Iterations);
+                ExplorationResult replay = CoyoteRunner.Replay(name, Scenarios.Get(scenario, impl), r.TracePath!);
+                Assert.True(replay.BugFound, $"{name}: the saved trace {r.TracePath} did not reproduce the bug");
+                Assert.Equal(FirstLine(r.BugReport), FirstLine(replay.BugReport));
+                perSeed.Add($"seed {seed}: found at iteration {r.Iterations} ({FirstLine(r.BugReport)}); replay reproduced it");
+            }
+        }
+        finally
+        {
+            SeededBugs.Active = SeededBug.None;
+        }
+        string line = $"{bug} / {scenario} / {impl}: found for {found} of {Budget.Seeds.Length} seeds; " + string.Join("; ", perSeed);
+        output.WriteLine(line);
+        Directory.CreateDirectory(CoyoteRunner.TraceDirectory);
+        File.AppendAllText(Path.Combine(CoyoteRunner.TraceDirectory, "catalog.txt"), line + Environment.NewLine);
+        Assert.True(found >= 2, line);
+
+        // The clean code passes the same runs.
+        foreach (uint seed in Budget.Seeds)
+        {
+            ExplorationResult clean = CoyoteRunner.Run($"clean.{scenario}.{impl}.seed{seed}", Scenarios.Get(scenario, impl),
+                CoyoteRunner.Configure(longest, seed, "random", scenario));
+            Assert.False(clean.BugFound, $"the clean code failed {scenario}/{impl} seed {seed}: {clean.BugReport}");
+        }
+    }
+}
+#endif
