@@ -1,6 +1,6 @@
 /*
  * memstate.pml -- OS memory states of heap pages, the scavenger racing page reuse, and the
- * heap_released account (SPEC.md 2.1, 3.6, INV-PAGE-1, INV-PAGE-2, INV-MEM-*).
+ * heap_released account (SPEC.md 2.1, 4.3, 4.4, 4.10; INV-PAGE-1, INV-PAGE-2, INV-MEM-1).
  *
  * One arena of NPG pages, grown into the page allocator in chunks of CHUNK pages; a per-P page
  * cache covers one CHUNK-aligned block (Go: 64-page blocks in 512-page chunks; scaled down).

@@ -1,6 +1,6 @@
 /*
  * spanset.pml -- Go's lock-free spanSet (runtime/mspanset.go, Go 1.16) with block reuse.
- * SPEC.md section 3.5 describes the data structure; this model checks its concurrency protocol.
+ * SPEC.md section 2.6 describes the data structure; this model checks its concurrency protocol.
  *
  * Scaled down: ENTRIES slots per block (Go: 512), a spine that never needs regrowing (the
  * spine copy is not modelled: old spines are never freed, so a stale spine pointer is still a
@@ -33,7 +33,7 @@
  *   -DBUG_GO116_OVERTAKE  Go 1.16's locked path (stores spine[top], sets spineLen = old+1) with
  *                         ENTRIES+1 concurrent pushers: a pusher of block k+1 can overtake all
  *                         pushers of block k and leave spine[k] nil below spineLen. The fixed
- *                         protocol (SPEC.md 3.5) fills every missing spine slot up to top.
+ *                         protocol (SPEC.md 2.6) fills every missing spine slot up to top.
  *                         Use with -DPUSHERS=3 -DITEMS=1.
  */
 
@@ -87,7 +87,11 @@ inline blockAlloc(b) {
 /* spanSetBlockPool.free: popped := 0, then push on the lock-free stack. */
 inline blockFree(b) {
   atomic {
-    assert(SLOT(b, 0) == 0 && (ENTRIES < 2 || SLOT(b, 1) == 0)); /* no span left inside */
+    k = 0;
+    do
+    :: k < ENTRIES -> assert(SLOT(b, k) == 0); k++     /* no span left inside */
+    :: else -> k = 0; break
+    od;
     popped[b] = 0;
     inPool[b] = 1
   }
@@ -155,7 +159,7 @@ retry:
 }
 
 proctype Popper() {
-  byte h, t, want, sl, top, bottom, b, s;
+  byte h, t, want, sl, top, bottom, b, s, k;
   bit last;
 end:
   do
@@ -166,7 +170,7 @@ end:
 claim:
      atomic { h = head; t = tail }
      if
-     :: h >= t -> goto done          /* empty as far as we can tell */
+     :: h >= t -> goto done          /* the set looks empty */
      :: else -> skip
      fi;
      atomic {
@@ -193,7 +197,7 @@ claimed:
      atomic {
        top = h / ENTRIES; bottom = h % ENTRIES;
        b = spine[top];
-       assert(b != 0)              /* "we will never see a nil block here" */
+       assert(b != 0)              /* a claimed position always has its block */
      }
      atomic {
        (SLOT(b, bottom) != 0);     /* spin until the pusher's store is visible */

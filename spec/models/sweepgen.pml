@@ -1,11 +1,11 @@
 /*
- * sweepgen.pml -- the sweepgen ownership protocol and the sweep-done protocol (SPEC.md 3.3-3.4).
+ * sweepgen.pml -- the sweepgen ownership protocol and the sweep-done protocol (SPEC.md 2.3-2.5).
  *
  * Actors: NP = 2 Ps (refill = uncacheSpan + cacheSpan with lazy sweeping, Flush = releaseAll,
  * ensureSwept of an arbitrary in-use span, lazy flush by flushGen at AcquireP), a background
  * sweeper (sweepone in a loop), and a GC driver that runs NCYCLES cycles of
- *     [stop the world] FinishMark: sg += 2, sweep word := 0, sweep cursor := 0 [start the world]
- *     FinishSweep: sweepone until none, flush every idle stale P, wait for SweepDone.
+ *     [stop the world] FinishMark: sg += 2, sweep word := NP, sweep cursor := 0 [start the world]
+ *     FinishSweep: flush every idle stale P, (GC_SWEEPS: sweepone until none), wait for SweepDone.
  * StartMark and the mark phase are folded into the stop-the-world step: marking changes no
  * sweepgen, and which objects survive is a nondeterministic sweep outcome (empty/partial/full).
  *
@@ -19,12 +19,14 @@
  * deregistration is folded into the step that caches the span). The seeded bugs split exactly
  * the steps they break.
  *
- * Sweep-state word (Go 1.18 activeSweep; SPEC.md 3.4): bit 7 = drained, bits 0..6 = count.
+ * Sweep-state word (Go 1.18 activeSweep; SPEC.md 2.5): bit 7 = drained, bits 0..6 = count.
+ *   FinishMark   word := NP: every P is a pending sweeper until its mcache is flushed, because
+ *                its cached spans (sg+1 after the flip) must be swept by uncacheSpan
  *   begin        sweepone, cacheSpan's lazy sweeping, ensureSwept: fails if drained, else count++
- *   beginStale   uncacheSpan / prepareForSweep of an sg+1 span: count++ even when drained
- *   end          count--
+ *   end          count--; prepareForSweep ends the P's pending registration after releaseAll
+ *                (which sweeps the stale spans) and after storing flushGen = sg
  *   markDrained  set bit 7 (by the sweeper that found every unswept set empty)
- *   SweepDone    word == DRAINED && every P's flushGen == sg
+ *   SweepDone    word == DRAINED
  *
  * Assertions:
  *   A1 a span is swept only by its owner (winner of sg-2 -> sg-1, or the P holding it stale),
@@ -32,9 +34,10 @@
  *   A2 a span popped from a swept set is at sg; a span is never cached while it is a live entry
  *      of a swept set, and never pushed while cached;
  *   A3 (monitor, every state) SweepDone => no in-use span at sg-2 or sg-1, the unswept sets are
- *      empty, the sweeper count is 0;
- *   A4 (monitor) INV-SWEEP-5: in-use spans at sg-1 <= registered sweepers; INV-SWEEP-2: a cached
- *      span is at sg+3, or at sg+1 in a P whose flushGen is sg-2;
+ *      empty, the sweeper count is 0, every P's flushGen is sg (INV-SWEEP-3);
+ *   A4 (monitor) INV-SWEEP-5: in-use spans at sg-1 <= registered sweepers, and Ps not yet flushed
+ *      <= registered sweepers (INV-SWEEP-4); INV-SWEEP-2: a cached span is at sg+3, or at sg+1
+ *      in a P whose flushGen is sg-2;
  *   A5 at each stop-the-world point every in-use span is cached or in exactly one swept set.
  *
  * Seeded bugs (spec/check requires a counterexample for each):
@@ -45,7 +48,8 @@
  *   BUG_REG_AFTER_POP   sweepers register only after popping and winning a span (Go 1.17's
  *                       sweepLocker, golang/go#46500): drained can be set while a popped span waits
  *   BUG_LAZY_UNREG      cacheSpan's lazy sweeping does not register (Go 1.16, golang/go#45315)
- *   BUG_STALE_UNREG     the stale-span sweep of uncacheSpan does not register (golang/go#45315)
+ *   BUG_STALE_UNREG     prepareForSweep ends the P's registration before releaseAll, so the
+ *                       stale-span sweeps of uncacheSpan run unregistered (golang/go#45315)
  */
 
 #ifndef NS
@@ -85,7 +89,9 @@ bit  gcFinished;
 #else
 #define WORD_DONE (word == DRAINED)
 #endif
-#define SWEEP_DONE (WORD_DONE && flushGen[0] == sg && flushGen[1] == sg)
+#define SWEEP_DONE (WORD_DONE)
+#define ALL_FLUSHED (flushGen[0] == sg && flushGen[1] == sg)
+#define PENDING (((flushGen[0] != sg) -> 1 : 0) + ((flushGen[1] != sg) -> 1 : 0))
 
 #define UNSW(i)    (inuse[i] && (sgen[i] == sg - 2 || sgen[i] == sg - 1))
 #define BUSY(i)    ((inuse[i] && sgen[i] == sg - 1) -> 1 : 0)
@@ -407,37 +413,44 @@ inline uncacheFresh(p, canPartial) {
   }
 }
 
-/* prepareForSweep, first step (inside atomic, the P is held by the caller): if the mcache is
-   from the previous cycle and holds a span, that span is stale (sg+1): register and take
-   ownership of it for sweeping. stale = 1 when a second step (stalSweep) must follow. */
+/* prepareForSweep, first step (inside atomic, the P is held by the caller). If the mcache was
+   filled in the previous cycle (flushGen == sg-2) and holds a span, that span is stale (sg+1):
+   take ownership of it for sweeping; the P's pending registration (made by FinishMark) covers
+   the sweep. stale = 1 when the second step (staleSweep) must follow. */
 inline prepareBegin(p) {
   stale = 0;
   if
   :: flushGen[p] == sg -> skip
   :: else ->
      assert(flushGen[p] == sg - 2);
+#ifdef BUG_STALE_UNREG
+     word--;                     /* end: deregisters before the stale span is swept */
+#endif
      if
      :: cache[p] != NONE ->
         s = cache[p];
         assert(sgen[s] == sg + 1);
-#ifndef BUG_STALE_UNREG
-        word++;                  /* beginStale: registers even if drained */
-#endif
         cachedBy[s] = NONE; cache[p] = NONE; sgen[s] = sg - 1;
         stale = 1
-     :: else -> flushGen[p] = sg
+     :: else ->
+        flushGen[p] = sg
+#ifndef BUG_STALE_UNREG
+        ; word--                 /* end: this P has nothing left of the previous cycle */
+#endif
      fi
   fi
 }
 
-/* prepareForSweep, second step: sweep the stale span, deregister, mark the mcache flushed */
+/* prepareForSweep, second step: sweep the stale span, store flushGen = sg, then end the P's
+   registration (in that order, as a store followed by the atomic decrement) */
 inline staleSweep(p) {
   atomic {
     sweepBody(s, 0, out, 1);
+    flushGen[p] = sg;
 #ifndef BUG_STALE_UNREG
     word--;
 #endif
-    flushGen[p] = sg; stale = 0; s = NONE; out = 0
+    stale = 0; s = NONE; out = 0
   }
 }
 
@@ -494,15 +507,10 @@ proctype GC() {
        :: else -> break
        od;
        i = 0;
-       sg = sg + 2; word = 0; cursor = 0
+       sg = sg + 2; cursor = 0;
+       word = NP                 /* every P is a pending sweeper until it flushes */
      }
-     /* FinishSweep: sweep what is left ... */
-#ifdef GC_SWEEPS
-     do
-     :: sweepone(r);
-        if :: r == NONE -> break :: else -> r = 0 fi
-     od;
-#endif
+     /* FinishSweep: */
      /* ... flush every idle P that still holds spans of the previous cycle ... */
      i = 0;
      do
@@ -517,6 +525,13 @@ proctype GC() {
         atomic { if :: mine -> held[i] = 0; mine = 0 :: else -> skip fi; i++ }
      :: else -> break
      od;
+     /* ... sweep what is left ... */
+#ifdef GC_SWEEPS
+     do
+     :: sweepone(r);
+        if :: r == NONE -> break :: else -> r = 0 fi
+     od;
+#endif
      /* ... and wait for the other sweepers and flushes */
      atomic { SWEEP_DONE -> i = 0; c++ }
   :: else -> break
@@ -525,18 +540,20 @@ proctype GC() {
 }
 
 /* A3, A4: evaluated in every reachable state (the guard fires as soon as one fails) */
-#define A3 (!SWEEP_DONE || (NO_UNSWEPT && CNT(word) == 0 && \
+#define A3 (!SWEEP_DONE || (NO_UNSWEPT && CNT(word) == 0 && ALL_FLUSHED && \
                             len(UNSWEPT(partialSet)) == 0 && len(UNSWEPT(fullSet)) == 0))
 #define A4_BUSY (NBUSY <= CNT(word))
+#define A4_PENDING (PENDING <= CNT(word))
 #define A4_CACHE (ALLCACHEOK)
 
 active proctype Monitor() {
 end:
   atomic {
-    !(A3 && A4_BUSY && A4_CACHE) ->
-    assert(A3);        /* A3: SweepDone => no span at sg-2/sg-1, unswept sets empty, no sweeper */
-    assert(A4_BUSY);   /* A4: spans being swept (sg-1) <= registered sweepers (INV-SWEEP-5) */
-    assert(A4_CACHE)   /* A4: a cached span is at sg+3, or sg+1 in an unflushed mcache (INV-SWEEP-2) */
+    !(A3 && A4_BUSY && A4_PENDING && A4_CACHE) ->
+    assert(A3);         /* A3: SweepDone => nothing at sg-2/sg-1, unswept sets empty, no sweeper, all flushed */
+    assert(A4_BUSY);    /* A4: spans being swept (sg-1) <= registered sweepers (INV-SWEEP-5) */
+    assert(A4_PENDING); /* A4: Ps not yet flushed <= registered sweepers (INV-SWEEP-4) */
+    assert(A4_CACHE)    /* A4: a cached span is at sg+3, or sg+1 in an unflushed mcache (INV-SWEEP-2) */
   }
 }
 

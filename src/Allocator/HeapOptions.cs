@@ -13,7 +13,7 @@ public sealed record HeapOptions
     /// <summary>Upper bound on heap_sys (mapped arena bytes); growth past it throws OutOfMemoryException.</summary>
     public long MemoryLimit { get; init; } = long.MaxValue;
 
-    /// <summary>GOGC: sets the sweep pacing trigger (heap_marked * (1 + GcPercent/100)); negative disables pacing.</summary>
+    /// <summary>GOGC: the sweep pacing trigger is max(4 MiB, heap_marked * (1 + 7/8 * GcPercent/100)) (Go's initial trigger ratio); negative disables proportional sweeping.</summary>
     public int GcPercent { get; init; } = 100;
 
     /// <summary>runtime.MemProfileRate: mean bytes between samples; 0 turns sampling off, 1 samples everything.</summary>
