@@ -40,6 +40,9 @@ internal struct HeadTailIndex
 
     /// <summary>The current (head, tail) word.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    /// <summary>A plain read, for quiescent callers (Verify's snapshots): no barrier, no Coyote scheduling point.</summary>
+    public readonly ulong LoadPlain() => (ulong)_value;
+
     public ulong Load()
     {
         // Reads head and tail together: the pair was true at one instant, though pushers and

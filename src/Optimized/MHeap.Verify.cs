@@ -12,6 +12,43 @@ public sealed unsafe partial class MHeap
             throw new HeapInvariantException(id, detail());
     }
 
+    /// <summary>spanOf without barriers (Verify runs quiescent, under the heap lock).</summary>
+    private static MSpan* SpanOfPlain(Dictionary<nint, nint> arenas, nint p)
+    {
+        nint ab = p & ~(nint)(MallocConstants.HeapArenaBytes - 1);
+        if (!arenas.TryGetValue(ab, out nint rec))
+            return null;
+        return (MSpan*)((HeapArena*)rec)->Spans[(int)((p - ab) >> MallocConstants.PageShift)];
+    }
+
+    /// <summary>
+    /// INV-SWEEP-3 on its own, safe while Ps allocate once sweep is done (see the Reference). Plain
+    /// reads only: one atomic step for a systematic scheduler.
+    /// </summary>
+    internal void CheckSweepDone()
+    {
+        if (!_activeSweep.IsDone)
+            throw new HeapInvariantException("INV-SWEEP-3", "FinishSweep returned but the sweep-state word is not done");
+        uint sg = SweepGen;
+        foreach (P p in AllP)
+            Check(p.MCache->FlushGen == sg, "INV-SWEEP-3", () => $"sweep is done but P{p.Id} is not flushed (flushGen {p.MCache->FlushGen}, sweepgen {sg})");
+        nint[] bases;
+        lock (Lock)
+            bases = [.. _allArenas];
+        foreach (nint ab in bases)
+        {
+            HeapArena* a = _arenaIndex.ArenaOf(ab);
+            for (int pg = 0; pg < MallocConstants.PagesPerArena; pg++)
+            {
+                var s = (MSpan*)a->Spans[pg];
+                if (s == null)
+                    continue;
+                uint g = s->SweepGen;
+                Check(g != sg - 2 && g != sg - 1 && g != sg + 1, "INV-SWEEP-3", () => $"sweep is done but {s->ToString()} has sweepgen {g} (heap {sg})");
+            }
+        }
+    }
+
     public void Verify()
     {
         ThrowIfDisposed();
@@ -20,6 +57,7 @@ public sealed unsafe partial class MHeap
         {
             uint sg = SweepGen;
             var arenas = _allArenas.OrderBy(a => a).ToList();
+            var records = arenas.ToDictionary(a => a, a => (nint)_arenaIndex.ArenaOf(a));
 
             // INV-ARENA-1
             for (int i = 0; i < arenas.Count; i++)
@@ -37,14 +75,14 @@ public sealed unsafe partial class MHeap
             var seen = new HashSet<nint>();
             foreach (nint ab in arenas)
             {
-                HeapArena* a = _arenaIndex.ArenaOf(ab);
+                HeapArena* a = (HeapArena*)records[ab];
                 for (int pg = 0; pg < MallocConstants.PagesPerArena; pg++)
                 {
                     var s = (MSpan*)a->Spans[pg];
                     if (s == null)
                         continue;
                     nint page = ab + pg * (nint)MallocConstants.PageSize;
-                    Check(s->LoadState() == SpanState.InUse, "INV-SPAN-1", () => $"page 0x{page:x} maps to a {s->LoadState()} span {s->ToString()}");
+                    Check((SpanState)s->State == SpanState.InUse, "INV-SPAN-1", () => $"page 0x{page:x} maps to a {(SpanState)s->State} span {s->ToString()}");
                     Check(page >= s->StartAddr && page < s->End, "INV-SPAN-1", () => $"page 0x{page:x} maps to {s->ToString()}, which does not contain it");
                     if (seen.Add((nint)s))
                         spans.Add((nint)s);
@@ -56,7 +94,7 @@ public sealed unsafe partial class MHeap
                 for (int k = 0; k < s->NPages; k++)
                 {
                     nint page = s->StartAddr + k * (nint)MallocConstants.PageSize;
-                    Check(SpanOf(page) == s, "INV-SPAN-1", () => $"spanOf(0x{page:x}) is not {s->ToString()}");
+                    Check(SpanOfPlain(records, page) == s, "INV-SPAN-1", () => $"spanOf(0x{page:x}) is not {s->ToString()}");
                 }
             }
 
@@ -87,7 +125,7 @@ public sealed unsafe partial class MHeap
                 for (int i = 0; i < MallocConstants.PallocChunkPages; i++)
                 {
                     nint page = chunkBase + i * (nint)MallocConstants.PageSize;
-                    MSpan* s = SpanOf(page);
+                    MSpan* s = SpanOfPlain(records, page);
                     bool inCache = cachePages.TryGetValue(page, out (int P, bool Scav) cached);
                     bool inSpan = s != null;
                     bool alloc = Pages.IsAllocated(page), scav = Pages.IsScavenged(page);
@@ -121,7 +159,7 @@ public sealed unsafe partial class MHeap
                     if (s == EmptySpan)
                         continue;
                     int cls = spc;
-                    Check(s->LoadState() == SpanState.InUse && s->SpanClass == spc, "INV-CACHE-1", () => $"P{p.Id} slot {cls} holds {s->ToString()}");
+                    Check((SpanState)s->State == SpanState.InUse && s->SpanClass == spc, "INV-CACHE-1", () => $"P{p.Id} slot {cls} holds {s->ToString()}");
                     uint want = fg == sg ? sg + 3 : sg + 1;
                     Check(s->SweepGen == want, "INV-SWEEP-2", () => $"P{p.Id} caches {s->ToString()} with sweepgen {s->SweepGen}, expected {want}");
                     Check(cachedBy.TryAdd((nint)s, p.Id), "INV-SWEEP-2", () => $"{s->ToString()} is cached by two Ps");
@@ -138,7 +176,7 @@ public sealed unsafe partial class MHeap
                 Check(mc->TinyOffset is >= 0 and <= SizeClasses.MaxTinySize, "INV-CACHE-1", () => $"P{p.Id} tinyoffset {mc->TinyOffset}");
                 if (mc->Tiny != 0)
                 {
-                    MSpan* ts = SpanOf(mc->Tiny);
+                    MSpan* ts = SpanOfPlain(records, mc->Tiny);
                     Check(ts != null && ts->SpanClass == MallocConstants.TinySpanClass && (mc->Tiny - ts->StartAddr) % SizeClasses.MaxTinySize == 0
                         && ts->IsAllocated(ts->ObjIndex(mc->Tiny)), "INV-CACHE-1", () => $"P{p.Id} tiny block 0x{mc->Tiny:x} is not an allocated tiny-class object");
                 }
@@ -153,8 +191,8 @@ public sealed unsafe partial class MHeap
                     foreach (nint sp in set.Snapshot())
                     {
                         var s = (MSpan*)sp;
-                        Check(!swept || (live.Contains(sp) && s->LoadState() == SpanState.InUse), "INV-SWEEP-2", () => $"{where} holds a dead span record 0x{sp:x}");
-                        if (!live.Contains(sp) || s->LoadState() != SpanState.InUse)
+                        Check(!swept || (live.Contains(sp) && (SpanState)s->State == SpanState.InUse), "INV-SWEEP-2", () => $"{where} holds a dead span record 0x{sp:x}");
+                        if (!live.Contains(sp) || (SpanState)s->State != SpanState.InUse)
                             continue; // stale unswept entry for a freed record
                         if (!swept && s->SweepGen != sg - 2)
                             continue; // stale unswept entry: swept and placed elsewhere (or record reused)
@@ -252,7 +290,7 @@ public sealed unsafe partial class MHeap
 
             foreach (nint ab in arenas)
             {
-                HeapArena* a = _arenaIndex.ArenaOf(ab);
+                HeapArena* a = (HeapArena*)records[ab];
                 long zb = a->ZeroedBase;
                 Check(zb >= 0 && zb <= MallocConstants.HeapArenaBytes && zb % MallocConstants.PageSize == 0, "INV-ZERO-1", () => $"arena 0x{ab:x} zeroedBase {zb}");
                 for (long off = zb; off < MallocConstants.HeapArenaBytes; off += MallocConstants.PageSize)

@@ -465,7 +465,8 @@ public sealed unsafe partial class MHeap : IHeap
         long mallocs = 0, frees = 0, heapAlloc = 0;
         for (int k = 1; k < SizeClasses.NumSizeClasses; k++)
         {
-            long nfree = Interlocked.Read(ref Stats.NSmallFree[k]);
+            // A plain read: 64-bit loads are atomic on 64-bit targets, and a snapshot is exact only when quiescent anyway.
+            long nfree = Stats.NSmallFree[k];
             bySize[k] = new SizeClassStats(SizeClasses.ClassToSize[k], nmalloc[k], nfree);
             mallocs += nmalloc[k];
             frees += nfree;

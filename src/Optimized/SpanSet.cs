@@ -282,7 +282,7 @@ internal sealed unsafe class SpanSet : IDisposable
     /// <summary>The spans in FIFO order (for Verify). Quiescent use only.</summary>
     public nint[] Snapshot()
     {
-        ulong ht = _index.Load();
+        ulong ht = _index.LoadPlain();
         uint head = HeadTailIndex.Head(ht), tail = HeadTailIndex.Tail(ht);
         var spans = new nint[tail - head];
         for (uint i = head; i < tail; i++)

@@ -12,6 +12,42 @@ public sealed unsafe partial class MHeap
             throw new HeapInvariantException(id, detail());
     }
 
+    /// <summary>spanOf without barriers (Verify runs with the heap quiescent and its locks held).</summary>
+    private static MSpan? SpanOfPlain(IReadOnlyList<HeapArena> arenas, nint p)
+    {
+        foreach (HeapArena a in arenas)
+        {
+            if (a.Contains(p))
+                return a.Spans[a.PageIndex(p)];
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// INV-SWEEP-3 on its own: once sweep is done no span is unswept or being swept and every P is
+    /// flushed. Unlike Verify it is safe while Ps allocate (after sweep done nothing sweeps, and new
+    /// spans are born swept), so concurrency tests call it right after FinishSweep returns. Plain
+    /// reads only: it is one atomic step for a systematic scheduler.
+    /// </summary>
+    internal void CheckSweepDone()
+    {
+        if (!ActiveSweep.IsDone)
+            throw new HeapInvariantException("INV-SWEEP-3", "FinishSweep returned but the sweep-state word is not done");
+        uint sg = SweepGen;
+        foreach (P p in AllP)
+            Check(p.MCache.FlushGen == sg, "INV-SWEEP-3", () => $"sweep is done but P{p.Id} is not flushed (flushGen {p.MCache.FlushGen}, sweepgen {sg})");
+        foreach (HeapArena a in Arenas)
+        {
+            foreach (MSpan? s in a.Spans)
+            {
+                if (s == null)
+                    continue;
+                uint g = s.SweepGen;
+                Check(g != sg - 2 && g != sg - 1 && g != sg + 1, "INV-SWEEP-3", () => $"sweep is done but {s} has sweepgen {g} (heap {sg})");
+            }
+        }
+    }
+
     public void Verify()
     {
         ThrowIfDisposed();
@@ -42,7 +78,7 @@ public sealed unsafe partial class MHeap
                     if (s == null)
                         continue;
                     nint page = a.Base + pg * (nint)MallocConstants.PageSize;
-                    Check(s.State == SpanState.InUse, "INV-SPAN-1", () => $"page 0x{page:x} maps to a {s.State} span {s}");
+                    Check(s.StatePlain == SpanState.InUse, "INV-SPAN-1", () => $"page 0x{page:x} maps to a {s.StatePlain} span {s}");
                     Check(page >= s.StartAddr && page < s.End, "INV-SPAN-1", () => $"page 0x{page:x} maps to {s}, which does not contain it");
                     if (seen.Add(s))
                         spans.Add(s);
@@ -53,7 +89,7 @@ public sealed unsafe partial class MHeap
                 for (int k = 0; k < s.NPages; k++)
                 {
                     nint page = s.StartAddr + k * (nint)MallocConstants.PageSize;
-                    Check(SpanOf(page) == s, "INV-SPAN-1", () => $"spanOf(0x{page:x}) is not {s}");
+                    Check(SpanOfPlain(arenas, page) == s, "INV-SPAN-1", () => $"spanOf(0x{page:x}) is not {s}");
                 }
             }
 
@@ -82,7 +118,7 @@ public sealed unsafe partial class MHeap
                 for (int i = 0; i < MallocConstants.PallocChunkPages; i++)
                 {
                     nint page = c.Base + i * (nint)MallocConstants.PageSize;
-                    MSpan? s = SpanOf(page);
+                    MSpan? s = SpanOfPlain(arenas, page);
                     bool inCache = cachePages.TryGetValue(page, out (P P, bool Scav) cached);
                     bool inSpan = s != null;
                     Check(!(inSpan && inCache), "INV-PAGE-1", () => $"page 0x{page:x} is both in {s} and in P{cached.P.Id}'s page cache");
@@ -112,7 +148,7 @@ public sealed unsafe partial class MHeap
                     MSpan? s = mc.Alloc[spc];
                     if (s == null)
                         continue;
-                    Check(s.State == SpanState.InUse && s.SpanClass == spc, "INV-CACHE-1", () => $"P{p.Id} slot {spc} holds {s}");
+                    Check(s.StatePlain == SpanState.InUse && s.SpanClass == spc, "INV-CACHE-1", () => $"P{p.Id} slot {spc} holds {s}");
                     uint want = fg == sg ? sg + 3 : sg + 1;
                     Check(s.SweepGen == want, "INV-SWEEP-2", () => $"P{p.Id} caches {s} with sweepgen {s.SweepGen}, expected {want}");
                     Check(cachedBy.TryAdd(s, p), "INV-SWEEP-2", () => $"{s} is cached by P{cachedBy[s].Id} and P{p.Id}");
@@ -120,7 +156,7 @@ public sealed unsafe partial class MHeap
                 Check(mc.TinyOffset is >= 0 and <= SizeClasses.MaxTinySize, "INV-CACHE-1", () => $"P{p.Id} tinyoffset {mc.TinyOffset}");
                 if (mc.Tiny != 0)
                 {
-                    MSpan? ts = SpanOf(mc.Tiny);
+                    MSpan? ts = SpanOfPlain(arenas, mc.Tiny);
                     Check(ts != null && ts.SpanClass == MallocConstants.TinySpanClass && (mc.Tiny - ts.StartAddr) % SizeClasses.MaxTinySize == 0
                         && ts.IsAllocated(ts.ObjIndex(mc.Tiny)), "INV-CACHE-1", () => $"P{p.Id} tiny block 0x{mc.Tiny:x} is not an allocated 16-byte tiny-class object");
                 }
@@ -131,10 +167,10 @@ public sealed unsafe partial class MHeap
                 foreach ((SpanSet set, bool full, bool swept) in central.Sets(sg))
                 {
                     string where = $"mcentral[{central.SpanClass}].{(full ? "full" : "partial")}{(swept ? "Swept" : "Unswept")}";
-                    foreach (MSpan s in set.Snapshot())
+                    foreach (MSpan s in set.SnapshotUnsynchronized())
                     {
-                        Check(!swept || s.State == SpanState.InUse, "INV-SWEEP-2", () => $"{where} holds a {s.State} span {s}");
-                        if (s.State != SpanState.InUse)
+                        Check(!swept || s.StatePlain == SpanState.InUse, "INV-SWEEP-2", () => $"{where} holds a {s.StatePlain} span {s}");
+                        if (s.StatePlain != SpanState.InUse)
                             continue; // a stale unswept entry for a span already freed
                         bool stale = !swept && s.SweepGen != sg - 2;
                         if (stale)
@@ -219,7 +255,7 @@ public sealed unsafe partial class MHeap
             {
                 foreach (MCentral central in Central)
                 {
-                    Check(central.PartialUnswept(sg).Snapshot().Length == 0 && central.FullUnswept(sg).Snapshot().Length == 0,
+                    Check(central.PartialUnswept(sg).SnapshotUnsynchronized().Length == 0 && central.FullUnswept(sg).SnapshotUnsynchronized().Length == 0,
                         "INV-SWEEP-4", () => $"drained but mcentral[{central.SpanClass}] still has unswept entries");
                 }
             }

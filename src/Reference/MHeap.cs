@@ -464,7 +464,8 @@ public sealed unsafe partial class MHeap : IHeap
                 long nmalloc = 0;
                 foreach (P p in AllP)
                     nmalloc += p.MCache.NSmallAlloc[c];
-                long nfree = Interlocked.Read(ref Stats.NSmallFree[c]);
+                // A plain read: 64-bit loads are atomic on 64-bit targets, and a snapshot is exact only when quiescent anyway.
+                long nfree = Stats.NSmallFree[c];
                 bySize[c] = new SizeClassStats(SizeClasses.ClassToSize[c], nmalloc, nfree);
                 mallocs += nmalloc;
                 frees += nfree;

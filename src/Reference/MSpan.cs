@@ -49,6 +49,9 @@ internal sealed unsafe class MSpan
         set => Volatile.Write(ref _state, (int)value);
     }
 
+    /// <summary>The state without a barrier: for Verify, which runs with the world quiescent.</summary>
+    public SpanState StatePlain => (SpanState)_state;
+
     public int SizeClass => GoAlloc.SpanClass.SizeClass(SpanClass);
     public nint Base => StartAddr;
     public nint End => StartAddr + NPages * (nint)MallocConstants.PageSize;

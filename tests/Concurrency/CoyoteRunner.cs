@@ -7,7 +7,7 @@ using Microsoft.Coyote.SystematicTesting;
 
 namespace GoAlloc.Concurrency;
 
-public sealed record ExplorationResult(string Name, bool BugFound, string? BugReport, int Iterations, string? TracePath, IReadOnlyList<string> Uncontrolled)
+public sealed record ExplorationResult(string Name, bool BugFound, string? BugReport, int Iterations, string? TracePath, IReadOnlyList<string> Uncontrolled, int MaxSteps = 0)
 {
     /// <summary>1-based iteration of the first bug (Coyote stops at the first bug).</summary>
     public int IterationsToBug => BugFound ? Iterations : 0;
@@ -79,7 +79,8 @@ public static class CoyoteRunner
             File.WriteAllText(tracePath, engine.ReproducibleTrace);
         }
         return new ExplorationResult(name, bug, bug ? string.Join("\n", report.BugReports) : null,
-            report.NumOfExploredFairPaths + report.NumOfExploredUnfairPaths, tracePath, uncontrolled);
+            report.NumOfExploredFairPaths + report.NumOfExploredUnfairPaths, tracePath, uncontrolled,
+            Math.Max(report.MaxExploredFairSteps, report.MaxExploredUnfairSteps));
     }
 
     /// <summary>Replays a saved trace: the same schedule, deterministically.</summary>
