@@ -82,6 +82,12 @@ internal sealed unsafe class SpanSet : IDisposable
     /// <summary>pop: removes and returns the oldest span, or 0 if none is available (see the header).</summary>
     public nint Pop()
     {
+        // A plain look first: an empty set is the common case for the sweeper's scan over all 272
+        // sets. A stale read may miss a racing push and report empty, which pop may do anyway
+        // (see the header); single-threaded the read is exact.
+        ulong plain = _index.LoadPlain();
+        if (HeadTailIndex.Head(plain) >= HeadTailIndex.Tail(plain))
+            return 0;
         uint head;
         while (true)
         {

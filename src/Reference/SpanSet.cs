@@ -18,6 +18,11 @@ internal sealed class SpanSet
     /// <summary>Removes and returns the oldest span, or null if the set is empty.</summary>
     public MSpan? Pop()
     {
+        // An unlocked look first: an empty set is the common case for the sweeper's scan over all
+        // 272 sets. A racing push may be missed and the pop report empty - the behaviour Go's
+        // spanSet.pop documents too; single-threaded, the read is exact.
+        if (_queue.Count == 0)
+            return null;
         lock (_lock)
             return _queue.TryDequeue(out MSpan? s) ? s : null;
     }

@@ -247,7 +247,16 @@ public static class Scenarios
         // 16 KiB objects: one per span, so every allocation takes a fresh span and pays sweep
         // credit; no span of that class is unswept, so only the credit sweeps.
         Task t0 = Task.Run(() => made[0] = AllocOn(heap, 0, 4, 16384));
-        Task t1 = Task.Run(() => made[1] = AllocOn(heap, 1, 4, 16384));
+        // P1 caches a 16-byte span (heap_live += its free slots) and then flushes it (heap_live -=
+        // them again): re-paced in between, heap_live drops below the new basis.
+        Task t1 = Task.Run(() =>
+        {
+            IProcessor p = heap.AcquireP(1);
+            made[1] = [p.Alloc(16), p.Alloc(16)];
+            p.Flush();
+            made[1].Add(p.Alloc(16384));
+            p.Release();
+        });
         Task pace = Task.Run(() =>
         {
             heap.SetGcPercent(200);
