@@ -48,6 +48,23 @@ public sealed unsafe partial class MHeap
         return false;
     }
 
+    /// <summary>gcMarkTinyAllocs: mark every P's current tiny block (see the Reference). World stopped.</summary>
+    private void MarkTinyAllocs()
+    {
+        foreach (P p in AllP)
+        {
+            nint tiny = p.MCache->Tiny;
+            if (tiny == 0)
+                continue;
+            MSpan* s = SpanOf(tiny);
+            if (s == null || s->LoadState() != SpanState.InUse)
+                continue;
+            int i = s->ObjIndex(tiny);
+            if (s->IsAllocated(i) && s->SetMarked(i))
+                Interlocked.Add(ref Stats.BytesMarked, s->ElemSize);
+        }
+    }
+
     public void FinishMark()
     {
         ThrowIfDisposed();
@@ -56,6 +73,7 @@ public sealed unsafe partial class MHeap
             RequireWorldStopped(nameof(FinishMark));
             if (!Marking)
                 throw new InvalidOperationException("FinishMark: not in the mark phase");
+            MarkTinyAllocs();
             Volatile.Write(ref _marking, 0);
             long marked = Interlocked.Read(ref Stats.BytesMarked);
             Interlocked.Exchange(ref Stats.HeapMarked, marked);

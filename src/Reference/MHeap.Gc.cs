@@ -1,7 +1,7 @@
 // MHeap GC cycle (mirrors gcStart / greyobject / gcMarkTermination of runtime/mgc.go and
 // mgcmark.go, reduced to what the allocator sees). The caller is the collector: StartMark
 // (stop-the-world: finish the previous sweep, allocate-black on), Mark(ptr) per live object,
-// FinishMark (stop-the-world: sweepgen += 2, so every in-use span becomes unswept; heap_live =
+// FinishMark (stop-the-world: every P's tiny block is marked, as Go's gcMarkTinyAllocs; sweepgen += 2, so every in-use span becomes unswept; heap_live =
 // marked bytes; sweep pacing set; every P counted as a pending sweeper until it flushes).
 // INV-MARK-1: only allocated objects are ever marked; a sweep frees exactly the unmarked ones.
 namespace GoAlloc.Reference;
@@ -44,6 +44,26 @@ public sealed partial class MHeap
         return false;
     }
 
+    /// <summary>
+    /// gcMarkTinyAllocs: every P's current tiny block is live (objects combined into it while
+    /// marking were never marked themselves), so mark it. World stopped.
+    /// </summary>
+    private void MarkTinyAllocs()
+    {
+        foreach (P p in AllP)
+        {
+            nint tiny = p.MCache.Tiny;
+            if (tiny == 0)
+                continue;
+            MSpan? s = SpanOf(tiny);
+            if (s == null || s.State != SpanState.InUse)
+                continue;
+            int i = s.ObjIndex(tiny);
+            if (s.IsAllocated(i) && s.SetMarked(i))
+                Interlocked.Add(ref Stats.BytesMarked, s.ElemSize);
+        }
+    }
+
     public void FinishMark()
     {
         ThrowIfDisposed();
@@ -52,6 +72,7 @@ public sealed partial class MHeap
             RequireWorldStopped(nameof(FinishMark));
             if (Phase != GcPhase.Mark)
                 throw new InvalidOperationException("FinishMark: not in the mark phase");
+            MarkTinyAllocs();
             Volatile.Write(ref _phase, (int)GcPhase.Off);
             long marked = Interlocked.Read(ref Stats.BytesMarked);
             Interlocked.Exchange(ref Stats.HeapMarked, marked);

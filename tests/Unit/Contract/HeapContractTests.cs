@@ -633,4 +633,41 @@ public abstract unsafe class HeapContractTests
         heap.Verify();
     }
 
+    [Fact]
+    public void TinyAlloc_CombinedDuringMarkingIsAllocatedBlack()
+    {
+        // Found by the property suite: a tiny object combined into a block opened before
+        // StartMark was freed by the sweep. FinishMark now marks every P's tiny block
+        // (Go's gcMarkTinyAllocs).
+        using IHeap heap = CreateHeap(new HeapOptions { Procs = 1 });
+        IProcessor p = heap.AcquireP();
+        p.Alloc(2, noscan: true);
+        p.Release();
+        heap.StartMark();
+        p = heap.AcquireP();
+        nint black = p.Alloc(2, noscan: true);
+        p.Release();
+        heap.FinishMark();
+        heap.FinishSweep();
+        Assert.True(heap.FindObject(black, out ObjectInfo info) && info.Allocated, $"0x{black:x}, allocated while marking, was freed");
+        heap.Verify();
+    }
+
+    [Fact]
+    public void INV_CACHE_1_AnIdlePsTinyBlockSurvivesTheSweepUntilItsCacheIsFlushed()
+    {
+        // Found by the property suite (shrunk): the stale P's tiny block was swept while its
+        // cache still pointed at it, and Verify reported INV-CACHE-1.
+        using IHeap heap = CreateHeap(new HeapOptions { Procs = 1 });
+        IProcessor p = heap.AcquireP();
+        for (int i = 0; i < 513; i++)
+            p.Alloc(9, noscan: true);
+        p.Release();
+        heap.StartMark();
+        heap.FinishMark();
+        while (heap.SweepOne() != -1)
+            heap.Verify();
+        heap.FinishSweep();
+        heap.Verify();
+    }
 }
