@@ -11,10 +11,20 @@ trap 'rm -f "$log"' EXIT
 status=0
 
 dotnet tool restore
+rm -f TestResults/coyote/catalog.txt
 dotnet build Allocator.sln -c Release -warnaserror 2>&1 | tail -n 3
 
-# The .NET test suites.
+# The .NET test suites: unit/contract, properties, and the Coyote scenarios on the clean code.
 dotnet test Allocator.sln -c Release --no-build 2>&1 | tee -a "$log" || status=1
+
+# The seeded-bug catalog: a separate build with SEEDED_BUGS (bin-seeded/, obj-seeded/).
+dotnet test tests/Concurrency -c Release -p:SeededBugs=true \
+  --filter "FullyQualifiedName~SeededBugCatalog" --logger "console;verbosity=normal" 2>&1 \
+  | grep -vE '^\.\.\.|^\.\.\.\.\.' | tee -a "$log" || status=1
+if [ -f TestResults/coyote/catalog.txt ]; then
+  echo "--- seeded-bug catalog: iterations per seed ---"
+  cat TestResults/coyote/catalog.txt
+fi
 
 # The formal models (spin installs itself if missing).
 if [ -x spec/check ]; then

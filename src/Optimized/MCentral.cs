@@ -39,7 +39,12 @@ internal sealed unsafe class MCentral : IDisposable
         // 1. A swept span with free space.
         MSpan* s = (MSpan*)PartialSwept(sg).Pop();
         if (s != null)
+        {
+            // Fail fast (INV-SWEEP-2): a swept set only holds swept spans (see the Reference).
+            if (Volatile.Read(ref s->SweepGen) != sg)
+                ThrowHelper.Corrupt($"mcentral.cacheSpan: {s->ToString()} in a swept set is not swept (heap sweepgen {sg})");
             return HaveSpan(s);
+        }
 
         // 2-3. Unswept spans, swept here as a registered sweeper, within a budget of tries.
         if (_heap.ActiveSweepBegin())

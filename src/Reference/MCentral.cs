@@ -39,7 +39,13 @@ internal sealed class MCentral(MHeap heap, int spanClass)
         // 1. A swept span with free space.
         MSpan? s = PartialSwept(sg).Pop();
         if (s != null)
+        {
+            // Fail fast (INV-SWEEP-2): a swept set only holds swept spans; caching an unswept one
+            // would let its sweeper and this P's allocations race on the same bitmaps.
+            if (Volatile.Read(ref s.SweepGen) != sg)
+                throw new InvalidOperationException($"mcentral.cacheSpan: {s} in a swept set is not swept (heap sweepgen {sg})");
             return HaveSpan(s);
+        }
 
         // 2-3. Unswept spans, swept here as a registered sweeper, within a budget of tries.
         if (heap.ActiveSweep.Begin())

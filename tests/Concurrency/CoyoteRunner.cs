@@ -32,11 +32,7 @@ public static class CoyoteRunner
         }
     }
 
-    /// <summary>
-    /// The engine configuration for a run. Scenarios whose clean code has no unbounded loop (the
-    /// spanSet one) treat hitting the step bound as a bug: a popper spinning forever on a slot
-    /// nobody will write is a livelock, not a slow run.
-    /// </summary>
+    /// <summary>The engine configuration for a run; hitting the step bound is a bug (a livelock).</summary>
     public static Configuration Configure(uint iterations, uint seed, string strategy, string? scenario = null, uint maxSteps = 20_000)
     {
         Configuration c = Configuration.Create()
@@ -45,8 +41,9 @@ public static class CoyoteRunner
             .WithMaxSchedulingSteps(maxSteps)
             .WithTelemetryEnabled(false)
             .WithPartiallyControlledConcurrencyAllowed(false);
-        if (scenario == "spanset-push-pop")
-            c = c.WithFailureOnMaxStepsBoundEnabled();
+        // Every scenario terminates in a few thousand steps; reaching the bound means something
+        // spins forever (a popper on a slot nobody will write, a FinishSweep on a P that never flushes).
+        c = c.WithFailureOnMaxStepsBoundEnabled();
         return strategy switch
         {
             "random" => c.WithRandomStrategy(),

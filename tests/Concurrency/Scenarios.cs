@@ -62,9 +62,16 @@ public static class Scenarios
     {
         IProcessor p = heap.AcquireP(id);
         var got = new List<nint>(n);
-        for (int i = 0; i < n; i++)
-            got.Add(p.Alloc(size, noscan));
-        p.Release();
+        try
+        {
+            for (int i = 0; i < n; i++)
+                got.Add(p.Alloc(size, noscan));
+        }
+        finally
+        {
+            // A failing allocation must not leave the P held: the other tasks would wait for it forever.
+            p.Release();
+        }
         return got;
     }
 
