@@ -13,7 +13,7 @@ public static class Scenarios
     public const string Optimized = "optimized";
 
     public static IReadOnlyList<string> Names { get; } =
-        ["refill-sweep-flush", "cycle-boundary", "mark-vs-alloc", "pagecache-vs-scavenger", "large-vs-small", "sweep-credit-repace", "spanset-push-pop"];
+        ["refill-sweep-flush", "cycle-boundary", "mark-vs-alloc", "pagecache-vs-scavenger", "large-vs-small", "sweep-credit-repace", "sweep-vs-refill", "spanset-push-pop"];
 
     /// <summary>Scenarios that exist for one allocator only.</summary>
     public static bool Applies(string name, string impl) => name != "spanset-push-pop" || impl == Optimized;
@@ -33,6 +33,7 @@ public static class Scenarios
         "pagecache-vs-scavenger" => () => PageCacheVsScavenger(impl),
         "large-vs-small" => () => LargeVsSmall(impl),
         "sweep-credit-repace" => () => SweepCreditRepace(impl),
+        "sweep-vs-refill" => () => SweepVsRefill(impl),
         "spanset-push-pop" => SpanSetPushPop,
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "scenarios: " + string.Join(", ", Names)),
     };
@@ -278,6 +279,39 @@ public static class Scenarios
         Check(st.PagesSwept <= 4, $"proportional sweeping swept {st.PagesSwept} pages for 128 KiB of allocation");
         heap.FinishSweep();
         CheckOutcome(heap, live, dead, made.SelectMany(m => m));
+    }
+
+    /// <summary>
+    /// One sweeper and one refilling P on the same span: the sweeper turns a full unswept span
+    /// into a partial swept one while the P looks for a span with free space in that class.
+    /// </summary>
+    public static async Task SweepVsRefill(string impl)
+    {
+        using IHeap heap = CreateHeap(impl, new HeapOptions { Procs = 2, MemProfileRate = 0 });
+        IProcessor p0 = heap.AcquireP(0);
+        var objs = new List<nint>();
+        for (int i = 0; i < 8; i++)
+            objs.Add(p0.Alloc(1024)); // exactly one span
+        p0.Flush();                    // into the full swept set
+        p0.Release();
+        heap.StartMark();
+        var live = new List<nint> { objs[0], objs[3], objs[6] };
+        foreach (nint a in live)
+            heap.Mark(a);
+        heap.FinishMark();
+        var dead = objs.Except(live).ToList();
+        List<nint> made = [];
+        Task sweeper = Task.Run(() =>
+        {
+            while (heap.SweepOne() != -1)
+            {
+            }
+        });
+        Task refill = Task.Run(() => made = AllocOn(heap, 1, 2, 1024));
+        await Task.WhenAll(new[] { sweeper, refill });
+        heap.FinishSweep();
+        CheckSweepDone(heap);
+        CheckOutcome(heap, live, dead, made);
     }
 
     /// <summary>
