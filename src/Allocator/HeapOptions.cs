@@ -1,5 +1,6 @@
 // HeapOptions: how a heap is created (the knobs Go reads from GOMAXPROCS, GOGC, MemProfileRate and
-// GODEBUG). Both allocators honour every option identically.
+// GODEBUG), and the debug hooks (OnSample, OnFree, OnTrace). Both allocators honour every option
+// identically.
 namespace GoAlloc;
 
 public sealed record HeapOptions
@@ -28,6 +29,17 @@ public sealed record HeapOptions
     /// <summary>Debug (GODEBUG=allocfreetrace): called with (address, size) for every object a sweep frees.
     /// Runs on the sweeping thread while it owns the span: it must not call back into the heap.</summary>
     public Action<nint, long>? OnFree { get; init; }
+
+    /// <summary>
+    /// Debug hook (the role of Go's runtime/trace): receives every step of the sweep protocol
+    /// (HeapTraceEvent: refill, cacheSpan, uncacheSpan, sweeps, flushes, the stop-the-world points).
+    /// Called synchronously on the acting thread, sometimes under a heap lock or while that thread
+    /// owns a span: it must be quick, thread-safe, and must not call back into the heap. Events come
+    /// only from slow paths; with no hook, nothing is built or allocated. The hook itself takes no
+    /// part in the protocol (it adds no Volatile/Interlocked access, so a Coyote schedule replays the
+    /// same with or without it).
+    /// </summary>
+    public Action<HeapTraceEvent>? OnTrace { get; init; }
 
     /// <summary>Mark() of an address that is not an allocated object throws instead of being counted.</summary>
     public bool StrictMarks { get; init; }

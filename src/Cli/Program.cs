@@ -1,5 +1,6 @@
 // Program: the `alloc` command line (the project's main job). `alloc` alone is `alloc replay` on
-// the bundled sample trace; subcommands are System.CommandLine commands, each in its own file.
+// the bundled sample trace; subcommands are System.CommandLine commands, each in its own file:
+// replay (ReplayCommand), explore and reproduce (ConcurrencyCommands: the Coyote suite).
 // Output goes through a Spectre console made on the current Console.Out (so a test can redirect
 // it); when that is not a terminal Spectre writes no ANSI, and tables get a fixed wide width.
 // Exit codes: ExitCodes.
@@ -23,14 +24,20 @@ public static class Program
     /// <summary>Table width when the output is not a terminal (a file or a pipe has no width).</summary>
     private const int RedirectedWidth = 200;
 
-    public static int Main(string[] args)
+    public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
+
+    /// <summary>Main on the given writers; launch runs the concurrency tool (default: build and run tests/Concurrency; tests record the run).</summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, Func<ConcurrencyRun, int>? launch = null)
     {
-        TextWriter stdout = Console.Out, stderr = Console.Error;
         IAnsiConsole console = CreateConsole(stdout);
         var replay = new ReplayCommand(console, stderr);
-        var root = new RootCommand("alloc: replays Go allocation traces on the Go 1.16 allocator ports and checks every GC cycle")
+        var concurrency = new ConcurrencyCommands(stdout, stderr, launch);
+        var root = new RootCommand("alloc: replays Go allocation traces on the Go 1.16 allocator ports and checks every GC cycle; " +
+            "explores and reproduces interleavings of its concurrent protocols with Coyote")
         {
             replay.Command,
+            concurrency.Explore,
+            concurrency.Reproduce,
         };
         root.SetAction(_ => replay.Run(ReplaySettings.Default));
 

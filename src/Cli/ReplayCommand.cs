@@ -60,8 +60,9 @@ public sealed class ReplayCommand
         _impl.AcceptOnlyFromAmong([.. HeapFactories.ImplChoices]);
         _procs.Validators.Add(result =>
         {
-            int n = result.GetValueOrDefault<int>();
-            if (n is < 1 or > 256)
+            // Reads the token: GetValueOrDefault throws when it is not a number (that conversion
+            // error is reported on its own); no token = the default, which is valid.
+            if (result.Tokens is [{ Value: string v }] && int.TryParse(v, out int n) && n is < 1 or > 256)
                 result.AddError($"--procs must be 1..256, not {n}");
         });
         Command = new Command("replay", "Replay a Go allocation trace (GODEBUG=allocfreetrace=1) and check every GC cycle's sweep against it")

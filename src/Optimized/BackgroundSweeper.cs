@@ -64,7 +64,7 @@ internal sealed class BackgroundSweeper(MHeap heap)
                     return;
                 _work = false;
             }
-            while (!Stopping() && heap.SweepOneCore() != -1)
+            while (!Stopping() && heap.SweepOneCore(-1) != -1)
                 Thread.Yield();
             if (!Stopping())
                 heap.FlushIdleStalePs();

@@ -60,14 +60,17 @@ internal unsafe struct MCache
             if (Volatile.Read(ref s->SweepGen) != sg + 3)
                 ThrowHelper.Corrupt($"bad sweepgen in refill: {s->ToString()} at sweepgen {sg}");
             Alloc[spc] = (long)heap.EmptySpan;
-            heap.Central[spc].UncacheSpan(s);
+            heap.Central[spc].UncacheSpan(s, pid);
         }
         s = heap.Central[spc].CacheSpan(pid);
+        uint cachedFrom = heap.Tracing ? s->SweepGen : 0; // plain read: trace only
         // Cached: sweepers must leave it alone in the next sweep phase until it is uncached.
 #if SEEDED_BUGS
         if (!SeededBugs.On(SeededBug.RefillForgetsSg3))
 #endif
         Volatile.Write(ref s->SweepGen, sg + 3);
+        if (heap.Tracing)
+            heap.Trace(HeapTraceKind.Refill, pid, s, cachedFrom, s->SweepGen);
         int free = s->NElems - s->AllocCount;
         SmallAllocCount[s->SizeClass] += free;
         // heap_live counts the whole span as if every free slot will be used; releaseAll undoes the rest.
@@ -75,8 +78,8 @@ internal unsafe struct MCache
         Alloc[spc] = (long)s;
     }
 
-    /// <summary>releaseAll: every cached span back to its mcentral; the tiny block is dropped.</summary>
-    public void ReleaseAll(MHeap heap)
+    /// <summary>releaseAll: every cached span of P pid back to its mcentral; the tiny block is dropped.</summary>
+    public void ReleaseAll(MHeap heap, int pid)
     {
         uint sg = heap.SweepGen;
         for (int i = 0; i < MallocConstants.NumSpanClasses; i++)
@@ -91,14 +94,14 @@ internal unsafe struct MCache
             if (Volatile.Read(ref s->SweepGen) != sg + 1)
                 Interlocked.Add(ref heap.Stats.HeapLive.Value, -n * s->ElemSize);
             Alloc[i] = (long)heap.EmptySpan;
-            heap.Central[i].UncacheSpan(s);
+            heap.Central[i].UncacheSpan(s, pid);
         }
         Tiny = 0;
         TinyOffset = 0;
     }
 
     /// <summary>prepareForSweep: flush if a sweep cycle began since the last flush; then this P stops counting as a pending sweeper.</summary>
-    public void PrepareForSweep(MHeap heap)
+    public void PrepareForSweep(MHeap heap, int pid)
     {
         uint sg = heap.SweepGen;
         uint flushGen = Volatile.Read(ref FlushGen);
@@ -106,11 +109,13 @@ internal unsafe struct MCache
             return;
         if (flushGen != sg - 2)
             ThrowHelper.Corrupt($"bad flushGen {flushGen} in prepareForSweep; sweepgen {sg}");
+        if (heap.Tracing)
+            heap.Trace(HeapTraceKind.PrepareForSweep, pid, null, flushGen, sg);
 #if SEEDED_BUGS
         if (SeededBugs.On(SeededBug.Go45315UncountedStaleSweep))
             heap.ActiveSweepEnd(); // deregisters before the stale spans below are swept
 #endif
-        ReleaseAll(heap);
+        ReleaseAll(heap, pid);
         // Publishes that this cache holds nothing of the previous cycle.
         Volatile.Write(ref FlushGen, sg);
 #if SEEDED_BUGS

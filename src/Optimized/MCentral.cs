@@ -33,7 +33,7 @@ internal sealed unsafe class MCentral : IDisposable
         int sizeClass = SpanClass >> 1;
         long spanBytes = SizeClasses.ClassToAllocNPages[sizeClass] * MallocConstants.PageSize;
         // Pay the sweep debt for the span we are about to take.
-        _heap.DeductSweepCredit(spanBytes, 0);
+        _heap.DeductSweepCredit(spanBytes, 0, pid);
 
         uint sg = _heap.SweepGen;
         // 1. A swept span with free space.
@@ -43,6 +43,8 @@ internal sealed unsafe class MCentral : IDisposable
             // Fail fast (INV-SWEEP-2): a swept set only holds swept spans (see the Reference).
             if (Volatile.Read(ref s->SweepGen) != sg)
                 ThrowHelper.Corrupt($"mcentral.cacheSpan: {s->ToString()} in a swept set is not swept (heap sweepgen {sg})");
+            if (_heap.Tracing)
+                _heap.Trace(HeapTraceKind.CacheSpanPopSwept, pid, s, s->SweepGen, s->SweepGen, "partialSwept");
             return HaveSpan(s);
         }
 
@@ -59,7 +61,9 @@ internal sealed unsafe class MCentral : IDisposable
                         break;
                     if (MHeap.TryAcquire(s, sg))
                     {
-                        _heap.SweepSpan(s, preserve: true);
+                        if (_heap.Tracing)
+                            _heap.Trace(HeapTraceKind.CacheSpanSweepUnswept, pid, s, sg - 2, sg - 1, "partialUnswept");
+                        _heap.SweepSpan(s, preserve: true, pid);
                         return HaveSpan(s);
                     }
                     // Lost ownership: whoever swept it also placed it.
@@ -71,13 +75,18 @@ internal sealed unsafe class MCentral : IDisposable
                         break;
                     if (MHeap.TryAcquire(s, sg))
                     {
-                        _heap.SweepSpan(s, preserve: true);
+                        if (_heap.Tracing)
+                            _heap.Trace(HeapTraceKind.CacheSpanSweepUnswept, pid, s, sg - 2, sg - 1, "fullUnswept");
+                        _heap.SweepSpan(s, preserve: true, pid);
                         int freeIndex = s->NextFreeIndex();
                         if (freeIndex != s->NElems)
                         {
                             s->FreeIndex = freeIndex;
                             return HaveSpan(s);
                         }
+                        // Sweeping freed nothing: it is full and swept.
+                        if (_heap.Tracing)
+                            _heap.Trace(HeapTraceKind.CacheSpanSweepUnswept, pid, s, s->SweepGen, s->SweepGen, "nothing freed, pushed to fullSwept");
                         FullSwept(sg).Push((nint)s);
                     }
                 }
@@ -89,7 +98,10 @@ internal sealed unsafe class MCentral : IDisposable
         }
 
         // 4. A fresh span from the heap.
-        return HaveSpan(Grow(pid));
+        s = Grow(pid);
+        if (_heap.Tracing)
+            _heap.Trace(HeapTraceKind.CacheSpanGrow, pid, s, s->SweepGen, s->SweepGen);
+        return HaveSpan(s);
     }
 
     private static MSpan* HaveSpan(MSpan* s)
@@ -103,13 +115,14 @@ internal sealed unsafe class MCentral : IDisposable
         return s;
     }
 
-    /// <summary>uncacheSpan: a span back from an mcache; a stale one (sg+1) is swept now.</summary>
-    public void UncacheSpan(MSpan* s)
+    /// <summary>uncacheSpan: a span back from P pid's mcache; a stale one (sg+1) is swept now.</summary>
+    public void UncacheSpan(MSpan* s, int pid)
     {
         if (s->AllocCount == 0)
             ThrowHelper.Corrupt($"uncaching span but allocCount == 0: {s->ToString()}");
         uint sg = _heap.SweepGen;
-        bool stale = Volatile.Read(ref s->SweepGen) == sg + 1;
+        uint g = Volatile.Read(ref s->SweepGen);
+        bool stale = g == sg + 1;
 #if SEEDED_BUGS
         if (SeededBugs.On(SeededBug.UncacheMisreadsStaleSpan))
             stale = false;
@@ -117,12 +130,17 @@ internal sealed unsafe class MCentral : IDisposable
         if (stale)
         {
             Volatile.Write(ref s->SweepGen, sg - 1);
-            _heap.SweepSpan(s, preserve: false);
+            if (_heap.Tracing)
+                _heap.Trace(HeapTraceKind.UncacheStaleSweep, pid, s, g, sg - 1);
+            _heap.SweepSpan(s, preserve: false, pid);
             return;
         }
         // Publishes "no longer cached" before the span is visible in a set.
         Volatile.Write(ref s->SweepGen, sg);
-        (s->AllocCount < s->NElems ? PartialSwept(sg) : FullSwept(sg)).Push((nint)s);
+        bool partial = s->AllocCount < s->NElems;
+        if (_heap.Tracing)
+            _heap.Trace(HeapTraceKind.UncacheSpan, pid, s, g, sg, partial ? "partialSwept" : "fullSwept");
+        (partial ? PartialSwept(sg) : FullSwept(sg)).Push((nint)s);
     }
 
     private MSpan* Grow(int pid)

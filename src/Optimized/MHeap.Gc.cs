@@ -23,6 +23,8 @@ public sealed unsafe partial class MHeap
             }
             Interlocked.Exchange(ref Stats.BytesMarked, 0);
             Volatile.Write(ref _marking, 1);
+            if (Tracing)
+                Trace(HeapTraceKind.StartMark, -1, null);
         }
     }
 
@@ -85,6 +87,8 @@ public sealed unsafe partial class MHeap
             _activeSweep.Reset((uint)AllP.Length);
             Interlocked.Increment(ref Stats.NumGC);
             PaceSweeper();
+            if (Tracing)
+                Trace(HeapTraceKind.FinishMark, -1, null, _sweepGen - 2, _sweepGen);
         }
         _bgSweeper.Kick();
     }

@@ -20,10 +20,11 @@ public sealed unsafe partial class MHeap
     public long SweepOne()
     {
         ThrowIfDisposed();
-        return SweepOneCore();
+        return SweepOneCore(-1);
     }
 
-    internal long SweepOneCore()
+    /// <summary>sweepone; pid: the P this sweep works for (proportional sweep credit), or -1 (trace only).</summary>
+    internal long SweepOneCore(int pid)
     {
         if (!_activeSweep.Begin())
             return -1;
@@ -31,16 +32,19 @@ public sealed unsafe partial class MHeap
         uint sg = SweepGen;
         while (true)
         {
-            MSpan* s = NextSpanForSweep();
+            MSpan* s = NextSpanForSweep(out bool full);
             if (s == null)
             {
-                _activeSweep.MarkDrained();
+                if (_activeSweep.MarkDrained() && Tracing)
+                    Trace(HeapTraceKind.MarkDrained, pid, null);
                 break;
             }
             if (TryAcquire(s, sg))
             {
+                if (Tracing)
+                    Trace(HeapTraceKind.SweepStart, pid, s, sg - 2, sg - 1, full ? "fullUnswept" : "partialUnswept");
                 int n = s->NPages; // read before the sweep may free (and recycle) the record
-                npages = SweepSpan(s, preserve: false) ? n : 0;
+                npages = SweepSpan(s, preserve: false, pid) ? n : 0;
                 break;
             }
         }
@@ -48,13 +52,14 @@ public sealed unsafe partial class MHeap
         return npages;
     }
 
-    private MSpan* NextSpanForSweep()
+    private MSpan* NextSpanForSweep(out bool full)
     {
         uint sg = SweepGen;
         for (int sc = Volatile.Read(ref _sweepClassCursor); sc < NumSweepClasses; sc++)
         {
             MCentral c = Central[sc >> 1];
-            nint s = (sc & 1) == 0 ? c.FullUnswept(sg).Pop() : c.PartialUnswept(sg).Pop();
+            full = (sc & 1) == 0;
+            nint s = full ? c.FullUnswept(sg).Pop() : c.PartialUnswept(sg).Pop();
             if (s != 0)
             {
                 AdvanceSweepCursor(sc);
@@ -62,6 +67,7 @@ public sealed unsafe partial class MHeap
             }
         }
         AdvanceSweepCursor(NumSweepClasses);
+        full = false;
         return null;
     }
 
@@ -93,8 +99,8 @@ public sealed unsafe partial class MHeap
             && Interlocked.CompareExchange(ref s->SweepGen, sg - 1, sg - 2) == sg - 2;
     }
 
-    /// <summary>mspan.sweep on a span the caller owns (sg-1). Returns true if the span was freed.</summary>
-    internal bool SweepSpan(MSpan* s, bool preserve)
+    /// <summary>mspan.sweep on a span the caller owns (sg-1). Returns true if the span was freed. pid: trace only.</summary>
+    internal bool SweepSpan(MSpan* s, bool preserve, int pid)
     {
         uint sg = SweepGen;
         if (s->LoadState() != SpanState.InUse || Volatile.Read(ref s->SweepGen) != sg - 1)
@@ -137,11 +143,20 @@ public sealed unsafe partial class MHeap
                 {
                     if (publishAfterPush)
                         Volatile.Write(ref s->SweepGen, sg);
+                    if (Tracing)
+                        TraceSweepFreed(pid, s, sg, nfreed);
                     FreeSpan(s);
                     return true;
                 }
                 MCentral c = Central[spc];
-                (nalloc == s->NElems ? c.FullSwept(sg) : c.PartialSwept(sg)).Push((nint)s);
+                bool full = nalloc == s->NElems;
+                if (Tracing)
+                    TraceSweepDone(pid, s, sg, nfreed, full ? "pushed to fullSwept" : "pushed to partialSwept");
+                (full ? c.FullSwept(sg) : c.PartialSwept(sg)).Push((nint)s);
+            }
+            else if (Tracing)
+            {
+                TraceSweepDone(pid, s, sg, nfreed, "kept by its sweeper (cacheSpan)");
             }
         }
         else if (!preserve)
@@ -152,10 +167,18 @@ public sealed unsafe partial class MHeap
                     Volatile.Write(ref s->SweepGen, sg);
                 Interlocked.Increment(ref Stats.LargeFrees);
                 Interlocked.Add(ref Stats.LargeFreeBytes, s->ElemSize);
+                if (Tracing)
+                    TraceSweepFreed(pid, s, sg, nfreed);
                 FreeSpan(s);
                 return true;
             }
+            if (Tracing)
+                TraceSweepDone(pid, s, sg, nfreed, "pushed to fullSwept");
             Central[spc].FullSwept(sg).Push((nint)s);
+        }
+        else if (Tracing)
+        {
+            TraceSweepDone(pid, s, sg, nfreed, "kept by its sweeper");
         }
         if (publishAfterPush)
             Volatile.Write(ref s->SweepGen, sg); // seeded bug: visible in a swept set before it is marked swept
@@ -195,12 +218,16 @@ public sealed unsafe partial class MHeap
         {
             if (TryAcquire(s, sg))
             {
-                SweepSpan(s, preserve: false);
+                if (Tracing)
+                    Trace(HeapTraceKind.EnsureSwept, -1, s, sg - 2, sg - 1, "sweeping it here");
+                SweepSpan(s, preserve: false, -1);
                 _activeSweep.End();
                 return;
             }
             _activeSweep.End();
         }
+        if (Tracing)
+            Trace(HeapTraceKind.EnsureSwept, -1, s, g, s->SweepGen, "waiting for its sweeper");
         while (true)
         {
             g = Volatile.Read(ref s->SweepGen);
@@ -210,16 +237,16 @@ public sealed unsafe partial class MHeap
         }
     }
 
-    internal void DeductSweepCredit(long spanBytes, long callerSweepPages)
+    internal void DeductSweepCredit(long spanBytes, long callerSweepPages, int pid)
     {
         double pagesPerByte = Volatile.Read(ref _sweepPagesPerByte);
         if (pagesPerByte == 0)
             return;
-        DeductSweepCreditSlow(pagesPerByte, spanBytes, callerSweepPages);
+        DeductSweepCreditSlow(pagesPerByte, spanBytes, callerSweepPages, pid);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void DeductSweepCreditSlow(double pagesPerByte, long spanBytes, long callerSweepPages)
+    private void DeductSweepCreditSlow(double pagesPerByte, long spanBytes, long callerSweepPages, int pid)
     {
     retry:
         long sweptBasis = Volatile.Read(ref _pagesSweptBasis);
@@ -238,9 +265,12 @@ public sealed unsafe partial class MHeap
             pagesTarget = (long)Math.Min(pagesPerByte * wrapped, long.MaxValue / 2) - callerSweepPages;
         }
 #endif
-        while (pagesTarget > Interlocked.Read(ref Stats.PagesSwept.Value) - sweptBasis)
+        long swept;
+        while (pagesTarget > (swept = Interlocked.Read(ref Stats.PagesSwept.Value) - sweptBasis))
         {
-            if (SweepOneCore() == -1)
+            if (Tracing)
+                Trace(HeapTraceKind.CreditSweep, pid, null, detail: $"{pagesTarget - swept} pages behind the pacing line");
+            if (SweepOneCore(pid) == -1)
             {
                 Volatile.Write(ref _sweepPagesPerByte, 0);
                 break;
@@ -292,6 +322,8 @@ public sealed unsafe partial class MHeap
         ThrowIfDisposed();
         Volatile.Write(ref _gcPercent, percent);
         PaceSweeper();
+        if (Tracing)
+            Trace(HeapTraceKind.SetGcPercent, -1, null, detail: $"GOGC {percent}");
     }
 
     public void FinishSweep()
@@ -303,7 +335,7 @@ public sealed unsafe partial class MHeap
     private void FinishSweepCore()
     {
         FlushIdleStalePs();
-        while (SweepOneCore() != -1)
+        while (SweepOneCore(-1) != -1)
         {
         }
         while (!_activeSweep.IsDone)

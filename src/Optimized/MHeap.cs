@@ -43,6 +43,7 @@ public sealed unsafe partial class MHeap : IHeap
         _options = options ?? new HeapOptions();
         _options.Validate();
         _gcPercent = _options.GcPercent;
+        _onTrace = _options.OnTrace;
         _spanAlloc = new FixAlloc(sizeof(MSpan), _persistent);
         _cacheAlloc = new FixAlloc(sizeof(MCache), _persistent);
         _zeroBase = _persistent.Alloc(8, 8);
@@ -108,11 +109,13 @@ public sealed unsafe partial class MHeap : IHeap
             if (p == null)
                 throw new InvalidOperationException($"all {AllP.Length} Ps are held");
             p.Owner = Environment.CurrentManagedThreadId;
+            if (Tracing)
+                Trace(HeapTraceKind.AcquireP, p.Id, null);
         }
 #if SEEDED_BUGS
         if (!SeededBugs.On(SeededBug.Go27997StaleCacheNotFlushed))
 #endif
-        p.MCache->PrepareForSweep(this);
+        p.MCache->PrepareForSweep(this, p.Id);
         return p;
     }
 
@@ -127,11 +130,13 @@ public sealed unsafe partial class MHeap : IHeap
             if (p.Owner != 0)
                 throw new InvalidOperationException($"P{id} is held by thread {p.Owner}");
             p.Owner = Environment.CurrentManagedThreadId;
+            if (Tracing)
+                Trace(HeapTraceKind.AcquireP, p.Id, null);
         }
 #if SEEDED_BUGS
         if (!SeededBugs.On(SeededBug.Go27997StaleCacheNotFlushed))
 #endif
-        p.MCache->PrepareForSweep(this);
+        p.MCache->PrepareForSweep(this, p.Id);
         return p;
     }
 
@@ -142,6 +147,8 @@ public sealed unsafe partial class MHeap : IHeap
         {
             p.CheckOwner();
             p.Owner = 0;
+            if (Tracing)
+                Trace(HeapTraceKind.ReleaseP, p.Id, null);
         }
     }
 
@@ -165,7 +172,7 @@ public sealed unsafe partial class MHeap : IHeap
             #if SEEDED_BUGS
         if (!SeededBugs.On(SeededBug.Go27997StaleCacheNotFlushed))
 #endif
-        p.MCache->PrepareForSweep(this);
+        p.MCache->PrepareForSweep(this, p.Id);
             }
         }
     }

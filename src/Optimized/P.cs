@@ -37,7 +37,9 @@ internal sealed unsafe class P : IProcessor
     {
         _heap.ThrowIfDisposed();
         CheckOwner();
-        MCache->ReleaseAll(_heap);
+        if (_heap.Tracing)
+            _heap.Trace(HeapTraceKind.Flush, Id, null);
+        MCache->ReleaseAll(_heap, Id);
     }
 
     /// <summary>size -> size class through Go's two lookup tables (the 1016-byte boundary is Go's).</summary>
@@ -157,7 +159,7 @@ internal sealed unsafe class P : IProcessor
     private MSpan* AllocLarge(long size, bool needzero, bool noscan)
     {
         long npages = (size + MallocConstants.PageMask) >> MallocConstants.PageShift;
-        _heap.DeductSweepCredit(npages * MallocConstants.PageSize, npages);
+        _heap.DeductSweepCredit(npages * MallocConstants.PageSize, npages, Id);
         int spc = noscan ? 1 : 0;
         MSpan* s = _heap.Alloc(checked((int)npages), spc, needzero, Id);
         MCache* c = MCache;

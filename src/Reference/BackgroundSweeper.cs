@@ -80,7 +80,7 @@ internal sealed class BackgroundSweeper(MHeap heap)
                     return;
                 _kick = false;
             }
-            while (!StopRequested && heap.SweepOneCore() != -1)
+            while (!StopRequested && heap.SweepOneCore(-1) != -1)
                 Thread.Yield();
             if (!StopRequested)
                 heap.FlushIdleStalePs();

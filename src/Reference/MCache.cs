@@ -70,14 +70,17 @@ internal sealed class MCache
             if (Volatile.Read(ref s.SweepGen) != sg + 3)
                 throw new InvalidOperationException($"bad sweepgen in refill: {s} at sweepgen {sg}");
             Alloc[spc] = null;
-            _heap.Central[spc].UncacheSpan(s);
+            _heap.Central[spc].UncacheSpan(s, _p.Id);
         }
         s = _heap.Central[spc].CacheSpan(_p);
+        uint cachedFrom = _heap.Tracing ? s.SweepGen : 0; // plain read: trace only
         // Cached: no sweeper may touch it in the next sweep phase until it is uncached.
 #if SEEDED_BUGS
         if (!SeededBugs.On(SeededBug.RefillForgetsSg3))
 #endif
         Volatile.Write(ref s.SweepGen, sg + 3);
+        if (_heap.Tracing)
+            _heap.Trace(HeapTraceKind.Refill, _p.Id, s, cachedFrom, s.SweepGen);
         // heap_live counts the whole span as if every free slot will be used; releaseAll undoes the rest.
         Interlocked.Add(ref _heap.Stats.HeapLive, (s.NElems - s.AllocCount) * s.ElemSize);
         Alloc[spc] = s;
@@ -87,7 +90,7 @@ internal sealed class MCache
     public MSpan AllocLarge(long size, bool needzero, bool noscan)
     {
         long npages = (size + MallocConstants.PageMask) >> MallocConstants.PageShift;
-        _heap.DeductSweepCredit(npages * MallocConstants.PageSize, npages);
+        _heap.DeductSweepCredit(npages * MallocConstants.PageSize, npages, _p.Id);
         int spc = GoAlloc.SpanClass.Make(0, noscan);
         MSpan s = _heap.Alloc(checked((int)npages), spc, needzero, _p);
         LargeAllocs++;
@@ -116,7 +119,7 @@ internal sealed class MCache
             if (Volatile.Read(ref s.SweepGen) != sg + 1)
                 Interlocked.Add(ref _heap.Stats.HeapLive, -n * s.ElemSize);
             Alloc[i] = null;
-            _heap.Central[i].UncacheSpan(s);
+            _heap.Central[i].UncacheSpan(s, _p.Id);
         }
         Tiny = 0;
         TinyOffset = 0;
@@ -135,6 +138,8 @@ internal sealed class MCache
             return;
         if (flushGen != sg - 2)
             throw new InvalidOperationException($"bad flushGen {flushGen} in prepareForSweep; sweepgen {sg}");
+        if (_heap.Tracing)
+            _heap.Trace(HeapTraceKind.PrepareForSweep, _p.Id, null, flushGen, sg);
 #if SEEDED_BUGS
         if (SeededBugs.On(SeededBug.Go45315UncountedStaleSweep))
             _heap.ActiveSweep.End(); // deregisters before the stale spans below are swept

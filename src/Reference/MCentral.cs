@@ -33,7 +33,7 @@ internal sealed class MCentral(MHeap heap, int spanClass)
         int sizeClass = GoAlloc.SpanClass.SizeClass(SpanClass);
         long spanBytes = SizeClasses.ClassToAllocNPages[sizeClass] * MallocConstants.PageSize;
         // Pay the sweep debt for the span we are about to take.
-        heap.DeductSweepCredit(spanBytes, 0);
+        heap.DeductSweepCredit(spanBytes, 0, p.Id);
 
         uint sg = heap.SweepGen;
         // 1. A swept span with free space.
@@ -44,6 +44,8 @@ internal sealed class MCentral(MHeap heap, int spanClass)
             // would let its sweeper and this P's allocations race on the same bitmaps.
             if (Volatile.Read(ref s.SweepGen) != sg)
                 throw new InvalidOperationException($"mcentral.cacheSpan: {s} in a swept set is not swept (heap sweepgen {sg})");
+            if (heap.Tracing)
+                heap.Trace(HeapTraceKind.CacheSpanPopSwept, p.Id, s, s.SweepGen, s.SweepGen, "partialSwept");
             return HaveSpan(s);
         }
 
@@ -60,7 +62,9 @@ internal sealed class MCentral(MHeap heap, int spanClass)
                         break;
                     if (MHeap.TryAcquire(s, sg))
                     {
-                        heap.SweepSpan(s, preserve: true);
+                        if (heap.Tracing)
+                            heap.Trace(HeapTraceKind.CacheSpanSweepUnswept, p.Id, s, sg - 2, sg - 1, "partialUnswept");
+                        heap.SweepSpan(s, preserve: true, p.Id);
                         return HaveSpan(s);
                     }
                     // Lost ownership: whoever swept it puts it in the right place.
@@ -72,7 +76,9 @@ internal sealed class MCentral(MHeap heap, int spanClass)
                         break;
                     if (MHeap.TryAcquire(s, sg))
                     {
-                        heap.SweepSpan(s, preserve: true);
+                        if (heap.Tracing)
+                            heap.Trace(HeapTraceKind.CacheSpanSweepUnswept, p.Id, s, sg - 2, sg - 1, "fullUnswept");
+                        heap.SweepSpan(s, preserve: true, p.Id);
                         int freeIndex = s.NextFreeIndex();
                         if (freeIndex != s.NElems)
                         {
@@ -80,6 +86,8 @@ internal sealed class MCentral(MHeap heap, int spanClass)
                             return HaveSpan(s);
                         }
                         // Sweeping freed nothing: it is full and swept.
+                        if (heap.Tracing)
+                            heap.Trace(HeapTraceKind.CacheSpanSweepUnswept, p.Id, s, s.SweepGen, s.SweepGen, "nothing freed, pushed to fullSwept");
                         FullSwept(sg).Push(s);
                     }
                 }
@@ -91,7 +99,10 @@ internal sealed class MCentral(MHeap heap, int spanClass)
         }
 
         // 4. A fresh span from the heap.
-        return HaveSpan(Grow(p));
+        s = Grow(p);
+        if (heap.Tracing)
+            heap.Trace(HeapTraceKind.CacheSpanGrow, p.Id, s, s.SweepGen, s.SweepGen);
+        return HaveSpan(s);
     }
 
     private static MSpan HaveSpan(MSpan s)
@@ -102,16 +113,17 @@ internal sealed class MCentral(MHeap heap, int spanClass)
     }
 
     /// <summary>
-    /// uncacheSpan: takes a span back from an mcache. A stale span (cached before this sweep cycle,
-    /// sg+1) is swept now - covered by its P's registration in ActiveSweep; otherwise it goes to
-    /// the partial or full swept set.
+    /// uncacheSpan: takes a span back from P pid's mcache. A stale span (cached before this sweep
+    /// cycle, sg+1) is swept now - covered by its P's registration in ActiveSweep; otherwise it
+    /// goes to the partial or full swept set.
     /// </summary>
-    public void UncacheSpan(MSpan s)
+    public void UncacheSpan(MSpan s, int pid)
     {
         if (s.AllocCount == 0)
             throw new InvalidOperationException($"uncaching span but allocCount == 0: {s}");
         uint sg = heap.SweepGen;
-        bool stale = Volatile.Read(ref s.SweepGen) == sg + 1;
+        uint g = Volatile.Read(ref s.SweepGen);
+        bool stale = g == sg + 1;
 #if SEEDED_BUGS
         if (SeededBugs.On(SeededBug.UncacheMisreadsStaleSpan))
             stale = false;
@@ -120,12 +132,17 @@ internal sealed class MCentral(MHeap heap, int spanClass)
         {
             // Not cached any more, but still to be swept; sweep sets sweepgen = sg.
             Volatile.Write(ref s.SweepGen, sg - 1);
-            heap.SweepSpan(s, preserve: false);
+            if (heap.Tracing)
+                heap.Trace(HeapTraceKind.UncacheStaleSweep, pid, s, g, sg - 1);
+            heap.SweepSpan(s, preserve: false, pid);
             return;
         }
         // Publishes "no longer cached" before the span becomes visible in a set.
         Volatile.Write(ref s.SweepGen, sg);
-        (s.AllocCount < s.NElems ? PartialSwept(sg) : FullSwept(sg)).Push(s);
+        bool partial = s.AllocCount < s.NElems;
+        if (heap.Tracing)
+            heap.Trace(HeapTraceKind.UncacheSpan, pid, s, g, sg, partial ? "partialSwept" : "fullSwept");
+        (partial ? PartialSwept(sg) : FullSwept(sg)).Push(s);
     }
 
     /// <summary>grow: a fresh span of this class from the heap, zeroed if its pages were dirty.</summary>

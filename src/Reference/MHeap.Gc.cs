@@ -19,6 +19,8 @@ public sealed partial class MHeap
             FinishSweepCore();
             Interlocked.Exchange(ref Stats.BytesMarked, 0);
             Volatile.Write(ref _phase, (int)GcPhase.Mark);
+            if (Tracing)
+                Trace(HeapTraceKind.StartMark, -1, null);
         }
     }
 
@@ -84,6 +86,8 @@ public sealed partial class MHeap
             ActiveSweep.Reset((uint)AllP.Length);
             Interlocked.Increment(ref Stats.NumGC);
             PaceSweeper();
+            if (Tracing)
+                Trace(HeapTraceKind.FinishMark, -1, null, _sweepGen - 2, _sweepGen);
         }
         _bgSweeper.Kick();
     }

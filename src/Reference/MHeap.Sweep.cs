@@ -20,11 +20,14 @@ public sealed unsafe partial class MHeap
     public long SweepOne()
     {
         ThrowIfDisposed();
-        return SweepOneCore();
+        return SweepOneCore(-1);
     }
 
-    /// <summary>sweepone: sweeps one unswept span; its pages if it was freed, 0 if kept, -1 if none was left.</summary>
-    internal long SweepOneCore()
+    /// <summary>
+    /// sweepone: sweeps one unswept span; its pages if it was freed, 0 if kept, -1 if none was left.
+    /// pid: the P this sweep works for (proportional sweep credit), or -1 (trace only).
+    /// </summary>
+    internal long SweepOneCore(int pid)
     {
         if (!ActiveSweep.Begin())
             return -1;
@@ -32,17 +35,20 @@ public sealed unsafe partial class MHeap
         uint sg = SweepGen;
         while (true)
         {
-            MSpan? s = NextSpanForSweep();
+            MSpan? s = NextSpanForSweep(out bool full);
             if (s == null)
             {
-                ActiveSweep.MarkDrained();
+                if (ActiveSweep.MarkDrained() && Tracing)
+                    Trace(HeapTraceKind.MarkDrained, pid, null);
                 break;
             }
             if (s.State != SpanState.InUse)
                 continue; // a stale entry: another path swept and freed this span
             if (TryAcquire(s, sg))
             {
-                npages = SweepSpan(s, preserve: false) ? s.NPages : 0;
+                if (Tracing)
+                    Trace(HeapTraceKind.SweepStart, pid, s, sg - 2, sg - 1, full ? "fullUnswept" : "partialUnswept");
+                npages = SweepSpan(s, preserve: false, pid) ? s.NPages : 0;
                 break;
             }
             // Lost the CAS or already swept: the owner takes care of the span.
@@ -51,14 +57,14 @@ public sealed unsafe partial class MHeap
         return npages;
     }
 
-    /// <summary>nextSpanForSweep: pops the next span from the unswept sets in sweep-class order.</summary>
-    private MSpan? NextSpanForSweep()
+    /// <summary>nextSpanForSweep: pops the next span from the unswept sets in sweep-class order; full says which set.</summary>
+    private MSpan? NextSpanForSweep(out bool full)
     {
         uint sg = SweepGen;
         for (int sc = Volatile.Read(ref _sweepClassCursor); sc < NumSweepClasses; sc++)
         {
             MCentral c = Central[sc >> 1];
-            bool full = (sc & 1) == 0;
+            full = (sc & 1) == 0;
             MSpan? s = full ? c.FullUnswept(sg).Pop() : c.PartialUnswept(sg).Pop();
             if (s != null)
             {
@@ -67,6 +73,7 @@ public sealed unsafe partial class MHeap
             }
         }
         AdvanceSweepCursor(NumSweepClasses);
+        full = false;
         return null;
     }
 
@@ -101,9 +108,10 @@ public sealed unsafe partial class MHeap
     /// <summary>
     /// mspan.sweep: frees the unmarked objects of a span the caller owns (sweepgen sg-1). Marked bits
     /// become the alloc bits. Unless preserve, the span then goes to a swept set or, if empty (large:
-    /// unmarked), back to the heap. Returns true if the span was freed.
+    /// unmarked), back to the heap. Returns true if the span was freed. pid: the P the sweep works
+    /// for, or -1 (trace only).
     /// </summary>
-    internal bool SweepSpan(MSpan s, bool preserve)
+    internal bool SweepSpan(MSpan s, bool preserve, int pid)
     {
         uint sg = SweepGen;
         if (s.State != SpanState.InUse || Volatile.Read(ref s.SweepGen) != sg - 1)
@@ -152,10 +160,19 @@ public sealed unsafe partial class MHeap
                 {
                     if (publishAfterPush)
                         Volatile.Write(ref s.SweepGen, sg);
+                    if (Tracing)
+                        TraceSweepFreed(pid, s, sg, nfreed);
                     FreeSpan(s);
                     return true;
                 }
-                (nalloc == s.NElems ? central.FullSwept(sg) : central.PartialSwept(sg)).Push(s);
+                bool full = nalloc == s.NElems;
+                if (Tracing)
+                    TraceSweepDone(pid, s, sg, nfreed, full ? "pushed to fullSwept" : "pushed to partialSwept");
+                (full ? central.FullSwept(sg) : central.PartialSwept(sg)).Push(s);
+            }
+            else if (Tracing)
+            {
+                TraceSweepDone(pid, s, sg, nfreed, "kept by its sweeper (cacheSpan)");
             }
         }
         else if (!preserve)
@@ -166,10 +183,18 @@ public sealed unsafe partial class MHeap
                     Volatile.Write(ref s.SweepGen, sg);
                 Interlocked.Increment(ref Stats.LargeFrees);
                 Interlocked.Add(ref Stats.LargeFreeBytes, s.ElemSize);
+                if (Tracing)
+                    TraceSweepFreed(pid, s, sg, nfreed);
                 FreeSpan(s);
                 return true;
             }
+            if (Tracing)
+                TraceSweepDone(pid, s, sg, nfreed, "pushed to fullSwept");
             central.FullSwept(sg).Push(s);
+        }
+        else if (Tracing)
+        {
+            TraceSweepDone(pid, s, sg, nfreed, "kept by its sweeper");
         }
         if (publishAfterPush)
             Volatile.Write(ref s.SweepGen, sg); // seeded bug: visible in a swept set before it is marked swept
@@ -187,12 +212,16 @@ public sealed unsafe partial class MHeap
         {
             if (TryAcquire(s, sg))
             {
-                SweepSpan(s, preserve: false);
+                if (Tracing)
+                    Trace(HeapTraceKind.EnsureSwept, -1, s, sg - 2, sg - 1, "sweeping it here");
+                SweepSpan(s, preserve: false, -1);
                 ActiveSweep.End();
                 return;
             }
             ActiveSweep.End();
         }
+        if (Tracing)
+            Trace(HeapTraceKind.EnsureSwept, -1, s, g, s.SweepGen, "waiting for its sweeper");
         // Somebody else is sweeping it: wait for them to publish sweepgen.
         while (true)
         {
@@ -207,7 +236,7 @@ public sealed unsafe partial class MHeap
     /// deductSweepCredit: before allocating spanBytes of new span, sweep enough pages to stay on the
     /// pacing line pagesSwept - basis >= pagesPerByte * (heap_live - liveBasis + spanBytes).
     /// </summary>
-    internal void DeductSweepCredit(long spanBytes, long callerSweepPages)
+    internal void DeductSweepCredit(long spanBytes, long callerSweepPages, int pid)
     {
         double pagesPerByte = Volatile.Read(ref _sweepPagesPerByte);
         if (pagesPerByte == 0)
@@ -230,9 +259,12 @@ public sealed unsafe partial class MHeap
             pagesTarget = (long)Math.Min(pagesPerByte * wrapped, long.MaxValue / 2) - callerSweepPages;
         }
 #endif
-        while (pagesTarget > Interlocked.Read(ref Stats.PagesSwept) - sweptBasis)
+        long swept;
+        while (pagesTarget > (swept = Interlocked.Read(ref Stats.PagesSwept) - sweptBasis))
         {
-            if (SweepOneCore() == -1)
+            if (Tracing)
+                Trace(HeapTraceKind.CreditSweep, pid, null, detail: $"{pagesTarget - swept} pages behind the pacing line");
+            if (SweepOneCore(pid) == -1)
             {
                 Volatile.Write(ref _sweepPagesPerByte, 0);
                 break;
@@ -284,6 +316,8 @@ public sealed unsafe partial class MHeap
         ThrowIfDisposed();
         Volatile.Write(ref _gcPercent, percent);
         PaceSweeper();
+        if (Tracing)
+            Trace(HeapTraceKind.SetGcPercent, -1, null, detail: $"GOGC {percent}");
     }
 
     public void FinishSweep()
@@ -296,7 +330,7 @@ public sealed unsafe partial class MHeap
     private void FinishSweepCore()
     {
         FlushIdleStalePs();
-        while (SweepOneCore() != -1)
+        while (SweepOneCore(-1) != -1)
         {
         }
         while (!ActiveSweep.IsDone)

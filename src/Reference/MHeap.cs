@@ -47,6 +47,7 @@ public sealed unsafe partial class MHeap : IHeap
         _options = options ?? new HeapOptions();
         _options.Validate();
         _gcPercent = _options.GcPercent;
+        _onTrace = _options.OnTrace;
         _persistent = new PersistentAlloc(MetadataReserveBytes);
         GcBitsAlloc = new FixAlloc(MSpan.GcBitsBytes, _persistent);
         _zeroBase = _persistent.Alloc(8, 8);
@@ -97,6 +98,8 @@ public sealed unsafe partial class MHeap : IHeap
             if (p == null)
                 throw new InvalidOperationException($"all {AllP.Length} Ps are held");
             p.Owner = Environment.CurrentManagedThreadId;
+            if (Tracing)
+                Trace(HeapTraceKind.AcquireP, p.Id, null);
         }
         // acquirep: flush the mcache if a sweep phase started since it was last used.
 #if SEEDED_BUGS
@@ -117,6 +120,8 @@ public sealed unsafe partial class MHeap : IHeap
             if (p.Owner != 0)
                 throw new InvalidOperationException($"P{id} is held by thread {p.Owner}");
             p.Owner = Environment.CurrentManagedThreadId;
+            if (Tracing)
+                Trace(HeapTraceKind.AcquireP, p.Id, null);
         }
 #if SEEDED_BUGS
         if (!SeededBugs.On(SeededBug.Go27997StaleCacheNotFlushed))
@@ -132,6 +137,8 @@ public sealed unsafe partial class MHeap : IHeap
         {
             p.CheckOwner();
             p.Owner = 0;
+            if (Tracing)
+                Trace(HeapTraceKind.ReleaseP, p.Id, null);
         }
     }
 

@@ -41,6 +41,8 @@ internal sealed unsafe class P : IProcessor
     {
         _heap.ThrowIfDisposed();
         CheckOwner();
+        if (_heap.Tracing)
+            _heap.Trace(HeapTraceKind.Flush, Id, null);
         MCache.ReleaseAll();
     }
 

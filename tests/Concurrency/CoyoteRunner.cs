@@ -1,8 +1,12 @@
 // CoyoteRunner: runs one scenario under Coyote's in-process TestingEngine, the way every [Fact] of
-// this suite does: a fixed seed, strategy and iteration budget; telemetry off; uncontrolled
-// invocations fail the run; on a bug the reproducible trace is saved to
-// TestResults/coyote/<name>.trace and the failure message names the command that replays it.
+// this suite and `alloc explore` do: a fixed seed, strategy and iteration budget; telemetry off;
+// uncontrolled invocations fail the run; the seeded bug of the run (seeded build only) switched on
+// for its duration. On a bug the reproducible trace is saved to TestResults/coyote/<name>.trace
+// with a sidecar <name>.trace.json (TraceSidecar: scenario, allocator, strategy, seed, bug, build),
+// and the failure message names the command that replays it (`alloc reproduce <trace>`, which
+// reads the sidecar).
 using Microsoft.Coyote;
+using Microsoft.Coyote.Logging;
 using Microsoft.Coyote.SystematicTesting;
 
 namespace GoAlloc.Concurrency;
@@ -11,26 +15,38 @@ public sealed record ExplorationResult(string Name, bool BugFound, string? BugRe
 {
     /// <summary>1-based iteration of the first bug (Coyote stops at the first bug).</summary>
     public int IterationsToBug => BugFound ? Iterations : 0;
+
+    /// <summary>The first line of the bug report (what a replay must hit again).</summary>
+    public string? FirstLine => CoyoteRunner.FirstLine(BugReport);
+}
+
+/// <summary>One exploration: a scenario on an allocator, with a strategy, seed and budget, and a seeded bug (seeded build) or none.</summary>
+public sealed record ExploreSpec(string Scenario, string Impl, uint Iterations, uint Seed, string Strategy = "random", string? Bug = null)
+{
+    /// <summary>The trace's file name (without .trace): scenario.impl[.bug].strategy.seedK.</summary>
+    public string DefaultName => $"{Scenario}.{Impl}{(Bug == null ? "" : "." + Bug)}.{Strategy}.seed{Seed}";
 }
 
 public static class CoyoteRunner
 {
     static CoyoteRunner() => Environment.SetEnvironmentVariable("COYOTE_CLI_TELEMETRY_OPTOUT", "1");
 
-    /// <summary>Where traces go: TestResults/coyote under the repository root (or the working directory).</summary>
-    public static string TraceDirectory
+    /// <summary>The repository root (the folder holding Allocator.sln above this assembly), or null.</summary>
+    public static string? RepoRoot
     {
         get
         {
-            string dir = AppContext.BaseDirectory;
-            for (DirectoryInfo? d = new(dir); d != null; d = d.Parent)
+            for (DirectoryInfo? d = new(AppContext.BaseDirectory); d != null; d = d.Parent)
             {
                 if (File.Exists(Path.Combine(d.FullName, "Allocator.sln")))
-                    return Path.Combine(d.FullName, "TestResults", "coyote");
+                    return d.FullName;
             }
-            return Path.Combine(Directory.GetCurrentDirectory(), "TestResults", "coyote");
+            return null;
         }
     }
+
+    /// <summary>Where traces go: TestResults/coyote under the repository root (or the working directory).</summary>
+    public static string TraceDirectory => Path.Combine(RepoRoot ?? Directory.GetCurrentDirectory(), "TestResults", "coyote");
 
     /// <summary>The engine configuration for a run; hitting the step bound is a bug (a livelock).</summary>
     public static Configuration Configure(uint iterations, uint seed, string strategy, string? scenario = null, uint maxSteps = 20_000)
@@ -58,18 +74,40 @@ public static class CoyoteRunner
         };
     }
 
-    public static ExplorationResult Explore(string name, Func<Task> test, uint iterations, uint seed, string strategy = "random", string? scenario = null) =>
-        Run(name, test, Configure(iterations, seed, strategy, scenario));
+    /// <summary>
+    /// Explores spec (its seeded bug switched on for the run); on a bug writes the trace and its
+    /// sidecar. progress (iterations done, bugs found) is called after every iteration; with it
+    /// the engine's own console log is silenced.
+    /// </summary>
+    public static ExplorationResult Explore(ExploreSpec spec, string? name = null, Action<uint, int>? progress = null)
+    {
+        using (SeededBugScope.Enter(spec.Bug))
+        {
+            ExplorationResult r = Run(name ?? spec.DefaultName, Scenarios.Get(spec.Scenario, spec.Impl),
+                Configure(spec.Iterations, spec.Seed, spec.Strategy, spec.Scenario), progress);
+            if (r.TracePath != null)
+                TraceSidecar.For(spec, r).Write(r.TracePath);
+            return r;
+        }
+    }
 
-    public static ExplorationResult Run(string name, Func<Task> test, Configuration config)
+    /// <summary>
+    /// Runs the engine; quiet (implied by progress) silences its console log (the test output keeps
+    /// it otherwise); saveTrace: write TestResults/coyote/name.trace on a bug.
+    /// </summary>
+    public static ExplorationResult Run(string name, Func<Task> test, Configuration config, Action<uint, int>? progress = null, bool quiet = false, bool saveTrace = true)
     {
         using var engine = TestingEngine.Create(config, test);
+        if (quiet || progress != null)
+            engine.SetLogger(new TextWriterLogger(TextWriter.Null, VerbosityLevel.None));
+        if (progress != null)
+            engine.RegisterEndIterationCallBack(i => progress(i + 1, engine.TestReport.NumOfFoundBugs));
         engine.Run();
         TestReport report = engine.TestReport;
         var uncontrolled = report.UncontrolledInvocations.ToList();
         bool bug = report.NumOfFoundBugs > 0;
         string? tracePath = null;
-        if (bug)
+        if (bug && saveTrace)
         {
             Directory.CreateDirectory(TraceDirectory);
             tracePath = Path.Combine(TraceDirectory, name + ".trace");
@@ -80,10 +118,72 @@ public static class CoyoteRunner
             Math.Max(report.MaxExploredFairSteps, report.MaxExploredUnfairSteps));
     }
 
-    /// <summary>Replays a saved trace: the same schedule, deterministically.</summary>
-    public static ExplorationResult Replay(string name, Func<Task> test, string tracePath) =>
+    /// <summary>Replays a saved trace: the same schedule, deterministically (no new trace is written).</summary>
+    public static ExplorationResult Replay(string name, Func<Task> test, string tracePath, bool quiet = false) =>
         Run(name + ".replay", test, Configuration.Create().WithTelemetryEnabled(false).WithMaxSchedulingSteps(20_000)
-            .WithFailureOnMaxStepsBoundEnabled().WithReproducibleTrace(File.ReadAllText(tracePath)));
+            .WithFailureOnMaxStepsBoundEnabled().WithReproducibleTrace(File.ReadAllText(tracePath)), quiet: quiet, saveTrace: false);
+
+    /// <summary>
+    /// Replays a trace written by Explore, as its sidecar describes it (scenario, allocator, seeded
+    /// bug), with sink receiving every allocator step of the replayed iteration.
+    /// </summary>
+    public static ExplorationResult Reproduce(string tracePath, TraceSidecar meta, Action<HeapTraceEvent>? sink)
+    {
+        using (SeededBugScope.Enter(meta.Bug))
+        {
+            Scenarios.TraceSink = sink;
+            try
+            {
+                return Replay(Path.GetFileNameWithoutExtension(tracePath), Scenarios.Get(meta.Scenario, meta.Impl), tracePath, quiet: true);
+            }
+            finally
+            {
+                Scenarios.TraceSink = null;
+            }
+        }
+    }
 
     public static string ReplayCommand(string tracePath) => $"dotnet run --project src/Cli -c Release -- reproduce \"{tracePath}\"";
+
+    public static string? FirstLine(string? report) => report?.Split('\n')[0].Trim();
+
+    /// <summary>True in the seeded-bug build (SEEDED_BUGS: the catalog of src/Allocator/SeededBugs.cs is compiled in).</summary>
+    public static bool SeededBuild =>
+#if SEEDED_BUGS
+        true;
+#else
+        false;
+#endif
+}
+
+/// <summary>Switches a seeded bug on (by SeededBug name) until disposed; null = the clean protocol.</summary>
+public readonly struct SeededBugScope : IDisposable
+{
+    private readonly bool _set;
+
+    private SeededBugScope(bool set) => _set = set;
+
+    /// <summary>Switches bug on; throws if the name is unknown or this is not the seeded build.</summary>
+    public static SeededBugScope Enter(string? bug)
+    {
+        if (bug == null)
+            return default;
+#if SEEDED_BUGS
+        if (!Enum.TryParse(bug, out SeededBug b) || b == SeededBug.None)
+            throw new ArgumentOutOfRangeException(nameof(bug), bug, "not a SeededBug");
+        SeededBugs.Active = b;
+        return new SeededBugScope(true);
+#else
+        throw new InvalidOperationException($"seeded bug {bug} needs the seeded build (dotnet build tests/Concurrency -c Release -p:SeededBugs=true)");
+#endif
+    }
+
+    public void Dispose()
+    {
+        if (!_set)
+            return;
+#if SEEDED_BUGS
+        SeededBugs.Active = SeededBug.None;
+#endif
+    }
 }

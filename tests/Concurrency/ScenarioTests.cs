@@ -24,7 +24,7 @@ public class ScenarioTests
     [MemberData(nameof(Cases))]
     public void Scenario_SurvivesEveryExploredInterleaving(string scenario, string impl)
     {
-        ExplorationResult r = CoyoteRunner.Explore($"{scenario}.{impl}", Scenarios.Get(scenario, impl), Budget.Iterations, Budget.Seeds[0], scenario: scenario);
+        ExplorationResult r = CoyoteRunner.Explore(new ExploreSpec(scenario, impl, Budget.Iterations, Budget.Seeds[0]), $"{scenario}.{impl}");
         Assert.True(r.Uncontrolled.Count == 0, "uncontrolled invocations: " + string.Join(", ", r.Uncontrolled));
         Assert.False(r.BugFound, $"{r.BugReport}\nreplay: {CoyoteRunner.ReplayCommand(r.TracePath!)}");
     }

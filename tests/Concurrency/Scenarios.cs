@@ -2,28 +2,43 @@
 // single-threaded, runs its concurrent part as controlled tasks (plus the real background sweeper
 // thread where named), then checks at the end of the iteration: Verify(), no object handed out
 // twice, no marked (or allocated-black) object freed, every unmarked object freed once sweeping
-// is done, and the scenario's own rules. Any exception is a bug for Coyote.
+// is done, and the scenario's own rules. Any exception is a bug for Coyote. Every heap gets
+// TraceSink as its HeapOptions.OnTrace (null in the tests; `reproduce` sets it to print the
+// replayed interleaving).
 using System.Runtime.CompilerServices;
+using GoAlloc.Cli;
 
 namespace GoAlloc.Concurrency;
 
 public static class Scenarios
 {
-    public const string Reference = "reference";
-    public const string Optimized = "optimized";
+    public const string Reference = ConcurrencyChoices.Reference;
+    public const string Optimized = ConcurrencyChoices.Optimized;
 
-    public static IReadOnlyList<string> Names { get; } =
-        ["refill-sweep-flush", "cycle-boundary", "mark-vs-alloc", "pagecache-vs-scavenger", "large-vs-small", "sweep-credit-repace", "sweep-vs-refill", "spanset-push-pop"];
+    /// <summary>Every scenario Get knows (the list `alloc explore` accepts: src/Cli/ConcurrencyChoices.cs).</summary>
+    public static IReadOnlyList<string> Names => ConcurrencyChoices.Scenarios;
 
     /// <summary>Scenarios that exist for one allocator only.</summary>
-    public static bool Applies(string name, string impl) => name != "spanset-push-pop" || impl == Optimized;
+    public static bool Applies(string name, string impl) => ConcurrencyChoices.Applies(name, impl);
 
-    public static IHeap CreateHeap(string impl, HeapOptions options) => impl switch
+    /// <summary>
+    /// Receives every allocator step (HeapOptions.OnTrace) of the heaps the scenarios create; null
+    /// in the tests. Set by `reproduce` around a replay to print the interleaving. It must add no
+    /// Coyote scheduling point (no lock, Volatile or Interlocked in rewritten code), or the replay
+    /// would no longer follow the recorded schedule.
+    /// </summary>
+    public static Action<HeapTraceEvent>? TraceSink { get; set; }
+
+    public static IHeap CreateHeap(string impl, HeapOptions options)
     {
-        Reference => new GoAlloc.Reference.MHeap(options),
-        Optimized => new GoAlloc.Optimized.MHeap(options),
-        _ => throw new ArgumentOutOfRangeException(nameof(impl), impl, "reference or optimized"),
-    };
+        options = options with { OnTrace = TraceSink };
+        return impl switch
+        {
+            Reference => new GoAlloc.Reference.MHeap(options),
+            Optimized => new GoAlloc.Optimized.MHeap(options),
+            _ => throw new ArgumentOutOfRangeException(nameof(impl), impl, "reference or optimized"),
+        };
+    }
 
     public static Func<Task> Get(string name, string impl) => name switch
     {

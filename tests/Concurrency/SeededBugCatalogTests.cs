@@ -41,8 +41,6 @@ public class SeededBugCatalogTests(ITestOutputHelper output)
         return data;
     }
 
-    private static string FirstLine(string? report) => (report ?? "").Split('\n')[0].Trim();
-
     [Theory]
     [MemberData(nameof(Catalog))]
     public void SeededBug_IsFoundWithin2000IterationsAndItsTraceReplays(SeededBug bug, string scenario, string impl)
@@ -50,30 +48,23 @@ public class SeededBugCatalogTests(ITestOutputHelper output)
         var perSeed = new List<string>();
         int found = 0;
         uint longest = 100;
-        try
+        foreach (uint seed in Budget.Seeds)
         {
-            SeededBugs.Active = bug;
-            foreach (uint seed in Budget.Seeds)
+            string name = $"{bug}.{impl}.seed{seed}";
+            var spec = new ExploreSpec(scenario, impl, MaxIterations, seed, "random", bug.ToString());
+            ExplorationResult r = CoyoteRunner.Explore(spec, name);
+            Assert.True(r.Uncontrolled.Count == 0, "uncontrolled invocations: " + string.Join(", ", r.Uncontrolled));
+            if (!r.BugFound)
             {
-                string name = $"{bug}.{impl}.seed{seed}";
-                ExplorationResult r = CoyoteRunner.Run(name, Scenarios.Get(scenario, impl), CoyoteRunner.Configure(MaxIterations, seed, StrategyFor(bug), scenario));
-                Assert.True(r.Uncontrolled.Count == 0, "uncontrolled invocations: " + string.Join(", ", r.Uncontrolled));
-                if (!r.BugFound)
-                {
-                    perSeed.Add($"seed {seed}: not found in {MaxIterations}");
-                    continue;
-                }
-                found++;
-                longest = Math.Max(longest, (uint)r.Iterations);
-                ExplorationResult replay = CoyoteRunner.Replay(name, Scenarios.Get(scenario, impl), r.TracePath!);
-                Assert.True(replay.BugFound, $"{name}: the saved trace {r.TracePath} did not reproduce the bug");
-                Assert.Equal(FirstLine(r.BugReport), FirstLine(replay.BugReport));
-                perSeed.Add($"seed {seed}: found at iteration {r.Iterations} ({FirstLine(r.BugReport)}); replay reproduced it");
+                perSeed.Add($"seed {seed}: not found in {MaxIterations}");
+                continue;
             }
-        }
-        finally
-        {
-            SeededBugs.Active = SeededBug.None;
+            found++;
+            longest = Math.Max(longest, (uint)r.Iterations);
+            ExplorationResult replay = CoyoteRunner.Reproduce(r.TracePath!, TraceSidecar.Read(r.TracePath!), sink: null);
+            Assert.True(replay.BugFound, $"{name}: the saved trace {r.TracePath} did not reproduce the bug; {CoyoteRunner.ReplayCommand(r.TracePath!)}");
+            Assert.Equal(r.FirstLine, replay.FirstLine);
+            perSeed.Add($"seed {seed}: found at iteration {r.Iterations} ({r.FirstLine}); replay reproduced it");
         }
         string line = $"{bug} / {scenario} / {impl}: found for {found} of {Budget.Seeds.Length} seeds; " + string.Join("; ", perSeed);
         output.WriteLine(line);
@@ -84,9 +75,8 @@ public class SeededBugCatalogTests(ITestOutputHelper output)
         // The clean code passes the same runs (capped at 300 iterations per seed, the scenario budget).
         foreach (uint seed in Budget.Seeds)
         {
-            ExplorationResult clean = CoyoteRunner.Run($"clean.{scenario}.{impl}.seed{seed}", Scenarios.Get(scenario, impl),
-                CoyoteRunner.Configure(Math.Min(longest, 300), seed, StrategyFor(bug), scenario));
-            Assert.False(clean.BugFound, $"the clean code failed {scenario}/{impl} seed {seed}: {clean.BugReport}");
+            ExplorationResult clean = CoyoteRunner.Explore(new ExploreSpec(scenario, impl, Math.Min(longest, 300), seed), $"clean.{scenario}.{impl}.seed{seed}");
+            Assert.False(clean.BugFound, $"the clean code failed {scenario}/{impl} seed {seed}: {clean.BugReport}\nreplay: {CoyoteRunner.ReplayCommand(clean.TracePath!)}");
         }
     }
 }

@@ -137,6 +137,7 @@ public class CliProgramTests
     [Theory]
     [InlineData("replay", "--impl", "fast")]
     [InlineData("replay", "--procs", "0")]
+    [InlineData("replay", "--procs", "abc")]
     [InlineData("replay", "--no-such-option")]
     [InlineData("frobnicate")]
     public void Main_UsageError_ExitsTwo(params string[] args)

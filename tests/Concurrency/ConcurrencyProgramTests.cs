@@ -1,0 +1,114 @@
+// The concurrency tool (Program: explore / reproduce) without running Coyote: its name lists
+// (src/Cli/ConcurrencyChoices.cs, which `alloc` validates against) match the code, bad command
+// lines exit 2, and the clean build refuses seeded work with the command to run instead.
+using GoAlloc.Cli;
+using Xunit;
+
+namespace GoAlloc.Concurrency;
+
+public class ConcurrencyProgramTests
+{
+    internal static (int Exit, string Out, string Err) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int exit = Program.Run(args, output, error);
+        return (exit, output.ToString(), error.ToString());
+    }
+
+    [Fact]
+    public void Choices_MatchTheScenariosStrategiesAndSeededBugs()
+    {
+        foreach (string s in ConcurrencyChoices.Scenarios)
+        {
+            foreach (string impl in ConcurrencyChoices.Impls.Where(i => ConcurrencyChoices.Applies(s, i)))
+                Assert.NotNull(Scenarios.Get(s, impl));
+        }
+        Assert.Equal(Scenarios.Names.Count, Scenarios.Names.Distinct().Count());
+        foreach (string strategy in ConcurrencyChoices.Strategies)
+            Assert.NotNull(CoyoteRunner.Configure(1, 1, strategy));
+#if SEEDED_BUGS
+        Assert.Equal(Enum.GetNames<SeededBug>().Where(n => n != nameof(SeededBug.None)).Order(), ConcurrencyChoices.SeededBugs.Order());
+#endif
+    }
+
+    [Theory]
+    [InlineData()]
+    [InlineData("frobnicate")]
+    [InlineData("explore")]
+    [InlineData("explore", "no-such-scenario")]
+    [InlineData("explore", "cycle-boundary", "--impl", "both")]
+    [InlineData("explore", "cycle-boundary", "--iterations", "0")]
+    [InlineData("explore", "cycle-boundary", "--seed", "-3")]
+    [InlineData("explore", "cycle-boundary", "--strategy", "bfs")]
+    [InlineData("explore", "cycle-boundary", "--bug", "NoSuchBug")]
+    [InlineData("explore", "cycle-boundary", "--iterations")]
+    [InlineData("explore", "spanset-push-pop", "--impl", "reference")]
+    [InlineData("reproduce")]
+    [InlineData("reproduce", "/nonexistent/x.trace")]
+    public void BadCommandLine_ExitsTwo(params string[] args)
+    {
+        (int exit, _, string err) = Run(args);
+        Assert.Equal(Program.Usage, exit);
+        Assert.Contains("usage:", err);
+    }
+
+    [Fact]
+    public void ParseExplore_DefaultsAndEqualsSyntax()
+    {
+        ExploreSpec s = Program.ParseExplore(["spanset-push-pop", "--seed=40009"]);
+        Assert.Equal(new ExploreSpec("spanset-push-pop", "optimized", ConcurrencyChoices.DefaultIterations, 40009, "random"), s);
+        Assert.Equal("spanset-push-pop.optimized.random.seed40009", s.DefaultName);
+        Assert.Equal("cycle-boundary.reference.Go46500SweepDoneWhileSweeping.pct.seed1",
+            new ExploreSpec("cycle-boundary", "reference", 5, 1, "pct", "Go46500SweepDoneWhileSweeping").DefaultName);
+    }
+
+    [Fact]
+    public void Reproduce_TraceWithoutSidecar_ExitsTwoAndSaysWhy()
+    {
+        string trace = Path.Combine(Path.GetTempPath(), $"coyote-{Guid.NewGuid():N}.trace");
+        File.WriteAllText(trace, "{}");
+        try
+        {
+            (int exit, _, string err) = Run("reproduce", trace);
+            Assert.Equal(Program.Usage, exit);
+            Assert.Contains("no sidecar", err);
+        }
+        finally
+        {
+            File.Delete(trace);
+        }
+    }
+
+#if !SEEDED_BUGS
+    [Fact]
+    public void CleanBuild_ExploreWithABug_PrintsTheSeededCommandAndExitsTwo()
+    {
+        (int exit, _, string err) = Run("explore", "cycle-boundary", "--bug", "Go46500SweepDoneWhileSweeping");
+        Assert.Equal(Program.Usage, exit);
+        Assert.Contains("dotnet run --project src/Cli -c Release -- explore cycle-boundary --impl reference --iterations 1000 --strategy random --seed 17 --bug Go46500SweepDoneWhileSweeping", err);
+        Assert.Contains("-p:SeededBugs=true", err);
+    }
+
+    [Fact]
+    public void CleanBuild_ReproduceOfASeededTrace_PrintsTheSeededCommandAndExitsTwo()
+    {
+        string trace = Path.Combine(Path.GetTempPath(), $"coyote-{Guid.NewGuid():N}.trace");
+        File.WriteAllText(trace, "{}");
+        new TraceSidecar("cycle-boundary", "reference", "random", 17, 100, "Go46500SweepDoneWhileSweeping", TraceSidecar.SeededBuild, 3, "boom", "")
+            .Write(trace);
+        try
+        {
+            (int exit, _, string err) = Run("reproduce", trace);
+            Assert.Equal(Program.Usage, exit);
+            Assert.Contains($"dotnet run --project src/Cli -c Release -- reproduce \"{trace}\"", err);
+            Assert.Contains($"dotnet tests/Concurrency/bin-seeded/Release/net10.0/GoAlloc.Concurrency.dll reproduce \"{trace}\"", err);
+        }
+        finally
+        {
+            File.Delete(trace);
+            File.Delete(TraceSidecar.PathFor(trace));
+        }
+    }
+#endif
+}

@@ -1,0 +1,253 @@
+// Program: tests/Concurrency as a command-line tool besides an xunit test assembly (what
+// `alloc explore` / `alloc reproduce` build and run):
+//   explore <scenario> [--impl reference|optimized] [--iterations N] [--strategy S] [--seed K] [--bug SeededBug]
+//     explores one scenario under Coyote (CoyoteRunner.Explore), printing a progress line every
+//     tenth of the budget; on a bug writes the trace and its sidecar and prints the replay command.
+//     --bug switches a seeded bug on (the seeded build only: -p:SeededBugs=true).
+//   reproduce <trace>
+//     replays the trace as its sidecar describes it (scenario, allocator, seeded bug) with a trace
+//     sink on the heap, and prints the recorded interleaving as numbered allocator steps
+//     (Interleaving), then the failure.
+// Exit codes (as `alloc`): explore 0 no bug found, 1 a bug found (or uncontrolled concurrency);
+// reproduce 0 the failure reproduced, 1 it did not; 2 a usage error (bad arguments, missing trace
+// or sidecar, a seeded trace in the clean build: the command to run instead is printed).
+using System.Collections.Concurrent;
+using System.Globalization;
+using GoAlloc.Cli;
+
+namespace GoAlloc.Concurrency;
+
+public static class Program
+{
+    public const int Ok = 0;
+    public const int Failed = 1;
+    public const int Usage = 2;
+
+    public const string UsageText = """
+        usage:
+          explore <scenario> [--impl reference|optimized] [--iterations N] [--strategy S] [--seed K] [--bug SeededBug]
+          reproduce <trace>
+        """;
+
+    public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
+
+    /// <summary>The whole program with its output on the given writers (tests run it in-process).</summary>
+    public static int Run(string[] args, TextWriter output, TextWriter error)
+    {
+        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        {
+            (args.Length == 0 ? error : output).WriteLine(UsageText);
+            return args.Length == 0 ? Usage : Ok;
+        }
+        try
+        {
+            return args[0] switch
+            {
+                "explore" => Explore(ParseExplore(args.AsSpan(1)), output, error),
+                "reproduce" when args.Length == 2 && !args[1].StartsWith('-') => Reproduce(args[1], output, error),
+                "reproduce" => throw new UsageException("reproduce takes one argument: the trace file"),
+                _ => throw new UsageException($"unknown command '{args[0]}'"),
+            };
+        }
+        catch (UsageException e)
+        {
+            error.WriteLine($"{args[0]}: {e.Message}");
+            error.WriteLine(UsageText);
+            return Usage;
+        }
+    }
+
+    /// <summary>A bad command line: Run prints it with the usage and exits 2.</summary>
+    public sealed class UsageException(string message) : Exception(message);
+
+    // ---------------------------------------------------------------- explore
+
+    /// <summary>Parses the explore arguments (after the command word); UsageException on anything wrong.</summary>
+    public static ExploreSpec ParseExplore(ReadOnlySpan<string> args)
+    {
+        string? scenario = null, impl = null, strategy = null, bug = null;
+        uint iterations = ConcurrencyChoices.DefaultIterations, seed = ConcurrencyChoices.DefaultSeed;
+        for (int i = 0; i < args.Length; i++)
+        {
+            string a = args[i];
+            if (!a.StartsWith("--", StringComparison.Ordinal))
+            {
+                if (scenario != null)
+                    throw new UsageException($"unexpected argument '{a}' (one scenario only)");
+                scenario = a;
+                continue;
+            }
+            string name = a, value;
+            int eq = a.IndexOf('=');
+            if (eq > 0)
+            {
+                name = a[..eq];
+                value = a[(eq + 1)..];
+            }
+            else if (i + 1 < args.Length)
+            {
+                value = args[++i];
+            }
+            else
+            {
+                throw new UsageException($"{a} needs a value");
+            }
+            switch (name)
+            {
+                case "--impl":
+                    impl = value;
+                    break;
+                case "--strategy":
+                    strategy = value;
+                    break;
+                case "--bug":
+                    bug = value;
+                    break;
+                case "--iterations":
+                    iterations = ParseCount(name, value, min: 1);
+                    break;
+                case "--seed":
+                    seed = ParseCount(name, value, min: 0);
+                    break;
+                default:
+                    throw new UsageException($"unknown option '{name}'");
+            }
+        }
+        if (scenario == null)
+            throw new UsageException("which scenario? one of " + string.Join(", ", ConcurrencyChoices.Scenarios));
+        if (!ConcurrencyChoices.Scenarios.Contains(scenario))
+            throw new UsageException($"unknown scenario '{scenario}': one of " + string.Join(", ", ConcurrencyChoices.Scenarios));
+        impl ??= ConcurrencyChoices.Applies(scenario, ConcurrencyChoices.Reference) ? ConcurrencyChoices.Reference : ConcurrencyChoices.Optimized;
+        if (!ConcurrencyChoices.Impls.Contains(impl))
+            throw new UsageException($"--impl must be reference or optimized, not '{impl}'");
+        if (!ConcurrencyChoices.Applies(scenario, impl))
+            throw new UsageException($"{scenario} exists for the optimized allocator only");
+        strategy ??= ConcurrencyChoices.DefaultStrategy;
+        if (!ConcurrencyChoices.Strategies.Contains(strategy))
+            throw new UsageException($"unknown strategy '{strategy}': one of " + string.Join(", ", ConcurrencyChoices.Strategies));
+        if (bug != null && !ConcurrencyChoices.SeededBugs.Contains(bug))
+            throw new UsageException($"unknown seeded bug '{bug}': one of " + string.Join(", ", ConcurrencyChoices.SeededBugs));
+        return new ExploreSpec(scenario, impl, iterations, seed, strategy, bug);
+    }
+
+    private static uint ParseCount(string option, string value, uint min)
+    {
+        if (!uint.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out uint n) || n < min)
+            throw new UsageException($"{option} must be an integer >= {min}, not '{value}'");
+        return n;
+    }
+
+    private static int Explore(ExploreSpec spec, TextWriter output, TextWriter error)
+    {
+        if (spec.Bug != null && !CoyoteRunner.SeededBuild)
+        {
+            error.WriteLine($"explore: --bug {spec.Bug} needs the seeded build, which compiles the bug catalog in. Run instead:");
+            error.WriteLine($"  dotnet run --project src/Cli -c Release -- explore {ExploreArgs(spec)}");
+            error.WriteLine($"  (or: {SeededBuildCommand} && dotnet {SeededDll} explore {ExploreArgs(spec)})");
+            return Usage;
+        }
+        output.WriteLine($"explore {spec.Scenario} on {spec.Impl}: strategy {spec.Strategy}, seed {spec.Seed}, up to {spec.Iterations:N0} iterations, " +
+            (spec.Bug == null ? "no seeded bug" : $"seeded bug {spec.Bug}") + $" ({TraceSidecar.CurrentBuild} build)");
+        uint step = Math.Max(1, spec.Iterations / 10), lastShown = 0;
+        void Progress(uint done, int bugs)
+        {
+            if (done % step == 0 || bugs > 0)
+            {
+                output.WriteLine($"  iterations {done:N0}/{spec.Iterations:N0}, bugs found {bugs}");
+                lastShown = done;
+            }
+        }
+        ExplorationResult r = CoyoteRunner.Explore(spec, progress: Progress);
+        if (lastShown != (uint)r.Iterations)
+            output.WriteLine($"  iterations {r.Iterations:N0}/{spec.Iterations:N0}, bugs found {(r.BugFound ? 1 : 0)}");
+        if (r.Uncontrolled.Count > 0)
+        {
+            output.WriteLine("UNCONTROLLED concurrency (the exploration does not cover it): " + string.Join(", ", r.Uncontrolled));
+            return Failed;
+        }
+        if (!r.BugFound)
+        {
+            output.WriteLine($"no bug found in {r.Iterations:N0} iterations");
+            return Ok;
+        }
+        output.WriteLine($"BUG found at iteration {r.IterationsToBug:N0}: {r.FirstLine}");
+        output.WriteLine($"trace:     {r.TracePath}");
+        output.WriteLine($"sidecar:   {TraceSidecar.PathFor(r.TracePath!)}");
+        output.WriteLine($"reproduce: {CoyoteRunner.ReplayCommand(r.TracePath!)}");
+        return Failed;
+    }
+
+    private static string ExploreArgs(ExploreSpec s) =>
+        $"{s.Scenario} --impl {s.Impl} --iterations {s.Iterations} --strategy {s.Strategy} --seed {s.Seed}" + (s.Bug == null ? "" : $" --bug {s.Bug}");
+
+    private const string SeededBuildCommand = "dotnet build tests/Concurrency -c Release -p:SeededBugs=true -v q";
+    private const string SeededDll = "tests/Concurrency/bin-seeded/Release/net10.0/GoAlloc.Concurrency.dll";
+
+    // ---------------------------------------------------------------- reproduce
+
+    private static int Reproduce(string tracePath, TextWriter output, TextWriter error)
+    {
+        if (!File.Exists(tracePath))
+            throw new UsageException($"trace file not found: {tracePath}");
+        TraceSidecar meta;
+        try
+        {
+            meta = TraceSidecar.Read(tracePath);
+        }
+        catch (FileNotFoundException)
+        {
+            throw new UsageException($"no sidecar {TraceSidecar.PathFor(tracePath)} next to the trace: it says which scenario, allocator and seeded bug the " +
+                "schedule belongs to (CoyoteRunner writes it with every trace; copy it along with the .trace file)");
+        }
+        catch (InvalidDataException e)
+        {
+            throw new UsageException(e.Message);
+        }
+        if (!ConcurrencyChoices.Scenarios.Contains(meta.Scenario) || !ConcurrencyChoices.Applies(meta.Scenario, meta.Impl)
+            || (meta.Bug != null && !ConcurrencyChoices.SeededBugs.Contains(meta.Bug)))
+            throw new UsageException($"the sidecar names an unknown scenario, allocator or bug: {meta.Scenario} / {meta.Impl} / {meta.Bug}");
+        if (meta.Build == TraceSidecar.SeededBuild && !CoyoteRunner.SeededBuild)
+        {
+            error.WriteLine($"reproduce: {tracePath} was found in the seeded build" + (meta.Bug == null ? "" : $" (seeded bug {meta.Bug})") +
+                "; this is the clean build, which does not contain the bug catalog. Run instead:");
+            error.WriteLine($"  dotnet run --project src/Cli -c Release -- reproduce \"{tracePath}\"");
+            error.WriteLine($"  (or: {SeededBuildCommand} && dotnet {SeededDll} reproduce \"{tracePath}\")");
+            return Usage;
+        }
+
+        output.WriteLine($"reproduce {tracePath}");
+        output.WriteLine($"  scenario {meta.Scenario} on {meta.Impl}, " + (meta.Bug == null ? "no seeded bug" : $"seeded bug {meta.Bug}") +
+            $" ({meta.Build} build); found with strategy {meta.Strategy}, seed {meta.Seed}, at iteration {meta.FoundAtIteration:N0}");
+        if (meta.Failure != null)
+            output.WriteLine($"  recorded failure: {meta.Failure}");
+
+        var events = new ConcurrentQueue<HeapTraceEvent>();
+        ExplorationResult r = CoyoteRunner.Reproduce(tracePath, meta, events.Enqueue);
+
+        output.WriteLine();
+        output.WriteLine(events.IsEmpty
+            ? "interleaving: no allocator steps (the scenario has no heap, e.g. spanset-push-pop)"
+            : $"interleaving: {events.Count} allocator steps of the replayed schedule");
+        if (!events.IsEmpty)
+            output.WriteLine($"  ({Interleaving.Legend})");
+        int n = 0;
+        foreach (HeapTraceEvent e in events)
+            output.WriteLine(Interleaving.Line(++n, e));
+        output.WriteLine();
+        if (!r.BugFound)
+        {
+            output.WriteLine("NOT REPRODUCED: the replay ran to completion without a failure (is the code the one that found the trace?)");
+            return Failed;
+        }
+        output.WriteLine("failure:");
+        foreach (string line in r.BugReport!.Split('\n'))
+            output.WriteLine("  " + line.TrimEnd());
+        if (meta.Failure != null && r.FirstLine != meta.Failure)
+        {
+            output.WriteLine($"NOT REPRODUCED: the replay failed differently; recorded: {meta.Failure}");
+            return Failed;
+        }
+        output.WriteLine("REPRODUCED: the replay hit the recorded failure");
+        return Ok;
+    }
+}
