@@ -83,9 +83,9 @@ public static partial class PropertyRunner
         {
             FsCheck.Check.One(ConfigFor(name, defaultCases, endSize), property);
         }
-        catch (Exception e) when (e.Message.StartsWith("Falsifiable", StringComparison.Ordinal) || e.Message.Contains("Arguments exhausted", StringComparison.Ordinal))
+        catch (Exception e) when (e.Message.Contains("Falsifiable", StringComparison.Ordinal) || e.Message.Contains("exhausted", StringComparison.Ordinal))
         {
-            throw new PropertyFailedException($"{name}: {Trim(e.Message)}\n(replay: {ReplayVariable}=\"(seed,gamma)\" with the pair above)");
+            throw new PropertyFailedException($"{Trim(e.Message)}\n(replay: {ReplayVariable}=\"(seed,gamma)\" with the pair above)");
         }
     }
 

@@ -168,13 +168,19 @@ public static class HeapOpGen
             for (int start = 0; start + chunk <= n; start += chunk)
                 yield return s with { Ops = ops.RemoveRange(start, chunk) };
         }
-        // 2. Simplify single operations.
+        // 2. Merge neighbouring allocations with the same arguments (the same heap calls, fewer steps).
+        for (int i = 0; i + 1 < n; i++)
+        {
+            if (ops[i] is Alloc a && ops[i + 1] is Alloc b && a with { Count = b.Count } == b)
+                yield return s with { Ops = ops.RemoveAt(i + 1).SetItem(i, a with { Count = a.Count + b.Count }) };
+        }
+        // 3. Simplify single operations.
         for (int i = 0; i < n; i++)
         {
             foreach (HeapOp simpler in ShrinkOp(ops[i]))
                 yield return s with { Ops = ops.SetItem(i, simpler) };
         }
-        // 3. Simplify the options.
+        // 4. Simplify the options.
         ScenarioOptions o = s.Options;
         if (o.Procs > 1)
             yield return s with { Options = o with { Procs = o.Procs - 1 } };
@@ -191,6 +197,9 @@ public static class HeapOpGen
             case Alloc a:
                 foreach (int c in ShrinkCount(a.Count))
                     yield return a with { Count = c };
+                long canonical = CanonicalSize(a.Size, a.Noscan);
+                if (canonical != a.Size)
+                    yield return a with { Size = canonical };
                 foreach (long size in ShrinkSize(a.Size))
                     yield return a with { Size = size, Count = Math.Min(a.Count, MaxCount(size)) };
                 if (!a.NeedZero)
@@ -229,6 +238,13 @@ public static class HeapOpGen
                 break;
         }
     }
+
+    /// <summary>
+    /// The round size that behaves like size: its class size (or whole pages when large), so the
+    /// heap does exactly the same; tiny noscan sizes stay (their offsets in the block depend on them).
+    /// </summary>
+    private static long CanonicalSize(long size, bool noscan) =>
+        size <= 0 || (noscan && size < SizeClasses.MaxTinySize) ? size : HeapOpInterpreter.RoundedSize(size);
 
     private static int MaxCount(long size) => (int)Math.Clamp((2L << 20) / (size == 0 ? 8 : HeapOpInterpreter.RoundedSize(size)), 1, 1100);
 
