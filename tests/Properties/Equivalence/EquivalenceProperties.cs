@@ -28,9 +28,9 @@ public sealed class EquivalenceProperties
     }
 
     /// <summary>Runs a scenario on one heap; null if it passed, else the failure text.</summary>
-    public static string? RunOn(IHeap heap, Scenario scenario, Action<HeapOpInterpreter>? configure = null)
+    public static string? RunOn(IHeap heap, Scenario scenario, Func<IHeap, HeapOpInterpreter>? makeInterpreter = null)
     {
-        var interpreter = new HeapOpInterpreter(heap);
+        HeapOpInterpreter interpreter = makeInterpreter?.Invoke(heap) ?? new HeapOpInterpreter(heap);
         try
         {
             interpreter.Run(scenario.Ops);

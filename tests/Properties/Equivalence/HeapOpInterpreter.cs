@@ -37,10 +37,10 @@ public sealed class HeapOpInterpreter
     private readonly HashSet<nint> _markedThisCycle = [];
     private bool _marking;
 
-    /// <summary>Called after every heap call (each iteration of a repeated Alloc too), with the step number.</summary>
-    public Action<int>? AfterCall { get; init; }
+    /// <summary>Called after every step (operation) that completed, with its number; epilogue steps get the operation count.</summary>
+    public Action<int>? AfterStep { get; init; }
 
-    /// <summary>Called after FinishMark returned (the relabeling point of the sweepgen state machine).</summary>
+    /// <summary>Called right after a successful FinishMark (the relabeling point of the sweepgen state machine).</summary>
     public Action<int>? AfterFinishMark { get; init; }
 
     private readonly record struct Obj(nint Addr, long Size, bool Tiny, bool AllocatedWhileMarking);
@@ -78,6 +78,7 @@ public sealed class HeapOpInterpreter
         try
         {
             Execute(step, op);
+            AfterStep?.Invoke(step);
         }
         catch (ScenarioFailure)
         {
@@ -158,7 +159,6 @@ public sealed class HeapOpInterpreter
                 break;
             case VerifyHeap:
                 _heap.Verify(); // a HeapInvariantException (with its INV id) fails the scenario
-                AfterCall?.Invoke(step);
                 break;
             default:
                 throw new ArgumentException($"unknown operation {op}");
@@ -177,7 +177,6 @@ public sealed class HeapOpInterpreter
         {
             got = e;
         }
-        AfterCall?.Invoke(step);
         if (got?.GetType() != expected)
         {
             if (got != null)
