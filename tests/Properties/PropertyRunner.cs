@@ -47,11 +47,12 @@ public static partial class PropertyRunner
     }
 
     /// <summary>The FsCheck configuration: budget, replay seed, throw on failure.</summary>
-    public static Config ConfigFor(string name, int defaultCases, int endSize = 100)
+    public static Config ConfigFor(string name, int defaultCases, int endSize = 100, int startSize = 1)
     {
         Config config = Config.QuickThrowOnFailure
             .WithName(name)
             .WithMaxTest(Cases(defaultCases))
+            .WithStartSize(startSize)
             .WithEndSize(endSize)
             .WithQuietOnSuccess(true);
         Replay? replay = ReadReplay();
@@ -77,11 +78,11 @@ public static partial class PropertyRunner
     }
 
     /// <summary>Checks the property; on failure throws PropertyFailedException with the shrunk counterexample.</summary>
-    public static void Check(string name, int defaultCases, Property property, int endSize = 100)
+    public static void Check(string name, int defaultCases, Property property, int endSize = 100, int startSize = 1)
     {
         try
         {
-            FsCheck.Check.One(ConfigFor(name, defaultCases, endSize), property);
+            FsCheck.Check.One(ConfigFor(name, defaultCases, endSize, startSize), property);
         }
         catch (Exception e) when (e.Message.Contains("Falsifiable", StringComparison.Ordinal) || e.Message.Contains("exhausted", StringComparison.Ordinal))
         {

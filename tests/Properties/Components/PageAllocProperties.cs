@@ -132,7 +132,7 @@ public sealed class PageAllocProperties
             }
             return true.ToProperty();
         });
-        PropertyRunner.Check(nameof(PageAlloc_FirstFitMatchesFreeSetModel), 150, property);
+        PropertyRunner.Check(nameof(PageAlloc_FirstFitMatchesFreeSetModel), 500, property);
     }
 
     private static string? Apply(PageAlloc pa, Model m, PageOp op)

@@ -34,7 +34,7 @@ public sealed class PallocBitsProperties
             return string.Join(" ", runs);
         }
 
-        public PallocBits ToPallocBits()
+        internal PallocBits ToPallocBits()
         {
             PallocBits b = default;
             for (int w = 0; w < N / 64; w++)

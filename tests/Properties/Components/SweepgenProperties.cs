@@ -157,6 +157,6 @@ public sealed unsafe class SweepgenProperties
                 return false.Label($"INV-SWEEP-1 / sweepgen state machine: {violation}");
             return (failure == null).Label(failure ?? "").Classify(observer.Transitions > 0, "spans changed state");
         });
-        PropertyRunner.Check(nameof(Sweepgen_OnlySpecTransitions), 150, property);
+        PropertyRunner.Check(nameof(Sweepgen_OnlySpecTransitions), 500, property, endSize: 150);
     }
 }

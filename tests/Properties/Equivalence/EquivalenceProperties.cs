@@ -16,8 +16,11 @@ namespace GoAlloc.Properties.Equivalence;
 
 public sealed class EquivalenceProperties
 {
-    /// <summary>Default cases of the main property (times GOALLOC_PROPERTY_SCALE).</summary>
-    public const int EquivalenceCases = 300;
+    /// <summary>Default cases of the main property (times GOALLOC_PROPERTY_SCALE); scenarios of up to ~150 steps.</summary>
+    public const int EquivalenceCases = 2500;
+
+    /// <summary>Default cases of the long-sequence property: 300..900 steps, many GC cycles, several arenas.</summary>
+    public const int LongSequenceCases = 120;
 
     /// <summary>Runs a scenario on a lock-step pair; null if it passed, else the failure text.</summary>
     public static string? RunLockstep(Scenario scenario)
@@ -52,5 +55,14 @@ public sealed class EquivalenceProperties
 
     [Fact]
     public void ReferenceAndOptimized_AgreeOnEveryOperationSequence() =>
-        PropertyRunner.Check(nameof(ReferenceAndOptimized_AgreeOnEveryOperationSequence), EquivalenceCases, EquivalenceProperty());
+        PropertyRunner.Check(nameof(ReferenceAndOptimized_AgreeOnEveryOperationSequence), EquivalenceCases, EquivalenceProperty(), endSize: 150);
+}
+
+/// <summary>The same property on long scenarios (its own class, so xunit runs it beside the short ones).</summary>
+public sealed class LongEquivalenceProperties
+{
+    [Fact]
+    public void ReferenceAndOptimized_AgreeOnLongSequences() =>
+        PropertyRunner.Check(nameof(ReferenceAndOptimized_AgreeOnLongSequences), EquivalenceProperties.LongSequenceCases,
+            EquivalenceProperties.EquivalenceProperty(), endSize: 900, startSize: 300);
 }

