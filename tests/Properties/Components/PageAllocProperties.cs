@@ -9,7 +9,7 @@
 // stand-in and for the real one.
 // PageCache model: a 64-entry bool array; alloc takes the lowest run of n free pages.
 // The Reference's PageAlloc and PageCache are internal to GoAlloc.Reference, which this assembly
-// cannot see (see README of this folder); they are checked through the equivalence property.
+// cannot see (see tests/Properties/README.md); they are checked through the equivalence property.
 using System.Numerics;
 using FsCheck;
 using FsCheck.Fluent;
