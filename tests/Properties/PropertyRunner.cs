@@ -5,8 +5,8 @@
 //                              nightly run uses e.g. 20).
 //   GOALLOC_PROPERTY_REPLAY="(seed,gamma)" or "(seed,gamma,size)"   replays a failure that FsCheck
 //                              reported (it prints the pair after "Falsifiable ...").
-// Under the Mutation build configuration (MUTATION defined) every property runs a reduced budget
-// from a fixed seed, so Stryker sees the same inputs on every run.
+// Under the Mutation build configuration (MUTATION defined) every property runs 1/20 of its budget
+// from a fixed seed, so Stryker sees the same inputs on every run (GOALLOC_PROPERTY_SCALE is ignored).
 // On failure the exception message keeps FsCheck's seed lines, the label (which names the failing
 // step and the exception, with its INV id) and the shrunk counterexample; the unshrunk original,
 // often hundreds of steps, is dropped.
@@ -40,7 +40,8 @@ public static partial class PropertyRunner
     public static int Cases(int defaultCases)
     {
 #if MUTATION
-        return Math.Max(1, defaultCases / 4);
+        // Stryker runs the suite once per batch of mutants, and unoptimized: keep it to a fraction.
+        return Math.Max(5, defaultCases / 20);
 #else
         return checked(defaultCases * Scale);
 #endif

@@ -2,9 +2,10 @@
 // weights that keep a heap busy (mostly allocations, with whole GC cycles often enough to reuse
 // memory) and sizes drawn from where bugs live: every size class, its neighbours, tiny sizes, the
 // lookup-table boundaries 1016 / 1024 and the small/large boundary 32768 / 32769, large sizes.
-// Shrinking: drop chunks of operations (halves, quarters, ..., single steps), then simplify single
-// operations (fewer repetitions, smaller sizes, default flags), then simplify the options. Every
-// candidate is a valid Scenario because the interpreter resolves operations against its state.
+// Shrinking: simplify the options, drop chunks of operations (halves, quarters, ..., single steps),
+// merge neighbouring identical allocations, then simplify single operations (fewer repetitions,
+// strictly smaller sizes, default flags). Every candidate is strictly simpler (no shrink cycles)
+// and a valid Scenario, because the interpreter resolves operations against its state.
 using System.Collections.Immutable;
 using FsCheck;
 using FsCheck.Fluent;
@@ -163,6 +164,18 @@ public static class HeapOpGen
     {
         ImmutableArray<HeapOp> ops = s.Ops;
         int n = ops.Length;
+        // 0. Simplify the options (cheap to try, and the counterexample reads better).
+        ScenarioOptions o = s.Options;
+        if (o.MemProfileRate != 0)
+            yield return s with { Options = o with { MemProfileRate = 0 } };
+        if (o.GcPercent != 100)
+            yield return s with { Options = o with { GcPercent = 100 } };
+        if (o.Procs > 1)
+            yield return s with { Options = o with { Procs = o.Procs - 1 } };
+        // 0b. Renumber: the only P in use becomes P0.
+        int[] ps = ops.Select(POf).Where(p => p >= 0).Distinct().ToArray();
+        if (ps.Length == 1 && ps[0] > 0)
+            yield return s with { Ops = [.. ops.Select(op => WithP(op, ps[0], 0))] };
         // 1. Drop chunks: halves, quarters, ..., single operations.
         for (int chunk = n / 2; chunk >= 1; chunk /= 2)
         {
@@ -181,15 +194,27 @@ public static class HeapOpGen
             foreach (HeapOp simpler in ShrinkOp(ops[i]))
                 yield return s with { Ops = ops.SetItem(i, simpler) };
         }
-        // 4. Simplify the options.
-        ScenarioOptions o = s.Options;
-        if (o.Procs > 1)
-            yield return s with { Options = o with { Procs = o.Procs - 1 } };
-        if (o.MemProfileRate != 0)
-            yield return s with { Options = o with { MemProfileRate = 0 } };
-        if (o.GcPercent != 100)
-            yield return s with { Options = o with { GcPercent = 100 } };
     }
+
+    private static int POf(HeapOp op) => op switch
+    {
+        Acquire a => a.P,
+        Release r => r.P,
+        Alloc a => a.P,
+        AllocBad b => b.P,
+        Flush f => f.P,
+        _ => -1,
+    };
+
+    private static HeapOp WithP(HeapOp op, int from, int to) => op switch
+    {
+        Acquire a when a.P == from => a with { P = to },
+        Release r when r.P == from => r with { P = to },
+        Alloc a when a.P == from => a with { P = to },
+        AllocBad b when b.P == from => b with { P = to },
+        Flush f when f.P == from => f with { P = to },
+        _ => op,
+    };
 
     private static IEnumerable<HeapOp> ShrinkOp(HeapOp op)
     {
@@ -198,10 +223,7 @@ public static class HeapOpGen
             case Alloc a:
                 foreach (int c in ShrinkCount(a.Count))
                     yield return a with { Count = c };
-                long canonical = CanonicalSize(a.Size, a.Noscan);
-                if (canonical != a.Size)
-                    yield return a with { Size = canonical };
-                foreach (long size in ShrinkSize(a.Size))
+                foreach (long size in ShrinkSize(a.Size, a.Noscan))
                     yield return a with { Size = size, Count = Math.Min(a.Count, MaxCount(size)) };
                 if (!a.NeedZero)
                     yield return a with { NeedZero = true };
@@ -240,13 +262,6 @@ public static class HeapOpGen
         }
     }
 
-    /// <summary>
-    /// The round size that behaves like size: its class size (or whole pages when large), so the
-    /// heap does exactly the same; tiny noscan sizes stay (their offsets in the block depend on them).
-    /// </summary>
-    private static long CanonicalSize(long size, bool noscan) =>
-        size <= 0 || (noscan && size < SizeClasses.MaxTinySize) ? size : HeapOpInterpreter.RoundedSize(size);
-
     private static int MaxCount(long size) => (int)Math.Clamp((2L << 20) / (size == 0 ? 8 : HeapOpInterpreter.RoundedSize(size)), 1, 1100);
 
     /// <summary>1, then halving towards the current count, then one less.</summary>
@@ -263,8 +278,12 @@ public static class HeapOpGen
         }
     }
 
-    /// <summary>Smaller sizes that keep the size's kind (tiny stays tiny, large stays large) and then cross over.</summary>
-    private static IEnumerable<long> ShrinkSize(long size)
+    /// <summary>
+    /// Strictly smaller sizes (so shrinking terminates): first the smallest size of the same class
+    /// (the heap does the same thing), then the small classic sizes, then half; large sizes stay
+    /// large first. Tiny noscan sizes go to 1 and half.
+    /// </summary>
+    private static IEnumerable<long> ShrinkSize(long size, bool noscan)
     {
         var out_ = new List<long>();
         if (size > SizeClasses.MaxSmallSize)
@@ -272,19 +291,29 @@ public static class HeapOpGen
             out_.Add(SizeClasses.MaxSmallSize + 1);
             out_.Add((size + SizeClasses.MaxSmallSize) / 2);
         }
-        else if (size >= SizeClasses.MaxTinySize)
+        else if (size >= SizeClasses.MaxTinySize || !noscan)
         {
+            int c = SizeClassOf(size);
+            out_.Add(c == 1 ? 1 : SizeClasses.ClassToSize[c - 1] + 1);
             out_.Add(16);
             out_.Add(8);
-            long half = size / 2;
-            if (half >= SizeClasses.MaxTinySize)
-                out_.Add(half);
+            out_.Add(size / 2);
         }
-        else if (size > 1)
+        else
         {
             out_.Add(1);
             out_.Add(size / 2);
         }
         return out_.Where(x => x < size && x > 0).Distinct();
+    }
+
+    private static int SizeClassOf(long size)
+    {
+        for (int c = 1; c < SizeClasses.NumSizeClasses; c++)
+        {
+            if (SizeClasses.ClassToSize[c] >= size)
+                return c;
+        }
+        throw new ArgumentOutOfRangeException(nameof(size));
     }
 }
