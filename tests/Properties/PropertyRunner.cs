@@ -5,6 +5,7 @@
 //                              nightly run uses e.g. 20).
 //   GOALLOC_PROPERTY_REPLAY="(seed,gamma)" or "(seed,gamma,size)"   replays a failure that FsCheck
 //                              reported (it prints the pair after "Falsifiable ...").
+//   GOALLOC_PROPERTY_TRACE=path  writes each heap scenario to path.t{thread} before running it (for crashes).
 // Under the Mutation build configuration (MUTATION defined) every property runs 1/20 of its budget
 // from a fixed seed, so Stryker sees the same inputs on every run (GOALLOC_PROPERTY_SCALE is ignored).
 // On failure the exception message keeps FsCheck's seed lines, the label (which names the failing
@@ -76,6 +77,25 @@ public static partial class PropertyRunner
         var rnd = new Rnd(ulong.Parse(parts[0], CultureInfo.InvariantCulture), ulong.Parse(parts[1], CultureInfo.InvariantCulture));
         FSharpOption<int> size = parts.Length == 3 ? FSharpOption<int>.Some(int.Parse(parts[2], CultureInfo.InvariantCulture)) : FSharpOption<int>.None;
         return new Replay(rnd, size);
+    }
+
+    /// <summary>
+    /// GOALLOC_PROPERTY_TRACE=path: every heap scenario is written to path.t{thread} (overwriting it)
+    /// before it runs, so when the test host itself dies (a crash in unsafe code) the file of the
+    /// crashing thread names the culprit.
+    /// </summary>
+    public const string TraceVariable = "GOALLOC_PROPERTY_TRACE";
+
+    private static readonly string? s_tracePath = Environment.GetEnvironmentVariable(TraceVariable);
+    private static readonly Lock s_traceLock = new();
+
+    public static void TraceScenario(object scenario)
+    {
+        if (string.IsNullOrEmpty(s_tracePath))
+            return;
+        int thread = Environment.CurrentManagedThreadId;
+        lock (s_traceLock)
+            File.WriteAllText($"{s_tracePath}.t{thread}", $"{DateTime.UtcNow:O} thread {thread}{scenario}\n");
     }
 
     /// <summary>Checks the property; on failure throws PropertyFailedException with the shrunk counterexample.</summary>

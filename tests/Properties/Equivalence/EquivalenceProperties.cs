@@ -33,6 +33,7 @@ public sealed class EquivalenceProperties
     /// <summary>Runs a scenario on one heap; null if it passed, else the failure text.</summary>
     public static string? RunOn(IHeap heap, Scenario scenario, Func<IHeap, HeapOpInterpreter>? makeInterpreter = null)
     {
+        PropertyRunner.TraceScenario(scenario);
         HeapOpInterpreter interpreter = makeInterpreter?.Invoke(heap) ?? new HeapOpInterpreter(heap);
         try
         {
