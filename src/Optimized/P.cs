@@ -94,6 +94,9 @@ internal sealed unsafe class P : IProcessor
                 x = c->Tiny + (nint)off;
                 c->TinyOffset = off + size;
                 c->TinyAllocs++;
+                // While marking, the block now holds an object allocated during the mark: black.
+                if (_heap.Marking)
+                    MarkTinyBlock(c->Tiny);
                 return x;
             }
             s = c->Span(MallocConstants.TinySpanClass);
@@ -179,6 +182,14 @@ internal sealed unsafe class P : IProcessor
     private void MarkNew(MSpan* s, nint x)
     {
         if (s->SetMarked(s->ObjIndex(x)))
+            Interlocked.Add(ref _heap.Stats.BytesMarked, s->ElemSize);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void MarkTinyBlock(nint block)
+    {
+        MSpan* s = _heap.SpanOf(block);
+        if (s != null && s->SetMarked(s->ObjIndex(block)))
             Interlocked.Add(ref _heap.Stats.BytesMarked, s->ElemSize);
     }
 

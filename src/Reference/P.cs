@@ -84,10 +84,13 @@ internal sealed unsafe class P : IProcessor
                     off = (off + 1) & ~1L;
                 if (off + size <= SizeClasses.MaxTinySize && c.Tiny != 0)
                 {
-                    // Fits in the current block: no marking, no sampling (Go returns early too).
+                    // Fits in the current block: no sampling (Go returns early too). While marking,
+                    // the block must be black: it now holds an object allocated during the mark.
                     x = c.Tiny + (nint)off;
                     c.TinyOffset = off + size;
                     c.TinyAllocs++;
+                    if (_heap.Phase == GcPhase.Mark)
+                        MarkTinyBlock(c.Tiny);
                     return x;
                 }
                 // A new block.
@@ -130,6 +133,13 @@ internal sealed unsafe class P : IProcessor
                 ProfileAlloc(x, objSize, rate);
         }
         return x;
+    }
+
+    private void MarkTinyBlock(nint block)
+    {
+        MSpan? s = _heap.SpanOf(block);
+        if (s != null && s.SetMarked(s.ObjIndex(block)))
+            Interlocked.Add(ref _heap.Stats.BytesMarked, s.ElemSize);
     }
 
     private void ProfileAlloc(nint x, long size, int rate)

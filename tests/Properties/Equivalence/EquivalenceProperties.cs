@@ -1,0 +1,69 @@
+// The project's main correctness gate: for random operation sequences, the Reference and the
+// Optimized heap behave the same (ARCHITECTURE.md, "the equivalence contract"). Each scenario runs
+// on a LockstepHeap, which compares after every call the address (as an offset from the first
+// arena), the exception type, FindObject / Mark / SweepOne / Scavenge results, the objects each
+// sweep freed, the heap-profile samples, and the full HeapStats (statsEvery: 1). The interpreter
+// adds the contract model (what must throw, live objects stay found and markable), and every
+// scenario ends with FinishSweep and Verify() on both heaps, so a broken invariant fails with its
+// INV id. A failure reports the shrunk scenario as numbered steps, the failing step with the
+// EquivalenceException / HeapInvariantException message, and FsCheck's replay seed.
+using FsCheck;
+using FsCheck.Fluent;
+using GoAlloc.Cli;
+using Xunit;
+
+namespace GoAlloc.Properties.Equivalence;
+
+public sealed class EquivalenceProperties
+{
+    /// <summary>Default cases of the main property (times GOALLOC_PROPERTY_SCALE); scenarios of up to ~150 steps.</summary>
+    public const int EquivalenceCases = 2500;
+
+    /// <summary>Default cases of the long-sequence property: 300..900 steps, many GC cycles, several arenas.</summary>
+    public const int LongSequenceCases = 120;
+
+    /// <summary>Runs a scenario on a lock-step pair; null if it passed, else the failure text.</summary>
+    public static string? RunLockstep(Scenario scenario)
+    {
+        using var heap = new LockstepHeap(o => new GoAlloc.Reference.MHeap(o), o => new GoAlloc.Optimized.MHeap(o),
+            scenario.Options.ToHeapOptions(), statsEvery: 1);
+        return RunOn(heap, scenario);
+    }
+
+    /// <summary>Runs a scenario on one heap; null if it passed, else the failure text.</summary>
+    public static string? RunOn(IHeap heap, Scenario scenario, Func<IHeap, HeapOpInterpreter>? makeInterpreter = null)
+    {
+        PropertyRunner.TraceScenario(scenario);
+        HeapOpInterpreter interpreter = makeInterpreter?.Invoke(heap) ?? new HeapOpInterpreter(heap);
+        try
+        {
+            interpreter.Run(scenario.Ops);
+            return null;
+        }
+        catch (ScenarioFailure f)
+        {
+            string where = f.Step < scenario.Ops.Length ? $"step {f.Step}: {f.Op}" : $"epilogue: {f.Op}";
+            return $"{where}\n    -> {f.InnerException!.GetType().Name}: {f.InnerException.Message}";
+        }
+    }
+
+    public static Property EquivalenceProperty() =>
+        Prop.ForAll(HeapOpGen.Arbitrary, scenario =>
+        {
+            string? failure = RunLockstep(scenario);
+            return (failure == null).Label(failure ?? "");
+        });
+
+    [Fact]
+    public void ReferenceAndOptimized_AgreeOnEveryOperationSequence() =>
+        PropertyRunner.Check(nameof(ReferenceAndOptimized_AgreeOnEveryOperationSequence), EquivalenceCases, EquivalenceProperty(), endSize: 150);
+}
+
+/// <summary>The same property on long scenarios (its own class, so xunit runs it beside the short ones).</summary>
+public sealed class LongEquivalenceProperties
+{
+    [Fact]
+    public void ReferenceAndOptimized_AgreeOnLongSequences() =>
+        PropertyRunner.Check(nameof(ReferenceAndOptimized_AgreeOnLongSequences), EquivalenceProperties.LongSequenceCases,
+            EquivalenceProperties.EquivalenceProperty(), endSize: 900, startSize: 300);
+}
