@@ -97,16 +97,9 @@ public sealed unsafe partial class MHeap : IHeap
             }
             if (p == null)
                 throw new InvalidOperationException($"all {AllP.Length} Ps are held");
-            p.Owner = Environment.CurrentManagedThreadId;
-            if (Tracing)
-                Trace(HeapTraceKind.AcquireP, p.Id, null);
+            Take(p);
         }
-        // acquirep: flush the mcache if a sweep phase started since it was last used.
-#if SEEDED_BUGS
-        if (!SeededBugs.On(SeededBug.Go27997StaleCacheNotFlushed))
-#endif
-        p.MCache.PrepareForSweep();
-        return p;
+        return Acquired(p);
     }
 
     public IProcessor AcquireP(int id)
@@ -119,10 +112,22 @@ public sealed unsafe partial class MHeap : IHeap
         {
             if (p.Owner != 0)
                 throw new InvalidOperationException($"P{id} is held by thread {p.Owner}");
-            p.Owner = Environment.CurrentManagedThreadId;
-            if (Tracing)
-                Trace(HeapTraceKind.AcquireP, p.Id, null);
+            Take(p);
         }
+        return Acquired(p);
+    }
+
+    /// <summary>Gives p to the calling thread. Caller holds _pLock and checked p is idle.</summary>
+    private void Take(P p)
+    {
+        p.Owner = Environment.CurrentManagedThreadId;
+        if (Tracing)
+            Trace(HeapTraceKind.AcquireP, p.Id, null);
+    }
+
+    /// <summary>acquirep's second half, outside the P lock: flush the mcache if a sweep phase started since it was last used.</summary>
+    private P Acquired(P p)
+    {
 #if SEEDED_BUGS
         if (!SeededBugs.On(SeededBug.Go27997StaleCacheNotFlushed))
 #endif
