@@ -5,6 +5,7 @@
 // with a sidecar <name>.trace.json (TraceSidecar: scenario, allocator, strategy, seed, bug, build),
 // and the failure message names the command that replays it (`alloc reproduce <trace>`, which
 // reads the sidecar).
+using System.Text.RegularExpressions;
 using Microsoft.Coyote;
 using Microsoft.Coyote.Logging;
 using Microsoft.Coyote.SystematicTesting;
@@ -146,6 +147,17 @@ public static class CoyoteRunner
     public static string ReplayCommand(string tracePath) => $"dotnet run --project src/Cli -c Release -- reproduce \"{tracePath}\"";
 
     public static string? FirstLine(string? report) => report?.Split('\n')[0].Trim();
+
+    /// <summary>
+    /// Whether two bug reports (or their first lines) name the same failure: the first lines, with
+    /// what a replay may not repeat masked: managed thread ids (a replay runs on new threads: "P1
+    /// is held by thread 13", then 22) and addresses (a heap left by a failed run in the same
+    /// process keeps its arena, so the next heap's arena is at the next hint).
+    /// </summary>
+    public static bool SameFailure(string? a, string? b) => Mask(FirstLine(a)) == Mask(FirstLine(b));
+
+    private static string? Mask(string? line) =>
+        line == null ? null : Regex.Replace(Regex.Replace(line, @"thread \d+", "thread #"), "0x[0-9a-fA-F]+", "0x#");
 
     /// <summary>True in the seeded-bug build (SEEDED_BUGS: the catalog of src/Allocator/SeededBugs.cs is compiled in).</summary>
     public static bool SeededBuild =>

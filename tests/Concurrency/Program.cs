@@ -242,7 +242,7 @@ public static class Program
         output.WriteLine("failure:");
         foreach (string line in r.BugReport!.Split('\n'))
             output.WriteLine("  " + line.TrimEnd());
-        if (meta.Failure != null && r.FirstLine != meta.Failure)
+        if (meta.Failure != null && !CoyoteRunner.SameFailure(r.BugReport, meta.Failure))
         {
             output.WriteLine($"NOT REPRODUCED: the replay failed differently; recorded: {meta.Failure}");
             return Failed;

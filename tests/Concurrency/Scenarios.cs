@@ -2,9 +2,11 @@
 // single-threaded, runs its concurrent part as controlled tasks (plus the real background sweeper
 // thread where named), then checks at the end of the iteration: Verify(), no object handed out
 // twice, no marked (or allocated-black) object freed, every unmarked object freed once sweeping
-// is done, and the scenario's own rules. Any exception is a bug for Coyote. Every heap gets
-// TraceSink as its HeapOptions.OnTrace (null in the tests; `reproduce` sets it to print the
-// replayed interleaving).
+// is done, and the scenario's own rules. Any exception is a bug for Coyote.
+// A scenario disposes its heap only when it passes: a failed one leaves it (Coyote stops at the
+// first bug), because Dispose would throw "P still held" for the failed task's P, and that
+// exception would replace the real failure in the bug report. Every heap gets TraceSink as its
+// HeapOptions.OnTrace (null in the tests; `reproduce` sets it to print the replayed interleaving).
 using System.Runtime.CompilerServices;
 using GoAlloc.Cli;
 
@@ -140,7 +142,7 @@ public static class Scenarios
     /// <summary>Two Ps refill one span class (lazy sweeping in cacheSpan) while the background sweeper sweeps and a third P flushes its cache.</summary>
     public static async Task RefillSweepFlush(string impl)
     {
-        using IHeap heap = CreateHeap(impl, new HeapOptions { Procs = 3, MemProfileRate = 0 });
+        IHeap heap = CreateHeap(impl, new HeapOptions { Procs = 3, MemProfileRate = 0 });
         (List<nint> live, List<nint> dead) = SetUpCycle(heap, 12, 1024, 3); // 8 objects per span
         heap.StartBackgroundSweeper();
         var made = new List<nint>[3];
@@ -159,12 +161,13 @@ public static class Scenarios
         heap.Verify();
         heap.StopBackgroundSweeper();
         CheckOutcome(heap, live, dead, made.SelectMany(m => m));
+        heap.Dispose();
     }
 
     /// <summary>Across a cycle boundary: Ps acquired after FinishMark flush lazily while the sweeper runs and the main thread finishes the sweep.</summary>
     public static async Task CycleBoundary(string impl)
     {
-        using IHeap heap = CreateHeap(impl, new HeapOptions { Procs = 2, MemProfileRate = 0 });
+        IHeap heap = CreateHeap(impl, new HeapOptions { Procs = 2, MemProfileRate = 0 });
         (List<nint> live, List<nint> dead) = SetUpCycle(heap, 10, 1024, 2); // cached spans on both Ps
         heap.StartBackgroundSweeper();
         var made = new List<nint>[2];
@@ -189,12 +192,13 @@ public static class Scenarios
         heap.Verify();
         heap.StopBackgroundSweeper();
         CheckOutcome(heap, live, dead, made.SelectMany(m => m));
+        heap.Dispose();
     }
 
     /// <summary>Mark concurrent with allocation: objects allocated during marking are allocated black and survive.</summary>
     public static async Task MarkVsAlloc(string impl)
     {
-        using IHeap heap = CreateHeap(impl, new HeapOptions { Procs = 2, MemProfileRate = 0 });
+        IHeap heap = CreateHeap(impl, new HeapOptions { Procs = 2, MemProfileRate = 0 });
         List<nint> old = AllocOn(heap, 0, 24, 1024);
         heap.StartMark();
         var live = old.Where((_, i) => i % 3 == 0).ToList();
@@ -210,12 +214,13 @@ public static class Scenarios
         heap.FinishMark();
         heap.FinishSweep();
         CheckOutcome(heap, live.Concat(made), dead, []);
+        heap.Dispose();
     }
 
     /// <summary>Page allocation through per-P page caches while the scavenger releases free pages; reused memory must be zero.</summary>
     public static async Task PageCacheVsScavenger(string impl)
     {
-        using IHeap heap = CreateHeap(impl, new HeapOptions { Procs = 2, MemProfileRate = 0 });
+        IHeap heap = CreateHeap(impl, new HeapOptions { Procs = 2, MemProfileRate = 0 });
         // Free some pages first so the scavenger has something to release.
         List<nint> gone = AllocOn(heap, 0, 6, 20_000);
         gone.AddRange(AllocOn(heap, 1, 10, 4096));
@@ -236,12 +241,13 @@ public static class Scenarios
         foreach (nint a in made[1])
             Check(IsZero(a, 24_000), $"object 0x{a:x} was not zero");
         CheckOutcome(heap, [], gone, made.SelectMany(m => m));
+        heap.Dispose();
     }
 
     /// <summary>Large objects freed by the sweeper and allocated again while another P grows small spans.</summary>
     public static async Task LargeVsSmall(string impl)
     {
-        using IHeap heap = CreateHeap(impl, new HeapOptions { Procs = 2, MemProfileRate = 0 });
+        IHeap heap = CreateHeap(impl, new HeapOptions { Procs = 2, MemProfileRate = 0 });
         List<nint> large = AllocOn(heap, 0, 4, 40_000);
         List<nint> small = AllocOn(heap, 1, 20, 512);
         heap.StartMark();
@@ -256,6 +262,7 @@ public static class Scenarios
         heap.FinishSweep();
         heap.StopBackgroundSweeper();
         CheckOutcome(heap, [large[0], small[0]], large.Skip(1).Concat(small.Skip(1)), made.SelectMany(m => m));
+        heap.Dispose();
     }
 
     /// <summary>
@@ -264,7 +271,7 @@ public static class Scenarios
     /// </summary>
     public static async Task SweepCreditRepace(string impl)
     {
-        using IHeap heap = CreateHeap(impl, new HeapOptions { Procs = 2, MemProfileRate = 0 });
+        IHeap heap = CreateHeap(impl, new HeapOptions { Procs = 2, MemProfileRate = 0 });
         (List<nint> live, List<nint> dead) = SetUpCycle(heap, 16, 8192, 1); // 16 one-object spans
         var made = new List<nint>[2];
         // 16 KiB objects: one per span, so every allocation takes a fresh span and pays sweep
@@ -294,6 +301,7 @@ public static class Scenarios
         Check(st.PagesSwept <= 4, $"proportional sweeping swept {st.PagesSwept} pages for 128 KiB of allocation");
         heap.FinishSweep();
         CheckOutcome(heap, live, dead, made.SelectMany(m => m));
+        heap.Dispose();
     }
 
     /// <summary>
