@@ -38,22 +38,25 @@ public static partial class PropertyRunner
     }
 
     /// <summary>The number of cases a property with this default budget runs in this configuration.</summary>
-    public static int Cases(int defaultCases)
+    /// <param name="mutationCases">The budget under Mutation, when 1/20 of the default is too slow
+    /// for a per-mutant run (the whole-heap equivalence properties).</param>
+    public static int Cases(int defaultCases, int? mutationCases = null)
     {
 #if MUTATION
-        // Stryker runs the suite once per batch of mutants, and unoptimized: keep it to a fraction.
-        return Math.Max(5, defaultCases / 20);
+        // Stryker runs the covering tests once per mutant on instrumented code: keep it to a fraction.
+        return mutationCases ?? Math.Max(5, defaultCases / 20);
 #else
+        _ = mutationCases;
         return checked(defaultCases * Scale);
 #endif
     }
 
     /// <summary>The FsCheck configuration: budget, replay seed, throw on failure.</summary>
-    public static Config ConfigFor(string name, int defaultCases, int endSize = 100, int startSize = 1)
+    public static Config ConfigFor(string name, int defaultCases, int endSize = 100, int startSize = 1, int? mutationCases = null)
     {
         Config config = Config.QuickThrowOnFailure
             .WithName(name)
-            .WithMaxTest(Cases(defaultCases))
+            .WithMaxTest(Cases(defaultCases, mutationCases))
             .WithStartSize(startSize)
             .WithEndSize(endSize)
             .WithQuietOnSuccess(true);
@@ -99,11 +102,11 @@ public static partial class PropertyRunner
     }
 
     /// <summary>Checks the property; on failure throws PropertyFailedException with the shrunk counterexample.</summary>
-    public static void Check(string name, int defaultCases, Property property, int endSize = 100, int startSize = 1)
+    public static void Check(string name, int defaultCases, Property property, int endSize = 100, int startSize = 1, int? mutationCases = null)
     {
         try
         {
-            FsCheck.Check.One(ConfigFor(name, defaultCases, endSize, startSize), property);
+            FsCheck.Check.One(ConfigFor(name, defaultCases, endSize, startSize, mutationCases), property);
         }
         catch (Exception e) when (e.Message.Contains("Falsifiable", StringComparison.Ordinal) || e.Message.Contains("exhausted", StringComparison.Ordinal))
         {

@@ -3,6 +3,7 @@
 // after the spec invariant (INV-*) or Go behaviour it checks.
 using System.Runtime.InteropServices;
 using Xunit;
+using GoAlloc.Tests.Helpers;
 using static GoAlloc.Tests.Contract.HeapTestUtil;
 
 namespace GoAlloc.Tests.Contract;
@@ -148,7 +149,7 @@ public abstract unsafe class HeapContractTests
         for (int cycle = 0; cycle < 8; cycle++)
         {
             IProcessor p = heap.AcquireP();
-            for (int i = 0; i < 20_000; i++)
+            for (int i = 0, n = TestBudget.Count(20_000, min: 1_000); i < n; i++)
             {
                 long size = rng.Next(10) == 0 ? rng.Next(32769, 200_000) : rng.Next(16, 2048);
                 live.Add((p.Alloc(size, noscan: rng.Next(2) == 0), size));
@@ -181,7 +182,7 @@ public abstract unsafe class HeapContractTests
         {
             IProcessor p = heap.AcquireP();
             var objs = new List<(nint, long)>();
-            for (int i = 0; i < 30_000; i++)
+            for (int i = 0, n = TestBudget.Count(30_000, min: 1_000); i < n; i++)
             {
                 long size = i % 50 == 0 ? rng.Next(32769, 300_000) : rng.Next(1, 4096);
                 bool noscan = rng.Next(2) == 0;
@@ -207,7 +208,7 @@ public abstract unsafe class HeapContractTests
         for (int cycle = 0; cycle < 5; cycle++)
         {
             IProcessor p = heap.AcquireP();
-            for (int i = 0; i < 10_000; i++)
+            for (int i = 0, n = TestBudget.Count(10_000, min: 400); i < n; i++)
             {
                 long size = rng.Next(20) == 0 ? rng.Next(32769, 100_000) : rng.Next(16, 32769);
                 live.Add((p.Alloc(size), size, false));
@@ -246,12 +247,13 @@ public abstract unsafe class HeapContractTests
         for (int cycle = 0; cycle < 10; cycle++)
         {
             IProcessor p = heap.AcquireP();
-            for (int i = 0; i < 150_000; i++)
+            int perCycle = TestBudget.Count(150_000, min: 1_500);
+            for (int i = 0; i < perCycle; i++)
             {
                 long size = s_sizes[rng.Next(s_sizes.Length - 6)]; // up to 100000 bytes
                 live.Add(p.Alloc(size, noscan: (i & 1) == 0));
             }
-            total += 150_000;
+            total += perCycle;
             p.Release();
             live = live.Where(_ => rng.Next(4) == 0).ToList();
             Collect(heap, live);

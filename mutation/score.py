@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""Reads Stryker.NET mutation-report.json files and prints the score per file and in total.
+
+Score = detected / (detected + undetected), where detected = Killed + Timeout and undetected =
+Survived + NoCoverage (Stryker's own formula; Ignored and CompileError mutants do not count).
+Usage: score.py [--files] [--threshold T] [--commit SHA --out FILE] NAME=REPORT...
+  With --out, updates the JSON record {projects: {name: {commit, date, counts, score}}} (the full-run record).
+  Exit code: 0; 1 when a library scores below --threshold; 3 when no mutant was tested at all
+  (a gate that must not pass silently).
+"""
+import json, sys, datetime, argparse, os
+
+DETECTED = {"Killed", "Timeout"}
+UNDETECTED = {"Survived", "NoCoverage"}
+
+
+def counts(report_path):
+    with open(report_path, encoding="utf-8") as f:
+        rep = json.load(f)
+    per_file = {}
+    for path, entry in rep.get("files", {}).items():
+        c = {}
+        for m in entry.get("mutants", []):
+            c[m["status"]] = c.get(m["status"], 0) + 1
+        per_file[path] = c
+    return per_file
+
+
+def summarize(c):
+    det = sum(c.get(s, 0) for s in DETECTED)
+    und = sum(c.get(s, 0) for s in UNDETECTED)
+    tested = det + und
+    score = round(100.0 * det / tested, 2) if tested else None
+    return {"tested": tested, "killed": c.get("Killed", 0), "timeout": c.get("Timeout", 0),
+            "survived": c.get("Survived", 0), "noCoverage": c.get("NoCoverage", 0),
+            "ignored": c.get("Ignored", 0), "compileError": c.get("CompileError", 0), "score": score}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("reports", nargs="+", help="NAME=path/to/mutation-report.json")
+    ap.add_argument("--commit")
+    ap.add_argument("--out")
+    ap.add_argument("--files", action="store_true", help="print every file's line")
+    ap.add_argument("--threshold", type=float, help="exit 1 when a library's score is below this")
+    a = ap.parse_args()
+    projects = {}
+    any_tested = False
+    below = []
+    for spec in a.reports:
+        name, _, path = spec.partition("=")
+        per_file = counts(path)
+        total = {}
+        for path_, c in sorted(per_file.items()):
+            for k, v in c.items():
+                total[k] = total.get(k, 0) + v
+            s = summarize(c)
+            if a.files and s["tested"]:
+                print(f"  {os.path.relpath(path_):60s} {s['score']:6.2f}%  tested {s['tested']:4d}  survived {s['survived']:3d}  no-coverage {s['noCoverage']:3d}")
+        s = summarize(total)
+        projects[name] = s
+        any_tested |= s["tested"] > 0
+        if a.threshold is not None and s["score"] is not None and s["score"] < a.threshold:
+            below.append(f"{name} {s['score']:.2f}% < {a.threshold:g}%")
+        sc = "n/a" if s["score"] is None else f"{s['score']:.2f}%"
+        print(f"{name}: score {sc}  mutants tested {s['tested']} (killed {s['killed']}, timeout {s['timeout']}, "
+              f"survived {s['survived']}, no coverage {s['noCoverage']}; ignored {s['ignored']}, compile errors {s['compileError']})")
+    if a.out:
+        # The record keeps one entry per library (its last full run); a run of some libraries
+        # updates theirs and keeps the others.
+        rec = {"projects": {}}
+        if os.path.exists(a.out):
+            with open(a.out, encoding="utf-8") as f:
+                rec = json.load(f)
+        now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        for name, s in projects.items():
+            rec["projects"][name] = {"commit": a.commit, "date": now, **s}
+        with open(a.out, "w", encoding="utf-8") as f:
+            json.dump(rec, f, indent=2)
+            f.write("\n")
+    if not any_tested:
+        return 3
+    if below:
+        print("below the break threshold: " + "; ".join(below))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
