@@ -19,6 +19,7 @@ public static unsafe partial class SysMem
     private const int ProtNone = 0, ProtRead = 1, ProtWrite = 2;
     private const int MapPrivate = 0x02, MapFixed = 0x10, MapAnonymous = 0x20, MapNoReserve = 0x4000;
     private const int MadvDontNeed = 4;
+    private const int AnonymousFd = -1; // MAP_ANONYMOUS takes no file (Linux ignores fd; POSIX asks for -1)
     private static readonly nint s_mapFailed = -1;
 
     /// <summary>The kernel's page size (4 KiB on amd64): the granularity of mmap, madvise and mincore.</summary>
@@ -28,7 +29,7 @@ public static unsafe partial class SysMem
     public static nint SysAlloc(nint n)
     {
         CheckLength(n);
-        nint p = mmap(0, (nuint)n, ProtRead | ProtWrite, MapPrivate | MapAnonymous, -1, 0);
+        nint p = mmap(0, (nuint)n, ProtRead | ProtWrite, MapPrivate | MapAnonymous, AnonymousFd, 0);
         if (p == s_mapFailed)
             throw Oom("sysAlloc", 0, n);
         return p;
@@ -41,7 +42,7 @@ public static unsafe partial class SysMem
     public static nint SysReserve(nint hint, nint n)
     {
         CheckLength(n);
-        nint p = mmap(hint, (nuint)n, ProtNone, MapPrivate | MapAnonymous | MapNoReserve, -1, 0);
+        nint p = mmap(hint, (nuint)n, ProtNone, MapPrivate | MapAnonymous | MapNoReserve, AnonymousFd, 0);
         if (p == s_mapFailed)
             throw Oom("sysReserve", hint, n);
         return p;
@@ -56,15 +57,15 @@ public static unsafe partial class SysMem
         CheckLength(n);
         if (align <= 0 || (align & (align - 1)) != 0)
             throw new ArgumentOutOfRangeException(nameof(align), align, "alignment must be a power of two");
-        if (n + align < n)
+        if (n > nint.MaxValue - align)
             throw new ArgumentOutOfRangeException(nameof(n), n, "length plus alignment overflows");
         nint p = SysReserve(hint, n + align);
         nint aligned = (p + align - 1) & ~(align - 1);
         if (aligned > p)
             SysFree(p, aligned - p);
+        // aligned <= p + align - 1, so at least one byte of the over-reservation lies past the end.
         nint end = p + n + align;
-        if (end > aligned + n)
-            SysFree(aligned + n, end - (aligned + n));
+        SysFree(aligned + n, end - (aligned + n));
         return aligned;
     }
 
@@ -72,11 +73,10 @@ public static unsafe partial class SysMem
     public static void SysMap(nint v, nint n)
     {
         CheckRange(v, n);
-        nint p = mmap(v, (nuint)n, ProtRead | ProtWrite, MapFixed | MapPrivate | MapAnonymous, -1, 0);
+        nint p = mmap(v, (nuint)n, ProtRead | ProtWrite, MapFixed | MapPrivate | MapAnonymous, AnonymousFd, 0);
+        // MAP_FIXED maps exactly at v or fails.
         if (p == s_mapFailed)
             throw Oom("sysMap", v, n);
-        if (p != v)
-            throw new InvalidOperationException($"sysMap: mmap(MAP_FIXED) returned 0x{p:x}, asked for 0x{v:x}");
     }
 
     /// <summary>Prepared -&gt; Ready. Linux needs no call: pages fault in on first touch.</summary>
@@ -95,7 +95,7 @@ public static unsafe partial class SysMem
     public static void SysFault(nint v, nint n)
     {
         CheckRange(v, n);
-        nint p = mmap(v, (nuint)n, ProtNone, MapFixed | MapPrivate | MapAnonymous | MapNoReserve, -1, 0);
+        nint p = mmap(v, (nuint)n, ProtNone, MapFixed | MapPrivate | MapAnonymous | MapNoReserve, AnonymousFd, 0);
         if (p == s_mapFailed)
             throw Oom("sysFault", v, n);
     }

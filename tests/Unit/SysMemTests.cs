@@ -399,6 +399,60 @@ public sealed unsafe class SysMemTests
         Assert.Contains(ENOMEM, e.Message);
     }
 
+    // Beyond the user address space (47 bits on amd64): every call that maps, unmaps or
+    // protects there fails in the kernel, and each must say which call and why.
+    private static readonly nint s_kernelHalf = unchecked((nint)0xFFFF_8000_0000_0000UL);
+
+    [Fact]
+    public void SysAlloc_LargerThanAddressSpace_ThrowsOomWithErrno()
+    {
+        var e = Assert.Throws<OutOfMemoryException>(() => SysMem.SysAlloc(unchecked((nint)(1L << 60))));
+        Assert.Contains("sysAlloc(0x0, 1152921504606846976 bytes) failed: errno 12", e.Message);
+    }
+
+    [Fact]
+    public void SysFault_OutsideTheUserAddressSpace_ThrowsOomWithErrno()
+    {
+        var e = Assert.Throws<OutOfMemoryException>(() => SysMem.SysFault(s_kernelHalf, Page));
+        Assert.Contains("sysFault(0xffff800000000000", e.Message);
+    }
+
+    [Fact]
+    public void SysFree_OutsideTheUserAddressSpace_ThrowsWithErrno()
+    {
+        var e = Assert.Throws<OutOfMemoryException>(() => SysMem.SysFree(s_kernelHalf, Page));
+        Assert.Contains("sysFree(0xffff800000000000", e.Message);
+        Assert.Contains("errno 22", e.Message); // EINVAL
+    }
+
+    [Fact]
+    public void SysReserveAligned_LengthPlusAlignmentOverflow_IsRejectedAtTheEdge()
+    {
+        nint align = 1 << 26;
+        // n + align == nint.MaxValue still fits: the kernel refuses it (no such address space) ...
+        Assert.Throws<OutOfMemoryException>(() => SysMem.SysReserveAligned(0, nint.MaxValue - align, align));
+        // ... one more byte overflows, which is the caller's error.
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => SysMem.SysReserveAligned(0, nint.MaxValue - align + 1, align));
+        Assert.Equal("n", e.ParamName);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-4096)]
+    public void SysMem_NonPositiveLength_IsRejected(long n)
+    {
+        Assert.Equal("n", Assert.Throws<ArgumentOutOfRangeException>(() => SysMem.SysAlloc((nint)n)).ParamName);
+        Assert.Equal("n", Assert.Throws<ArgumentOutOfRangeException>(() => SysMem.SysReserve(0, (nint)n)).ParamName);
+        Assert.Equal("n", Assert.Throws<ArgumentOutOfRangeException>(() => SysMem.SysFree(Page * 16, (nint)n)).ParamName);
+    }
+
+    [Fact]
+    public void SysMem_UnalignedAddress_IsRejected()
+    {
+        Assert.Equal("v", Assert.Throws<ArgumentOutOfRangeException>(() => SysMem.SysMap(Page * 16 + 8, Page)).ParamName);
+        Assert.Equal("v", Assert.Throws<ArgumentOutOfRangeException>(() => SysMem.SysFree(Page * 16 + 1, Page)).ParamName);
+    }
+
     [Fact]
     public void SysMap_LargerThanRamAndSwap_FailsUnderOvercommitHeuristic()
     {
