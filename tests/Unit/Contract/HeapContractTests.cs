@@ -605,6 +605,74 @@ public abstract unsafe class HeapContractTests
         heap.Verify();
     }
 
+    /// <summary>
+    /// Proportional sweep pacing (Go 1.16 gcPaceSweeper + deductSweepCredit) to the page: after a
+    /// cycle with 1,600 unswept pages, each 64 KiB allocation must have swept the pages the pacing
+    /// line asks for (in whole 8-page spans), with the trigger at 7/8 of GOGC above the marked heap;
+    /// SetGcPercent re-paces from the current heap_live and pages swept; GOGC &lt; 0 stops it.
+    /// </summary>
+    [Fact]
+    public void SweepCredit_PacingFollowsGosFormulaPerGogc()
+    {
+        const long Span = 64 << 10, SpanPages = Span / MallocConstants.PageSize;
+        using IHeap heap = CreateHeap(new HeapOptions { Procs = 1 });
+        IProcessor p = heap.AcquireP();
+        var objs = new List<nint>();
+        for (int i = 0; i < 200; i++)
+            objs.Add(p.Alloc(Span, noscan: true));
+        p.Release();
+        heap.StartMark();
+        for (int i = 0; i < objs.Count; i += 2)
+            heap.Mark(objs[i]);
+        heap.FinishMark();
+        HeapStats s0 = heap.ReadStats();
+        Assert.Equal(100 * Span, s0.HeapMarked);
+        Assert.Equal(s0.HeapMarked, s0.HeapLive);
+        Assert.Equal(200 * SpanPages, s0.HeapInuse / MallocConstants.PageSize);
+        Assert.Equal(0, s0.PagesSwept);
+
+        // trigger = max(heapMinimum, marked * (1 + 7/8 * GOGC/100)); the pacing line spans the heap
+        // distance trigger - heap_live - 1 MiB (at least a page) over the pages still to sweep.
+        static double PagesPerByte(long pagesToSweep, long marked, long liveBasis, int gogc)
+        {
+            long trigger = Math.Max(MallocConstants.HeapMinimum, marked + marked * gogc * 7 / 800);
+            long distance = Math.Max(MallocConstants.PageSize, trigger - liveBasis - (1L << 20));
+            return (double)pagesToSweep / distance;
+        }
+        // The loop sweeps whole spans until the pages swept since the basis reach the target.
+        static long SweptAfter(long sweptBasis, double pagesPerByte, long bytesSinceBasis, long callerPages)
+        {
+            long target = (long)(pagesPerByte * bytesSinceBasis) - callerPages;
+            return sweptBasis + (target <= 0 ? 0 : (target + SpanPages - 1) / SpanPages * SpanPages);
+        }
+
+        p = heap.AcquireP();
+        double ppb = PagesPerByte(200 * SpanPages, s0.HeapMarked, s0.HeapLive, 100);
+        p.Alloc(Span, noscan: true);
+        long swept1 = heap.ReadStats().PagesSwept;
+        Assert.Equal(SweptAfter(0, ppb, Span, SpanPages), swept1);
+        Assert.Equal(16, swept1); // (long)(1600 * 65536 / 4685824) - 8 = 14 -> two spans
+        p.Alloc(Span, noscan: true);
+        long swept2 = heap.ReadStats().PagesSwept;
+        Assert.Equal(SweptAfter(0, ppb, 2 * Span, SpanPages), swept2);
+        Assert.Equal(40, swept2);
+
+        heap.SetGcPercent(50);
+        HeapStats s1 = heap.ReadStats();
+        Assert.Equal(s0.HeapLive + 2 * Span, s1.HeapLive);
+        double ppb50 = PagesPerByte(s1.HeapInuse / MallocConstants.PageSize - swept2, s0.HeapMarked, s1.HeapLive, 50);
+        p.Alloc(Span, noscan: true);
+        long swept3 = heap.ReadStats().PagesSwept;
+        Assert.Equal(SweptAfter(swept2, ppb50, Span, SpanPages), swept3);
+        Assert.True(swept3 - swept2 > swept1, "a lower GOGC must sweep faster");
+
+        heap.SetGcPercent(-1);
+        p.Alloc(Span, noscan: true);
+        Assert.Equal(swept3, heap.ReadStats().PagesSwept);
+        p.Release();
+        heap.Verify();
+    }
+
     [Fact]
     public void SweepCredit_AllocationAfterACycleSweepsProportionally()
     {
