@@ -434,6 +434,8 @@ public sealed unsafe class SysMemTests
         // ... one more byte overflows, which is the caller's error.
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => SysMem.SysReserveAligned(0, nint.MaxValue - align + 1, align));
         Assert.Equal("n", e.ParamName);
+        Assert.Contains("overflows", e.Message); // diagnosed as such, not as a negative length later
+
     }
 
     [Theory]

@@ -25,6 +25,17 @@ public sealed class MemProfileSamplerTests
     }
 
     [Fact]
+    public void NextSample_LargeRatesAreCappedAtGosMaximumMean()
+    {
+        // At the largest mean (0x7000000) one unit of q moves the result by tens of bytes, so the
+        // exact uniform draw (q in 1..2^26) shows; larger rates use the same mean.
+        var s = new MemProfileSampler(9, 1);
+        long[] got = [s.NextSample(0x7000000), s.NextSample(0x7000000), s.NextSample(0x7000000), s.NextSample(0x7000000),
+                      s.NextSample(int.MaxValue), s.NextSample(int.MaxValue)];
+        Assert.Equal([488474795L, 44549446L, 141492577L, 65249595L, 338541688L, 112911712L], got);
+    }
+
+    [Fact]
     public void NextSample_RateEdges()
     {
         var s = new MemProfileSampler(1, 0);
