@@ -4,6 +4,7 @@
 Score = detected / (detected + undetected), where detected = Killed + Timeout and undetected =
 Survived + NoCoverage (Stryker's own formula; Ignored and CompileError mutants do not count).
 Usage: score.py [--files] [--threshold T] [--commit SHA --out FILE] NAME=REPORT...
+       score.py --table RECORD      (the record as a markdown table)
   With --out, updates the JSON record {projects: {name: {commit, date, counts, score}}} (the full-run record).
   Exit code: 0; 1 when a library scores below --threshold; 3 when no mutant was tested at all
   (a gate that must not pass silently).
@@ -36,7 +37,24 @@ def summarize(c):
             "ignored": c.get("Ignored", 0), "compileError": c.get("CompileError", 0), "score": score}
 
 
+def table(record_path):
+    """Prints the record as the README's markdown table."""
+    with open(record_path, encoding="utf-8") as f:
+        rec = json.load(f)
+    print("| library | score | mutants tested | killed | timeout | survived | no coverage | commit | date |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |")
+    for name, e in rec["projects"].items():
+        if e.get("score") is None:
+            print(f"| {name} | pending | | | | | | {e['commit'][:7]} | {e.get('note', '')} |")
+            continue
+        print(f"| {name} | {e['score']:.2f}% | {e['tested']} | {e['killed']} | {e['timeout']} | {e['survived']} | "
+              f"{e['noCoverage']} | {e['commit'][:7]} | {e['date'][:10]} |")
+    return 0
+
+
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--table":
+        return table(sys.argv[2])
     ap = argparse.ArgumentParser()
     ap.add_argument("reports", nargs="+", help="NAME=path/to/mutation-report.json")
     ap.add_argument("--commit")
