@@ -34,210 +34,116 @@ public unsafe class VerifyTests
         Assert.StartsWith(id + ":", e.Message);
     }
 
-    [Fact]
-    public void Verify_DetectsAllocCountMismatch_INV_SPAN_3()
+    /// <summary>Builds the populated heap, applies one corruption, and asserts Verify names the broken invariant.</summary>
+    private static void AssertDetects(string id, Action<MHeap, List<nint>> corrupt)
     {
         (MHeap heap, List<nint> objs) = Populated();
         using (heap)
         {
-            heap.SpanOf(objs[0])->AllocCount++;
-            AssertBroken(heap, "INV-SPAN-3");
+            corrupt(heap, objs);
+            AssertBroken(heap, id);
         }
     }
 
     [Fact]
-    public void Verify_DetectsMarkOnAFreeObject_INV_SPAN_4()
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
-        {
-            heap.SpanOf(objs[^1])->SetMarked(100);
-            AssertBroken(heap, "INV-SPAN-4");
-        }
-    }
+    public void Verify_DetectsAllocCountMismatch_INV_SPAN_3() =>
+        AssertDetects("INV-SPAN-3", (heap, objs) => heap.SpanOf(objs[0])->AllocCount++);
 
     [Fact]
-    public void Verify_DetectsAllocCacheOutOfStepWithBits_INV_SPAN_4()
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
+    public void Verify_DetectsMarkOnAFreeObject_INV_SPAN_4() =>
+        AssertDetects("INV-SPAN-4", (heap, objs) => heap.SpanOf(objs[^1])->SetMarked(100));
+
+    [Fact]
+    public void Verify_DetectsAllocCacheOutOfStepWithBits_INV_SPAN_4() =>
+        AssertDetects("INV-SPAN-4", (heap, objs) =>
         {
             heap.SpanOf(objs[2999])->AllocCache ^= 1; // a cached span: allocCache must mirror its bits
-            AssertBroken(heap, "INV-SPAN-4");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsMarkBitsOnASweptSpanOutsideMarking_INV_MARK_1()
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
-        {
-            heap.SpanOf(objs[^1])->SetMarked(0);
-            AssertBroken(heap, "INV-MARK-1");
-        }
-    }
+    public void Verify_DetectsMarkBitsOnASweptSpanOutsideMarking_INV_MARK_1() =>
+        AssertDetects("INV-MARK-1", (heap, objs) => heap.SpanOf(objs[^1])->SetMarked(0));
 
     [Fact]
-    public void Verify_DetectsASpanBeingSweptAtAQuiescentPoint_INV_SWEEP_1()
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
-        {
-            heap.SpanOf(objs[^1])->SweepGen = heap.SweepGen - 1;
-            AssertBroken(heap, "INV-SWEEP-1");
-        }
-    }
+    public void Verify_DetectsASpanBeingSweptAtAQuiescentPoint_INV_SWEEP_1() =>
+        AssertDetects("INV-SWEEP-1", (heap, objs) => heap.SpanOf(objs[^1])->SweepGen = heap.SweepGen - 1);
 
     [Fact]
-    public void Verify_DetectsASpanInTwoPlaces_INV_SWEEP_2()
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
+    public void Verify_DetectsASpanInTwoPlaces_INV_SWEEP_2() =>
+        AssertDetects("INV-SWEEP-2", (heap, objs) =>
         {
             MSpan* cached = heap.SpanOf(objs[0]);
             heap.Central[cached->SpanClass].PartialSwept(heap.SweepGen).Push((nint)cached);
-            AssertBroken(heap, "INV-SWEEP-2");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsALostSpan_INV_SWEEP_2()
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
+    public void Verify_DetectsALostSpan_INV_SWEEP_2() =>
+        AssertDetects("INV-SWEEP-2", (heap, objs) =>
         {
             MSpan* s = heap.SpanOf(objs[^1]);
             Assert.Equal((nint)s, heap.Central[s->SpanClass].PartialSwept(heap.SweepGen).Pop());
-            AssertBroken(heap, "INV-SWEEP-2");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsASweeperCountMismatch_INV_SWEEP_4()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
+    public void Verify_DetectsASweeperCountMismatch_INV_SWEEP_4() =>
+        AssertDetects("INV-SWEEP-4", (heap, _) =>
         {
             heap.ActiveSweepRef.Reset(1);
             heap.ActiveSweepRef.MarkDrained();
-            AssertBroken(heap, "INV-SWEEP-4");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsBitmapSpanDisagreement_INV_PAGE_1()
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
-        {
-            heap.Pages.Free(heap.SpanOf(objs[3000])->StartAddr, 1);
-            AssertBroken(heap, "INV-PAGE-1");
-        }
-    }
+    public void Verify_DetectsBitmapSpanDisagreement_INV_PAGE_1() =>
+        AssertDetects("INV-PAGE-1", (heap, objs) => heap.Pages.Free(heap.SpanOf(objs[3000])->StartAddr, 1));
 
     [Fact]
-    public void Verify_DetectsReleasedAccountingError_INV_PAGE_2()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
-        {
-            heap.Stats.HeapReleased += MallocConstants.PageSize;
-            AssertBroken(heap, "INV-PAGE-2");
-        }
-    }
+    public void Verify_DetectsReleasedAccountingError_INV_PAGE_2() =>
+        AssertDetects("INV-PAGE-2", (heap, _) => heap.Stats.HeapReleased += MallocConstants.PageSize);
 
     [Fact]
-    public void Verify_DetectsGeometryError_INV_SPAN_2()
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
-        {
-            heap.SpanOf(objs[^1])->DivMul++;
-            AssertBroken(heap, "INV-SPAN-2");
-        }
-    }
+    public void Verify_DetectsGeometryError_INV_SPAN_2() =>
+        AssertDetects("INV-SPAN-2", (heap, objs) => heap.SpanOf(objs[^1])->DivMul++);
 
     [Fact]
-    public void Verify_DetectsASpanIndexError_INV_SPAN_1()
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
+    public void Verify_DetectsASpanIndexError_INV_SPAN_1() =>
+        AssertDetects("INV-SPAN-1", (heap, objs) =>
         {
             MSpan* large = heap.SpanOf(objs[3000]);
             HeapArena* a = heap.ArenaOf(large->StartAddr);
             a->Spans[(int)((large->StartAddr - a->Base) >> MallocConstants.PageShift) + 1] = (long)heap.SpanOf(objs[0]);
-            AssertBroken(heap, "INV-SPAN-1");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsBadTinyOffset_INV_CACHE_1()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
-        {
-            heap.AllP[0].MCache->TinyOffset = 17;
-            AssertBroken(heap, "INV-CACHE-1");
-        }
-    }
+    public void Verify_DetectsBadTinyOffset_INV_CACHE_1() =>
+        AssertDetects("INV-CACHE-1", (heap, _) => heap.AllP[0].MCache->TinyOffset = 17);
 
     [Fact]
-    public void Verify_DetectsHeapInuseError_INV_STATS_2()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
-        {
-            heap.Stats.HeapInuse += MallocConstants.PageSize;
-            AssertBroken(heap, "INV-STATS-2");
-        }
-    }
+    public void Verify_DetectsHeapInuseError_INV_STATS_2() =>
+        AssertDetects("INV-STATS-2", (heap, _) => heap.Stats.HeapInuse += MallocConstants.PageSize);
 
     [Fact]
-    public void Verify_DetectsHeapAllocError_INV_STATS_1()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
-        {
-            heap.AllP[1].MCache->SmallAllocCount[5]++;
-            AssertBroken(heap, "INV-STATS-1");
-        }
-    }
+    public void Verify_DetectsHeapAllocError_INV_STATS_1() =>
+        AssertDetects("INV-STATS-1", (heap, _) => heap.AllP[1].MCache->SmallAllocCount[5]++);
 
     [Fact]
-    public void Verify_DetectsByClassCountError_INV_STATS_3()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
+    public void Verify_DetectsByClassCountError_INV_STATS_3() =>
+        AssertDetects("INV-STATS-3", (heap, _) =>
         {
             heap.AllP[0].MCache->SmallAllocCount[2] -= 2;
             heap.AllP[0].MCache->SmallAllocCount[4] += 1;
-            AssertBroken(heap, "INV-STATS-3");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsDirtyMemoryPastZeroedBase_INV_ZERO_1()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
+    public void Verify_DetectsDirtyMemoryPastZeroedBase_INV_ZERO_1() =>
+        AssertDetects("INV-ZERO-1", (heap, _) =>
         {
             HeapArena* a = heap.ArenaOf(heap.ArenaBase);
             *(long*)(a->Base + (nint)a->ZeroedBase) = 1;
-            AssertBroken(heap, "INV-ZERO-1");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsArenaAccountingError_INV_ARENA_1()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
-        {
-            heap.Stats.HeapSys += MallocConstants.HeapArenaBytes;
-            AssertBroken(heap, "INV-ARENA-1");
-        }
-    }
+    public void Verify_DetectsArenaAccountingError_INV_ARENA_1() =>
+        AssertDetects("INV-ARENA-1", (heap, _) => heap.Stats.HeapSys += MallocConstants.HeapArenaBytes);
 
     // ------------------------------------------------------------ one corruption per Verify check
 
@@ -251,11 +157,33 @@ public unsafe class VerifyTests
         Assert.Contains(detail, e.Message);
     }
 
+    /// <summary>As AssertDetects, and the message must also contain detail.</summary>
+    private static void AssertDetects(string id, string detail, Action<MHeap, List<nint>> corrupt)
+    {
+        (MHeap heap, List<nint> objs) = Populated();
+        using (heap)
+        {
+            corrupt(heap, objs);
+            AssertBroken(heap, id, detail);
+        }
+    }
+
     private static void AssertSweepDoneBroken(MHeap heap, string detail)
     {
         var e = Assert.Throws<HeapInvariantException>(heap.CheckSweepDone);
         Assert.Equal("INV-SWEEP-3", e.InvariantId);
         Assert.Contains(detail, e.Message);
+    }
+
+    /// <summary>Builds the populated heap, applies one corruption, and asserts CheckSweepDone reports INV-SWEEP-3 with detail.</summary>
+    private static void AssertSweepDoneDetects(string detail, Action<MHeap, List<nint>> corrupt)
+    {
+        (MHeap heap, List<nint> objs) = Populated();
+        using (heap)
+        {
+            corrupt(heap, objs);
+            AssertSweepDoneBroken(heap, detail);
+        }
     }
 
     /// <summary>Every in-use span record, from the arenas' spans arrays.</summary>
@@ -321,271 +249,184 @@ public unsafe class VerifyTests
     // INV-ARENA-1
 
     [Fact]
-    public void Verify_DetectsArenaRecordWithWrongBase_INV_ARENA_1()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
+    public void Verify_DetectsArenaRecordWithWrongBase_INV_ARENA_1() =>
+        AssertDetects("INV-ARENA-1", "misaligned or not in the index", (heap, _) =>
         {
             heap.ArenaOf(heap.ArenaBase)->Base += (nint)MallocConstants.PageSize;
-            AssertBroken(heap, "INV-ARENA-1", "misaligned or not in the index");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsArenaMissingFromTheIndex_INV_ARENA_1()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
+    public void Verify_DetectsArenaMissingFromTheIndex_INV_ARENA_1() =>
+        AssertDetects("INV-ARENA-1", "misaligned or not in the index", (heap, _) =>
         {
             var all = (List<nint>)typeof(MHeap).GetField("_allArenas", Private)!.GetValue(heap)!;
             nint last = all.Max();
             Assert.True(heap.ArenaOf(last + (nint)MallocConstants.HeapArenaBytes) == null);
             all.Add(last + (nint)MallocConstants.HeapArenaBytes); // aligned, not overlapping, but never indexed
-            AssertBroken(heap, "INV-ARENA-1", "misaligned or not in the index");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsArenaCountError_INV_ARENA_1()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
-        {
-            heap.Stats.Arenas++;
-            AssertBroken(heap, "INV-ARENA-1", "arenas but heap_sys");
-        }
-    }
+    public void Verify_DetectsArenaCountError_INV_ARENA_1() =>
+        AssertDetects("INV-ARENA-1", "arenas but heap_sys", (heap, _) => heap.Stats.Arenas++);
 
     // INV-SPAN-1
 
     [Fact]
-    public void Verify_DetectsPageMappedToASpanNotInUse_INV_SPAN_1()
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
-        {
-            heap.SpanOf(objs[^1])->State = (int)SpanState.Manual;
-            AssertBroken(heap, "INV-SPAN-1", "Manual span");
-        }
-    }
+    public void Verify_DetectsPageMappedToASpanNotInUse_INV_SPAN_1() =>
+        AssertDetects("INV-SPAN-1", "Manual span", (heap, objs) => heap.SpanOf(objs[^1])->State = (int)SpanState.Manual);
 
     [Fact]
-    public void Verify_DetectsPageBelowTheSpanItMapsTo_INV_SPAN_1()
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
+    public void Verify_DetectsPageBelowTheSpanItMapsTo_INV_SPAN_1() =>
+        AssertDetects("INV-SPAN-1", "which does not contain it", (heap, objs) =>
         {
             MSpan* large = heap.SpanOf(objs[3000]);
             HeapArena* a = heap.ArenaOf(large->StartAddr);
             int first = PageIndex(a, large->StartAddr);
             Assert.True(first > 0);
             a->Spans[first - 1] = (long)large; // the page just below the span's start
-            AssertBroken(heap, "INV-SPAN-1", "which does not contain it");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsPageAtTheSpanEndMappedToIt_INV_SPAN_1()
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
+    public void Verify_DetectsPageAtTheSpanEndMappedToIt_INV_SPAN_1() =>
+        AssertDetects("INV-SPAN-1", "which does not contain it", (heap, objs) =>
         {
             MSpan* large = heap.SpanOf(objs[3000]);
             HeapArena* a = heap.ArenaOf(large->StartAddr);
             a->Spans[PageIndex(a, large->End)] = (long)large; // the page exactly at End
-            AssertBroken(heap, "INV-SPAN-1", "which does not contain it");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsSpanPageWithNoSpanOf_INV_SPAN_1()
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
+    public void Verify_DetectsSpanPageWithNoSpanOf_INV_SPAN_1() =>
+        AssertDetects("INV-SPAN-1", "spanOf(", (heap, objs) =>
         {
             MSpan* large = heap.SpanOf(objs[3000]);
             Assert.True(large->NPages > 2);
             HeapArena* a = heap.ArenaOf(large->StartAddr);
             a->Spans[PageIndex(a, large->StartAddr) + 1] = 0;
-            AssertBroken(heap, "INV-SPAN-1", "spanOf(");
-        }
-    }
+        });
 
     // INV-SWEEP-1
 
     [Fact]
-    public void Verify_DetectsSweepGenTwoAhead_INV_SWEEP_1()
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
-        {
-            heap.SpanOf(objs[^1])->SweepGen = heap.SweepGen + 2;
-            AssertBroken(heap, "INV-SWEEP-1");
-        }
-    }
+    public void Verify_DetectsSweepGenTwoAhead_INV_SWEEP_1() =>
+        AssertDetects("INV-SWEEP-1", (heap, objs) => heap.SpanOf(objs[^1])->SweepGen = heap.SweepGen + 2);
 
     // INV-PAGE-1 / INV-PAGE-2
 
     [Fact]
-    public void Verify_DetectsPageInTwoPageCaches_INV_PAGE_1()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
+    public void Verify_DetectsPageInTwoPageCaches_INV_PAGE_1() =>
+        AssertDetects("INV-PAGE-1", "in two page caches", (heap, _) =>
         {
             Assert.False(heap.AllP[0].MCache->PCache.Empty);
             lock (heap.Lock)
                 heap.AllP[1].MCache->PCache.Flush(heap.Pages);
             heap.AllP[1].MCache->PCache = heap.AllP[0].MCache->PCache;
-            AssertBroken(heap, "INV-PAGE-1", "in two page caches");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsPageInASpanAndInAPageCache_INV_PAGE_1()
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
+    public void Verify_DetectsPageInASpanAndInAPageCache_INV_PAGE_1() =>
+        AssertDetects("INV-PAGE-1", "is in a span and in P1's page cache", (heap, objs) =>
         {
             lock (heap.Lock)
                 heap.AllP[1].MCache->PCache.Flush(heap.Pages);
             heap.AllP[1].MCache->PCache = new PageCache(heap.SpanOf(objs[3000])->StartAddr, 1, 0);
-            AssertBroken(heap, "INV-PAGE-1", "is in a span and in P1's page cache");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsAllocatedPageOwnedByNothing_INV_PAGE_1()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
+    public void Verify_DetectsAllocatedPageOwnedByNothing_INV_PAGE_1() =>
+        AssertDetects("INV-PAGE-1", "bitmap says allocated", (heap, _) =>
         {
             MCache* mc = heap.AllP[0].MCache;
             Assert.False(mc->PCache.Empty);
             mc->PCache.Cache &= mc->PCache.Cache - 1; // drops the lowest cached page: still allocated in the bitmap
-            AssertBroken(heap, "INV-PAGE-1", "bitmap says allocated");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsPageCachePageOutsideGrownMemory_INV_PAGE_1()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
+    public void Verify_DetectsPageCachePageOutsideGrownMemory_INV_PAGE_1() =>
+        AssertDetects("INV-PAGE-1", "outside every grown chunk", (heap, _) =>
         {
             nint outside = heap.ArenaBase + (nint)MallocConstants.HeapArenaBytes - (nint)MallocConstants.PageSize;
             Assert.False(heap.Pages.Contains(outside));
             lock (heap.Lock)
                 heap.AllP[1].MCache->PCache.Flush(heap.Pages);
             heap.AllP[1].MCache->PCache = new PageCache(outside, 1, 0);
-            AssertBroken(heap, "INV-PAGE-1", "outside every grown chunk");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsScavengedAllocatedPage_INV_PAGE_2()
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
+    public void Verify_DetectsScavengedAllocatedPage_INV_PAGE_2() =>
+        AssertDetects("INV-PAGE-2", "scavenged but allocated", (heap, objs) =>
         {
             nint page = heap.SpanOf(objs[3000])->StartAddr;
             heap.Pages.ChunkOf(GoAlloc.Optimized.PageAlloc.ChunkIndex(page))->Scavenged.Set(GoAlloc.Optimized.PageAlloc.ChunkPageIndex(page));
-            AssertBroken(heap, "INV-PAGE-2", "scavenged but allocated");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsPageCacheScavBitMiscounted_INV_PAGE_2()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
+    public void Verify_DetectsPageCacheScavBitMiscounted_INV_PAGE_2() =>
+        AssertDetects("INV-PAGE-2", "heap_released=", (heap, _) =>
         {
             MCache* mc = heap.AllP[0].MCache;
             Assert.False(mc->PCache.Empty);
             mc->PCache.Scav ^= mc->PCache.Cache & ~(mc->PCache.Cache - 1); // flips the lowest cached page's scav bit
-            AssertBroken(heap, "INV-PAGE-2", "heap_released=");
-        }
-    }
+        });
 
     // INV-PAGE-3 (PageAlloc.CheckSummaries)
 
     private static long FirstGrownChunk(MHeap heap) => heap.Pages.GrownChunks().First();
 
     [Fact]
-    public void Verify_DetectsLeafSummaryMismatch_INV_PAGE_3()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
+    public void Verify_DetectsLeafSummaryMismatch_INV_PAGE_3() =>
+        AssertDetects("INV-PAGE-3", "but its bitmap summarizes to", (heap, _) =>
         {
             PallocSum* leaf = heap.Pages.Summary(GoAlloc.Optimized.PageAlloc.SummaryLevels - 1);
             long ci = FirstGrownChunk(heap);
             leaf[ci] = new PallocSum(leaf[ci].Value + 1);
-            AssertBroken(heap, "INV-PAGE-3", "but its bitmap summarizes to");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsUngrownLeafSummaryNotZero_INV_PAGE_3()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
+    public void Verify_DetectsUngrownLeafSummaryNotZero_INV_PAGE_3() =>
+        AssertDetects("INV-PAGE-3", "but its bitmap summarizes to", (heap, _) =>
         {
             long ci = heap.Pages.GrownChunks().Last() + 1;
             Assert.False(heap.Pages.Contains(GoAlloc.Optimized.PageAlloc.ChunkBase(ci)));
             Assert.NotEqual(0, ci % 8); // shares the grown chunks' leaf block
             heap.Pages.Summary(GoAlloc.Optimized.PageAlloc.SummaryLevels - 1)[ci] = new PallocSum(1);
-            AssertBroken(heap, "INV-PAGE-3", "but its bitmap summarizes to");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsInnerSummaryMismatch_INV_PAGE_3()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
+    public void Verify_DetectsInnerSummaryMismatch_INV_PAGE_3() =>
+        AssertDetects("INV-PAGE-3", "but its children merge to", (heap, _) =>
         {
             int l = GoAlloc.Optimized.PageAlloc.SummaryLevels - 2;
             long i = FirstGrownChunk(heap) >> GoAlloc.Optimized.PageAlloc.LevelBits[l + 1];
             PallocSum* level = heap.Pages.Summary(l);
             level[i] = new PallocSum(level[i].Value + 1);
-            AssertBroken(heap, "INV-PAGE-3", "but its children merge to");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsRootSummaryMismatch_INV_PAGE_3()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
+    public void Verify_DetectsRootSummaryMismatch_INV_PAGE_3() =>
+        AssertDetects("INV-PAGE-3", "summary[0]", (heap, _) =>
         {
             long i = FirstGrownChunk(heap);
             for (int l = GoAlloc.Optimized.PageAlloc.SummaryLevels - 1; l > 0; l--)
                 i >>= GoAlloc.Optimized.PageAlloc.LevelBits[l];
             PallocSum* root = heap.Pages.Summary(0);
             root[i] = new PallocSum(root[i].Value + 1);
-            AssertBroken(heap, "INV-PAGE-3", "summary[0]");
-        }
-    }
+        });
 
     private static FieldInfo SearchAddrField => typeof(GoAlloc.Optimized.PageAlloc).GetField("_searchAddr", Private)!;
 
     [Fact]
-    public void Verify_DetectsSearchAddrOutsideGrownMemory_INV_PAGE_3()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
+    public void Verify_DetectsSearchAddrOutsideGrownMemory_INV_PAGE_3() =>
+        AssertDetects("INV-PAGE-3", "outside every grown range", (heap, _) =>
         {
             nint outside = heap.ArenaBase + (nint)MallocConstants.HeapArenaBytes - (nint)MallocConstants.PageSize;
             Assert.False(heap.Pages.Contains(outside));
             SearchAddrField.SetValue(heap.Pages, outside);
-            AssertBroken(heap, "INV-PAGE-3", "outside every grown range");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsSearchAddrAboveTheFirstFreePage_INV_PAGE_3()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
+    public void Verify_DetectsSearchAddrAboveTheFirstFreePage_INV_PAGE_3() =>
+        AssertDetects("INV-PAGE-3", "above the first free page", (heap, _) =>
         {
             nint firstFree = 0;
             foreach (nint cb in heap.Pages.GrownChunkBases())
@@ -602,35 +443,22 @@ public unsafe class VerifyTests
             Assert.NotEqual(0, firstFree);
             Assert.True(heap.Pages.Contains(firstFree + (nint)MallocConstants.PageSize));
             SearchAddrField.SetValue(heap.Pages, firstFree + (nint)MallocConstants.PageSize);
-            AssertBroken(heap, "INV-PAGE-3", "above the first free page");
-        }
-    }
+        });
 
     // INV-CACHE-1 / INV-SWEEP-2: what the Ps cache
 
     [Fact]
-    public void Verify_DetectsBadFlushGen_INV_CACHE_1()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
-        {
-            heap.AllP[1].MCache->FlushGen = heap.SweepGen + 2;
-            AssertBroken(heap, "INV-CACHE-1", "P1 flushGen");
-        }
-    }
+    public void Verify_DetectsBadFlushGen_INV_CACHE_1() =>
+        AssertDetects("INV-CACHE-1", "P1 flushGen", (heap, _) => heap.AllP[1].MCache->FlushGen = heap.SweepGen + 2);
 
     [Fact]
-    public void Verify_DetectsSlotHoldingAnotherClass_INV_CACHE_1()
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
+    public void Verify_DetectsSlotHoldingAnotherClass_INV_CACHE_1() =>
+        AssertDetects("INV-CACHE-1", "P1 slot", (heap, objs) =>
         {
             MSpan* s = heap.SpanOf(objs[0]);
             Assert.True(heap.AllP[0].MCache->Span(s->SpanClass) == s);
             heap.AllP[1].MCache->Alloc[s->SpanClass + 2] = (long)s;
-            AssertBroken(heap, "INV-CACHE-1", "P1 slot");
-        }
-    }
+        });
 
     [Fact]
     public void Verify_DetectsSlotHoldingADeadSpan_INV_CACHE_1()
@@ -655,23 +483,17 @@ public unsafe class VerifyTests
     }
 
     [Fact]
-    public void Verify_DetectsCachedSpanWithWrongSweepGen_INV_SWEEP_2()
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
+    public void Verify_DetectsCachedSpanWithWrongSweepGen_INV_SWEEP_2() =>
+        AssertDetects("INV-SWEEP-2", "expected", (heap, objs) =>
         {
             MSpan* s = heap.SpanOf(objs[0]);
             Assert.Equal(heap.SweepGen + 3, s->SweepGen);
             s->SweepGen = heap.SweepGen + 1; // valid for INV-SWEEP-1, wrong for a P flushed this cycle
-            AssertBroken(heap, "INV-SWEEP-2", "expected");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsCachedSpanWithWrongSweepGenForAStaleP_INV_SWEEP_2()
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
+    public void Verify_DetectsCachedSpanWithWrongSweepGenForAStaleP_INV_SWEEP_2() =>
+        AssertDetects("INV-SWEEP-2", "expected", (heap, objs) =>
         {
             heap.StartMark();
             heap.FinishMark();
@@ -680,73 +502,43 @@ public unsafe class VerifyTests
             Assert.Equal(heap.SweepGen - 2, heap.AllP[0].MCache->FlushGen);
             Assert.Equal(heap.SweepGen + 1, s->SweepGen);
             s->SweepGen = heap.SweepGen + 3; // right only for a P flushed this cycle
-            AssertBroken(heap, "INV-SWEEP-2", "expected");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsSpanCachedByTwoPs_INV_SWEEP_2()
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
+    public void Verify_DetectsSpanCachedByTwoPs_INV_SWEEP_2() =>
+        AssertDetects("INV-SWEEP-2", "cached by two Ps", (heap, objs) =>
         {
             MSpan* s = heap.SpanOf(objs[0]);
             heap.AllP[1].MCache->Alloc[s->SpanClass] = (long)s;
-            AssertBroken(heap, "INV-SWEEP-2", "cached by two Ps");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsNegativeTinyOffset_INV_CACHE_1()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
-        {
-            heap.AllP[0].MCache->TinyOffset = -1;
-            AssertBroken(heap, "INV-CACHE-1", "tinyoffset");
-        }
-    }
+    public void Verify_DetectsNegativeTinyOffset_INV_CACHE_1() =>
+        AssertDetects("INV-CACHE-1", "tinyoffset", (heap, _) => heap.AllP[0].MCache->TinyOffset = -1);
 
     [Fact]
-    public void Verify_DetectsTinyBlockOutsideTheHeap_INV_CACHE_1()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
+    public void Verify_DetectsTinyBlockOutsideTheHeap_INV_CACHE_1() =>
+        AssertDetects("INV-CACHE-1", "tiny block", (heap, _) =>
         {
             Assert.NotEqual(0, heap.AllP[0].MCache->Tiny);
             heap.AllP[0].MCache->Tiny = 64;
-            AssertBroken(heap, "INV-CACHE-1", "tiny block");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsTinyBlockInAnotherClass_INV_CACHE_1()
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
+    public void Verify_DetectsTinyBlockInAnotherClass_INV_CACHE_1() =>
+        AssertDetects("INV-CACHE-1", "tiny block", (heap, objs) =>
         {
             Assert.NotEqual(MallocConstants.TinySpanClass, heap.SpanOf(objs[0])->SpanClass);
             heap.AllP[0].MCache->Tiny = objs[0]; // an allocated, aligned 16-byte object of a scan class
-            AssertBroken(heap, "INV-CACHE-1", "tiny block");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsMisalignedTinyBlock_INV_CACHE_1()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
-        {
-            heap.AllP[0].MCache->Tiny += 8;
-            AssertBroken(heap, "INV-CACHE-1", "tiny block");
-        }
-    }
+    public void Verify_DetectsMisalignedTinyBlock_INV_CACHE_1() =>
+        AssertDetects("INV-CACHE-1", "tiny block", (heap, _) => heap.AllP[0].MCache->Tiny += 8);
 
     [Fact]
-    public void Verify_DetectsTinyBlockNotAllocated_INV_CACHE_1()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
+    public void Verify_DetectsTinyBlockNotAllocated_INV_CACHE_1() =>
+        AssertDetects("INV-CACHE-1", "tiny block", (heap, _) =>
         {
             MCache* mc = heap.AllP[0].MCache;
             MSpan* ts = heap.SpanOf(mc->Tiny);
@@ -754,9 +546,7 @@ public unsafe class VerifyTests
             nint next = ts->ObjectAddress(ts->FreeIndex); // the first free object
             Assert.False(ts->IsAllocated(ts->FreeIndex));
             mc->Tiny = next;
-            AssertBroken(heap, "INV-CACHE-1", "tiny block");
-        }
-    }
+        });
 
     // INV-SWEEP-2: the span sets
 
@@ -807,67 +597,47 @@ public unsafe class VerifyTests
     }
 
     [Fact]
-    public void Verify_DetectsSpanInAnotherClassSet_INV_SWEEP_2()
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
+    public void Verify_DetectsSpanInAnotherClassSet_INV_SWEEP_2() =>
+        AssertDetects("INV-SWEEP-2", "of another class", (heap, objs) =>
         {
             MSpan* s = heap.SpanOf(objs[^1]);
             Move(heap, s, heap.Central[s->SpanClass].PartialSwept(heap.SweepGen), heap.Central[s->SpanClass + 2].PartialSwept(heap.SweepGen));
-            AssertBroken(heap, "INV-SWEEP-2", "of another class");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsSweptSetEntryWithWrongSweepGen_INV_SWEEP_2()
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
+    public void Verify_DetectsSweptSetEntryWithWrongSweepGen_INV_SWEEP_2() =>
+        AssertDetects("INV-SWEEP-2", "with sweepgen", (heap, objs) =>
         {
             heap.SpanOf(objs[^1])->SweepGen = heap.SweepGen + 3; // valid for INV-SWEEP-1 (swept and cached), not in a set
-            AssertBroken(heap, "INV-SWEEP-2", "with sweepgen");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsPartialSpanInAFullSet_INV_SWEEP_2()
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
+    public void Verify_DetectsPartialSpanInAFullSet_INV_SWEEP_2() =>
+        AssertDetects("INV-SWEEP-2", ".fullSwept holds", (heap, objs) =>
         {
             MSpan* s = heap.SpanOf(objs[^1]);
             Assert.True(s->AllocCount < s->NElems);
             MCentral c = heap.Central[s->SpanClass];
             Move(heap, s, c.PartialSwept(heap.SweepGen), c.FullSwept(heap.SweepGen));
-            AssertBroken(heap, "INV-SWEEP-2", ".fullSwept holds");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsFullSpanInAPartialSet_INV_SWEEP_2()
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
+    public void Verify_DetectsFullSpanInAPartialSet_INV_SWEEP_2() =>
+        AssertDetects("INV-SWEEP-2", ".partialSwept holds", (heap, objs) =>
         {
             MSpan* large = heap.SpanOf(objs[3000]);
             Assert.Equal(large->NElems, large->AllocCount);
             MCentral c = heap.Central[large->SpanClass];
             Move(heap, large, c.FullSwept(heap.SweepGen), c.PartialSwept(heap.SweepGen));
-            AssertBroken(heap, "INV-SWEEP-2", ".partialSwept holds");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsSpanTwiceInASet_INV_SWEEP_2()
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
+    public void Verify_DetectsSpanTwiceInASet_INV_SWEEP_2() =>
+        AssertDetects("INV-SWEEP-2", "is in mcentral", (heap, objs) =>
         {
             MSpan* s = heap.SpanOf(objs[^1]);
             heap.Central[s->SpanClass].PartialSwept(heap.SweepGen).Push((nint)s);
-            AssertBroken(heap, "INV-SWEEP-2", "is in mcentral");
-        }
-    }
+        });
 
     // INV-SPAN-2
 
@@ -878,10 +648,8 @@ public unsafe class VerifyTests
     [InlineData("DivShift")]
     [InlineData("DivShift2")]
     [InlineData("BaseMask")]
-    public void Verify_DetectsSmallGeometryError_INV_SPAN_2(string field)
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
+    public void Verify_DetectsSmallGeometryError_INV_SPAN_2(string field) =>
+        AssertDetects("INV-SPAN-2", "bad geometry", (heap, objs) =>
         {
             MSpan* s = heap.SpanOf(objs[^1]);
             switch (field)
@@ -893,19 +661,15 @@ public unsafe class VerifyTests
                 case "DivShift2": s->DivShift2++; break;
                 case "BaseMask": s->BaseMask ^= 1; break;
             }
-            AssertBroken(heap, "INV-SPAN-2", "bad geometry");
-        }
-    }
+        });
 
     [Theory]
     [InlineData("NElems")]
     [InlineData("ElemSize")]
     [InlineData("LimitAtStart")]
     [InlineData("LimitPastEnd")]
-    public void Verify_DetectsLargeGeometryError_INV_SPAN_2(string field)
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
+    public void Verify_DetectsLargeGeometryError_INV_SPAN_2(string field) =>
+        AssertDetects("INV-SPAN-2", "bad large geometry", (heap, objs) =>
         {
             MSpan* large = heap.SpanOf(objs[3000]);
             switch (field)
@@ -915,64 +679,41 @@ public unsafe class VerifyTests
                 case "LimitAtStart": large->Limit = large->StartAddr; break;
                 case "LimitPastEnd": large->Limit = large->End + 1; break;
             }
-            AssertBroken(heap, "INV-SPAN-2", "bad large geometry");
-        }
-    }
+        });
 
     // INV-SPAN-4 / INV-SPAN-3
 
     [Fact]
-    public void Verify_DetectsFreeIndexPastNElems_INV_SPAN_4()
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
+    public void Verify_DetectsFreeIndexPastNElems_INV_SPAN_4() =>
+        AssertDetects("INV-SPAN-4", "freeindex out of range", (heap, objs) =>
         {
             MSpan* s = heap.SpanOf(objs[^1]);
             s->FreeIndex = s->NElems + 1;
-            AssertBroken(heap, "INV-SPAN-4", "freeindex out of range");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsNegativeFreeIndex_INV_SPAN_4()
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
-        {
-            heap.SpanOf(objs[^1])->FreeIndex = -1;
-            AssertBroken(heap, "INV-SPAN-4", "freeindex out of range");
-        }
-    }
+    public void Verify_DetectsNegativeFreeIndex_INV_SPAN_4() =>
+        AssertDetects("INV-SPAN-4", "freeindex out of range", (heap, objs) => heap.SpanOf(objs[^1])->FreeIndex = -1);
 
     [Fact]
-    public void Verify_DetectsAllocBitBeyondNElems_INV_SPAN_4()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
+    public void Verify_DetectsAllocBitBeyondNElems_INV_SPAN_4() =>
+        AssertDetects("INV-SPAN-4", "beyond nelems", (heap, _) =>
         {
             MSpan* s = UncachedRaggedSpan(heap);
             SetAllocBit(s, s->NElems); // the first bit past the last object
-            AssertBroken(heap, "INV-SPAN-4", "beyond nelems");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsMarkBitBeyondNElems_INV_SPAN_4()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
+    public void Verify_DetectsMarkBitBeyondNElems_INV_SPAN_4() =>
+        AssertDetects("INV-SPAN-4", "beyond nelems", (heap, _) =>
         {
             MSpan* s = UncachedRaggedSpan(heap);
             s->SetMarked(s->NElems);
-            AssertBroken(heap, "INV-SPAN-4", "beyond nelems");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsEmptyUncachedSweptSpan_INV_SPAN_3()
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
+    public void Verify_DetectsEmptyUncachedSweptSpan_INV_SPAN_3() =>
+        AssertDetects("INV-SPAN-3", "uncached swept", (heap, objs) =>
         {
             MSpan* s = heap.SpanOf(objs[^1]);
             Assert.DoesNotContain((nint)s, CachedSpans(heap));
@@ -980,31 +721,23 @@ public unsafe class VerifyTests
             for (int i = 0; i < (s->NElems + 7) / 8; i++)
                 s->AllocBits[i] = 0;
             s->AllocCount = 0; // consistent with the bitmap, but a swept empty span must have been freed
-            AssertBroken(heap, "INV-SPAN-3", "uncached swept");
-        }
-    }
+        });
 
     // INV-SWEEP-3
 
     [Fact]
-    public void Verify_DetectsUnsweptSpanAfterSweepDone_INV_SWEEP_3()
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
+    public void Verify_DetectsUnsweptSpanAfterSweepDone_INV_SWEEP_3() =>
+        AssertDetects("INV-SWEEP-3", "is unswept", (heap, objs) =>
         {
             MSpan* s = heap.SpanOf(objs[^1]);
             MCentral c = heap.Central[s->SpanClass];
             Move(heap, s, c.PartialSwept(heap.SweepGen), c.PartialUnswept(heap.SweepGen));
             s->SweepGen = heap.SweepGen - 2;
-            AssertBroken(heap, "INV-SWEEP-3", "is unswept");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsStaleCachedSpanAfterSweepDone_INV_SWEEP_3()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
+    public void Verify_DetectsStaleCachedSpanAfterSweepDone_INV_SWEEP_3() =>
+        AssertDetects("INV-SWEEP-3", "is unswept", (heap, _) =>
         {
             MCache* mc = heap.AllP[0].MCache;
             mc->FlushGen = heap.SweepGen - 2;
@@ -1013,67 +746,38 @@ public unsafe class VerifyTests
                 if (mc->Span(spc) != heap.EmptySpan)
                     mc->Span(spc)->SweepGen = heap.SweepGen + 1; // cached last cycle, never flushed
             }
-            AssertBroken(heap, "INV-SWEEP-3", "is unswept");
-        }
-    }
+        });
 
     [Fact]
-    public void CheckSweepDone_DetectsSweepStateNotDone_INV_SWEEP_3()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
+    public void CheckSweepDone_DetectsSweepStateNotDone_INV_SWEEP_3() =>
+        AssertSweepDoneDetects("not done", (heap, _) =>
         {
             heap.CheckSweepDone();
             heap.ActiveSweepRef.Reset(0); // no sweepers, but not drained
-            AssertSweepDoneBroken(heap, "not done");
-        }
-    }
+        });
 
     [Fact]
-    public void CheckSweepDone_DetectsUnflushedP_INV_SWEEP_3()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
-        {
-            MakeP1Stale(heap);
-            AssertSweepDoneBroken(heap, "P1 is not flushed");
-        }
-    }
+    public void CheckSweepDone_DetectsUnflushedP_INV_SWEEP_3() =>
+        AssertSweepDoneDetects("P1 is not flushed", (heap, _) => MakeP1Stale(heap));
 
     [Theory]
     [InlineData(-2)]
     [InlineData(-1)]
     [InlineData(1)]
-    public void CheckSweepDone_DetectsUnsweptSpan_INV_SWEEP_3(int delta)
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
-        {
-            heap.SpanOf(objs[^1])->SweepGen = (uint)(heap.SweepGen + delta);
-            AssertSweepDoneBroken(heap, "has sweepgen");
-        }
-    }
+    public void CheckSweepDone_DetectsUnsweptSpan_INV_SWEEP_3(int delta) =>
+        AssertSweepDoneDetects("has sweepgen", (heap, objs) => heap.SpanOf(objs[^1])->SweepGen = (uint)(heap.SweepGen + delta));
 
     // INV-SWEEP-4
 
     [Fact]
-    public void Verify_DetectsUnflushedPWithNoSweeperCounted_INV_SWEEP_4()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
-        {
-            MakeP1Stale(heap);
-            AssertBroken(heap, "INV-SWEEP-4", "sweeper count 0 but 1");
-        }
-    }
+    public void Verify_DetectsUnflushedPWithNoSweeperCounted_INV_SWEEP_4() =>
+        AssertDetects("INV-SWEEP-4", "sweeper count 0 but 1", (heap, _) => MakeP1Stale(heap));
 
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public void Verify_DetectsDrainedWithUnsweptSpans_INV_SWEEP_4(bool full)
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
+    public void Verify_DetectsDrainedWithUnsweptSpans_INV_SWEEP_4(bool full) =>
+        AssertDetects("INV-SWEEP-4", "still has unswept spans", (heap, objs) =>
         {
             MakeP1Stale(heap);
             heap.ActiveSweepRef.Reset(1);     // P1 is the one pending sweeper: the count matches
@@ -1085,48 +789,31 @@ public unsafe class VerifyTests
             else
                 Move(heap, s, c.PartialSwept(heap.SweepGen), c.PartialUnswept(heap.SweepGen));
             s->SweepGen = heap.SweepGen - 2;
-            AssertBroken(heap, "INV-SWEEP-4", "still has unswept spans");
-        }
-    }
+        });
 
     // INV-STATS-3 / INV-ZERO-1
 
     [Fact]
-    public void Verify_DetectsLargeObjectCountMismatch_INV_STATS_3()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
-        {
-            heap.Stats.LargeFrees++;
-            AssertBroken(heap, "INV-STATS-3", "large:");
-        }
-    }
+    public void Verify_DetectsLargeObjectCountMismatch_INV_STATS_3() =>
+        AssertDetects("INV-STATS-3", "large:", (heap, _) => heap.Stats.LargeFrees++);
 
     [Theory]
     [InlineData(-(long)MallocConstants.PageSize)]
     [InlineData(MallocConstants.HeapArenaBytes + MallocConstants.PageSize)]
     [InlineData(8)]
-    public void Verify_DetectsBadZeroedBase_INV_ZERO_1(long zb)
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
+    public void Verify_DetectsBadZeroedBase_INV_ZERO_1(long zb) =>
+        AssertDetects("INV-ZERO-1", "zeroedBase", (heap, _) =>
         {
             HeapArena* a = heap.ArenaOf(heap.ArenaBase);
             a->ZeroedBase = zb == 8 ? a->ZeroedBase + 8 : zb;
-            AssertBroken(heap, "INV-ZERO-1", "zeroedBase");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsSpanPastZeroedBase_INV_ZERO_1()
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
+    public void Verify_DetectsSpanPastZeroedBase_INV_ZERO_1() =>
+        AssertDetects("INV-ZERO-1", "is in a span", (heap, objs) =>
         {
             MSpan* large = heap.SpanOf(objs[3000]);
             HeapArena* a = heap.ArenaOf(large->StartAddr);
             a->ZeroedBase = large->End - (nint)MallocConstants.PageSize - a->Base; // the span's last page is past it
-            AssertBroken(heap, "INV-ZERO-1", "is in a span");
-        }
-    }
+        });
 }

@@ -34,211 +34,152 @@ public unsafe class VerifyTests
         Assert.StartsWith(id + ":", e.Message);
     }
 
+    /// <summary>Builds the populated heap, applies one corruption, and asserts Verify names the broken invariant.</summary>
+    private static void AssertDetects(string id, Action<MHeap, List<nint>> corrupt)
+    {
+        (MHeap heap, List<nint> objs) = Populated();
+        using (heap)
+        {
+            corrupt(heap, objs);
+            AssertBroken(heap, id);
+        }
+    }
+
+    /// <summary>Builds the populated heap, applies one legal edit, and asserts Verify still passes.</summary>
+    private static void AssertAccepts(Action<MHeap, List<nint>> edit)
+    {
+        (MHeap heap, List<nint> objs) = Populated();
+        using (heap)
+        {
+            edit(heap, objs);
+            heap.Verify();
+        }
+    }
+
     private static MSpan SpanAt(MHeap heap, nint p) => heap.SpanOf(p)!;
 
     [Fact]
-    public void Verify_DetectsAllocCountMismatch_INV_SPAN_3()
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
-        {
-            SpanAt(heap, objs[0]).AllocCount++;
-            AssertBroken(heap, "INV-SPAN-3");
-        }
-    }
+    public void Verify_DetectsAllocCountMismatch_INV_SPAN_3() =>
+        AssertDetects("INV-SPAN-3", (heap, objs) => SpanAt(heap, objs[0]).AllocCount++);
 
     [Fact]
-    public void Verify_DetectsMarkOnAFreeObject_INV_SPAN_4()
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
+    public void Verify_DetectsMarkOnAFreeObject_INV_SPAN_4() =>
+        AssertDetects("INV-SPAN-4", (heap, objs) =>
         {
             MSpan s = SpanAt(heap, objs[^1]); // the flushed 64-byte span: 1 object of 128
             s.SetMarked(100);
-            AssertBroken(heap, "INV-SPAN-4");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsMarkBitsOnASweptSpanOutsideMarking_INV_MARK_1()
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
+    public void Verify_DetectsMarkBitsOnASweptSpanOutsideMarking_INV_MARK_1() =>
+        AssertDetects("INV-MARK-1", (heap, objs) =>
         {
             MSpan s = SpanAt(heap, objs[^1]);
             s.SetMarked(0);
-            AssertBroken(heap, "INV-MARK-1");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsASpanBeingSweptAtAQuiescentPoint_INV_SWEEP_1()
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
-        {
-            SpanAt(heap, objs[^1]).SweepGen = heap.SweepGen - 1;
-            AssertBroken(heap, "INV-SWEEP-1");
-        }
-    }
+    public void Verify_DetectsASpanBeingSweptAtAQuiescentPoint_INV_SWEEP_1() =>
+        AssertDetects("INV-SWEEP-1", (heap, objs) => SpanAt(heap, objs[^1]).SweepGen = heap.SweepGen - 1);
 
     [Fact]
-    public void Verify_DetectsASpanInTwoPlaces_INV_SWEEP_2()
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
+    public void Verify_DetectsASpanInTwoPlaces_INV_SWEEP_2() =>
+        AssertDetects("INV-SWEEP-2", (heap, objs) =>
         {
             MSpan cached = SpanAt(heap, objs[0]);
             heap.Central[cached.SpanClass].PartialSwept(heap.SweepGen).Push(cached);
-            AssertBroken(heap, "INV-SWEEP-2");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsALostSpan_INV_SWEEP_2()
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
+    public void Verify_DetectsALostSpan_INV_SWEEP_2() =>
+        AssertDetects("INV-SWEEP-2", (heap, objs) =>
         {
             MSpan s = SpanAt(heap, objs[^1]);
             Assert.Same(s, heap.Central[s.SpanClass].PartialSwept(heap.SweepGen).Pop());
-            AssertBroken(heap, "INV-SWEEP-2");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsASweeperCountMismatch_INV_SWEEP_4()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
+    public void Verify_DetectsASweeperCountMismatch_INV_SWEEP_4() =>
+        AssertDetects("INV-SWEEP-4", (heap, _) =>
         {
             heap.ActiveSweep.Reset(1);
             heap.ActiveSweep.MarkDrained();
-            AssertBroken(heap, "INV-SWEEP-4");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsBitmapSpanDisagreement_INV_PAGE_1()
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
+    public void Verify_DetectsBitmapSpanDisagreement_INV_PAGE_1() =>
+        AssertDetects("INV-PAGE-1", (heap, objs) =>
         {
             MSpan s = SpanAt(heap, objs[3000]); // the large span
             heap.Pages.Free(s.StartAddr, 1);
-            AssertBroken(heap, "INV-PAGE-1");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsReleasedAccountingError_INV_PAGE_2()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
-        {
-            heap.Stats.HeapReleased += MallocConstants.PageSize;
-            AssertBroken(heap, "INV-PAGE-2");
-        }
-    }
+    public void Verify_DetectsReleasedAccountingError_INV_PAGE_2() =>
+        AssertDetects("INV-PAGE-2", (heap, _) => heap.Stats.HeapReleased += MallocConstants.PageSize);
 
     [Fact]
-    public void Verify_DetectsGeometryError_INV_SPAN_2()
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
-        {
-            SpanAt(heap, objs[^1]).NElems--;
-            AssertBroken(heap, "INV-SPAN-2");
-        }
-    }
+    public void Verify_DetectsGeometryError_INV_SPAN_2() =>
+        AssertDetects("INV-SPAN-2", (heap, objs) => SpanAt(heap, objs[^1]).NElems--);
 
     [Fact]
-    public void Verify_DetectsASpanIndexError_INV_SPAN_1()
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
+    public void Verify_DetectsASpanIndexError_INV_SPAN_1() =>
+        AssertDetects("INV-SPAN-1", (heap, objs) =>
         {
             MSpan large = SpanAt(heap, objs[3000]);
             HeapArena a = heap.ArenaOf(large.StartAddr)!;
             a.Spans[a.PageIndex(large.StartAddr) + 1] = SpanAt(heap, objs[0]);
-            AssertBroken(heap, "INV-SPAN-1");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsBadTinyOffset_INV_CACHE_1()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
-        {
-            heap.AllP[0].MCache.TinyOffset = 17;
-            AssertBroken(heap, "INV-CACHE-1");
-        }
-    }
+    public void Verify_DetectsBadTinyOffset_INV_CACHE_1() =>
+        AssertDetects("INV-CACHE-1", (heap, _) => heap.AllP[0].MCache.TinyOffset = 17);
 
     [Fact]
-    public void Verify_DetectsHeapInuseError_INV_STATS_2()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
-        {
-            heap.Stats.HeapInuse += MallocConstants.PageSize;
-            AssertBroken(heap, "INV-STATS-2");
-        }
-    }
+    public void Verify_DetectsHeapInuseError_INV_STATS_2() =>
+        AssertDetects("INV-STATS-2", (heap, _) => heap.Stats.HeapInuse += MallocConstants.PageSize);
 
     [Fact]
-    public void Verify_DetectsHeapAllocError_INV_STATS_1()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
-        {
-            heap.AllP[1].MCache.NSmallAlloc[5]++;
-            AssertBroken(heap, "INV-STATS-1");
-        }
-    }
+    public void Verify_DetectsHeapAllocError_INV_STATS_1() =>
+        AssertDetects("INV-STATS-1", (heap, _) => heap.AllP[1].MCache.NSmallAlloc[5]++);
 
     [Fact]
-    public void Verify_DetectsByClassCountError_INV_STATS_3()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
+    public void Verify_DetectsByClassCountError_INV_STATS_3() =>
+        AssertDetects("INV-STATS-3", (heap, _) =>
         {
             // Same bytes, wrong class: 2 x 16 B moved to 1 x 32 B keeps heap_alloc but not by_size.
             heap.AllP[0].MCache.NSmallAlloc[2] -= 2;
             heap.AllP[0].MCache.NSmallAlloc[4] += 1;
-            AssertBroken(heap, "INV-STATS-3");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsDirtyMemoryPastZeroedBase_INV_ZERO_1()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
+    public void Verify_DetectsDirtyMemoryPastZeroedBase_INV_ZERO_1() =>
+        AssertDetects("INV-ZERO-1", (heap, _) =>
         {
             HeapArena a = heap.Arenas[0];
             *(long*)(a.Base + (nint)a.ZeroedBase) = 1;
-            AssertBroken(heap, "INV-ZERO-1");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsArenaAccountingError_INV_ARENA_1()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
-        {
-            heap.Stats.HeapSys += MallocConstants.HeapArenaBytes;
-            AssertBroken(heap, "INV-ARENA-1");
-        }
-    }
+    public void Verify_DetectsArenaAccountingError_INV_ARENA_1() =>
+        AssertDetects("INV-ARENA-1", (heap, _) => heap.Stats.HeapSys += MallocConstants.HeapArenaBytes);
     // ------------------------------------------------------------------ helpers for the per-check tests
 
     private static void AssertSweepDoneBroken(MHeap heap)
     {
         var e = Assert.Throws<HeapInvariantException>(heap.CheckSweepDone);
         Assert.Equal("INV-SWEEP-3", e.InvariantId);
+    }
+
+    /// <summary>Builds the populated heap, applies one corruption, and asserts CheckSweepDone reports INV-SWEEP-3.</summary>
+    private static void AssertSweepDoneDetects(Action<MHeap, List<nint>> corrupt)
+    {
+        (MHeap heap, List<nint> objs) = Populated();
+        using (heap)
+        {
+            corrupt(heap, objs);
+            AssertSweepDoneBroken(heap);
+        }
     }
 
     /// <summary>Populated, then one GC cycle with nothing marked: every span unswept, every P unflushed.</summary>
@@ -279,36 +220,26 @@ public unsafe class VerifyTests
     // ------------------------------------------------------------------ INV-ARENA-1
 
     [Fact]
-    public void Verify_DetectsAnUnalignedArena_INV_ARENA_1()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
+    public void Verify_DetectsAnUnalignedArena_INV_ARENA_1() =>
+        AssertDetects("INV-ARENA-1", (heap, _) =>
         {
             HeapArena a = heap.Arenas[0];
             SetArenas(heap, [new HeapArena(a.Base + (nint)MallocConstants.PageSize)]);
-            AssertBroken(heap, "INV-ARENA-1");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsOverlappingArenas_INV_ARENA_1()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
+    public void Verify_DetectsOverlappingArenas_INV_ARENA_1() =>
+        AssertDetects("INV-ARENA-1", (heap, _) =>
         {
             HeapArena a = heap.Arenas[0];
             SetArenas(heap, [a, a]);
             heap.Stats.HeapSys += MallocConstants.HeapArenaBytes;
             heap.Stats.Arenas++;
-            AssertBroken(heap, "INV-ARENA-1");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_AcceptsAdjacentArenas_INV_ARENA_1()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
+    public void Verify_AcceptsAdjacentArenas_INV_ARENA_1() =>
+        AssertAccepts((heap, _) =>
         {
             Assert.Single(heap.Arenas);
             HeapArena a = heap.Arenas[0];
@@ -316,54 +247,32 @@ public unsafe class VerifyTests
             SetArenas(heap, [a, new HeapArena(a.End)]);
             heap.Stats.HeapSys += MallocConstants.HeapArenaBytes;
             heap.Stats.Arenas++;
-            heap.Verify();
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsArenaCountError_INV_ARENA_1()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
-        {
-            heap.Stats.Arenas++;
-            AssertBroken(heap, "INV-ARENA-1");
-        }
-    }
+    public void Verify_DetectsArenaCountError_INV_ARENA_1() =>
+        AssertDetects("INV-ARENA-1", (heap, _) => heap.Stats.Arenas++);
 
     // ------------------------------------------------------------------ INV-SPAN-1
 
     [Fact]
-    public void Verify_DetectsAPageMappedToADeadSpan_INV_SPAN_1()
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
-        {
-            SpanAt(heap, objs[^1]).State = SpanState.Dead;
-            AssertBroken(heap, "INV-SPAN-1");
-        }
-    }
+    public void Verify_DetectsAPageMappedToADeadSpan_INV_SPAN_1() =>
+        AssertDetects("INV-SPAN-1", (heap, objs) => SpanAt(heap, objs[^1]).State = SpanState.Dead);
 
     [Fact]
-    public void Verify_DetectsAPageBeforeItsSpan_INV_SPAN_1()
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
+    public void Verify_DetectsAPageBeforeItsSpan_INV_SPAN_1() =>
+        AssertDetects("INV-SPAN-1", (heap, objs) =>
         {
             MSpan large = SpanAt(heap, objs[3000]);
             HeapArena a = heap.ArenaOf(large.StartAddr)!;
             int pg = a.PageIndex(large.StartAddr);
             Assert.True(pg > 0);
             a.Spans[pg - 1] = large;
-            AssertBroken(heap, "INV-SPAN-1");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsThePageAtASpansEndMappedToIt_INV_SPAN_1()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
+    public void Verify_DetectsThePageAtASpansEndMappedToIt_INV_SPAN_1() =>
+        AssertDetects("INV-SPAN-1", (heap, _) =>
         {
             // A span followed by a page outside any span: map that page (page == End) to it.
             HeapArena a = heap.Arenas[0];
@@ -372,22 +281,16 @@ public unsafe class VerifyTests
             MSpan s = a.Spans[pg]!;
             Assert.Equal(s.End, a.Base + (pg + 1) * (nint)MallocConstants.PageSize);
             a.Spans[pg + 1] = s;
-            AssertBroken(heap, "INV-SPAN-1");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsAHoleInASpansPageMap_INV_SPAN_1()
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
+    public void Verify_DetectsAHoleInASpansPageMap_INV_SPAN_1() =>
+        AssertDetects("INV-SPAN-1", (heap, objs) =>
         {
             MSpan large = SpanAt(heap, objs[3000]);
             HeapArena a = heap.ArenaOf(large.StartAddr)!;
             a.Spans[a.PageIndex(large.StartAddr) + 1] = null;
-            AssertBroken(heap, "INV-SPAN-1");
-        }
-    }
+        });
 
     // ------------------------------------------------------------------ INV-SWEEP-1 (legal values)
 
@@ -416,52 +319,38 @@ public unsafe class VerifyTests
     // ------------------------------------------------------------------ INV-PAGE-1 / INV-PAGE-2
 
     [Fact]
-    public void Verify_DetectsAPageInTwoPageCaches_INV_PAGE_1()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
+    public void Verify_DetectsAPageInTwoPageCaches_INV_PAGE_1() =>
+        AssertDetects("INV-PAGE-1", (heap, _) =>
         {
             (P from, P to) = heap.AllP[0].PCache.Empty ? (heap.AllP[1], heap.AllP[0]) : (heap.AllP[0], heap.AllP[1]);
             Assert.False(from.PCache.Empty);
             to.PCache = from.PCache;
-            AssertBroken(heap, "INV-PAGE-1");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsAPageInASpanAndAPageCache_INV_PAGE_1()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
+    public void Verify_DetectsAPageInASpanAndAPageCache_INV_PAGE_1() =>
+        AssertDetects("INV-PAGE-1", (heap, _) =>
         {
             PageCache pc = heap.AllP[0].PCache;
             int k = Enumerable.Range(0, MallocConstants.PageCachePages)
                 .First(k => !pc.Free[k] && heap.SpanOf(pc.Base + k * (nint)MallocConstants.PageSize) != null);
             pc.Free[k] = true;
-            AssertBroken(heap, "INV-PAGE-1");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsALeakedPage_INV_PAGE_1()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
+    public void Verify_DetectsALeakedPage_INV_PAGE_1() =>
+        AssertDetects("INV-PAGE-1", (heap, _) =>
         {
             // A page the bitmap marks allocated though no span and no page cache holds it.
             PageAlloc.Chunk c = heap.Pages.Chunks[0];
             int i = Array.IndexOf(c.Alloc, false);
             Assert.True(i >= 0);
             c.Alloc[i] = true;
-            AssertBroken(heap, "INV-PAGE-1");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsAPageCachePageOutsideTheChunks_INV_PAGE_1()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
+    public void Verify_DetectsAPageCachePageOutsideTheChunks_INV_PAGE_1() =>
+        AssertDetects("INV-PAGE-1", (heap, _) =>
         {
             P p = heap.AllP[1];
             PageCache old = p.PCache;
@@ -481,119 +370,74 @@ public unsafe class VerifyTests
             var pc = new PageCache { Base = outside };
             pc.Free[0] = true;
             p.PCache = pc;
-            AssertBroken(heap, "INV-PAGE-1");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsAScavengedAllocatedPage_INV_PAGE_2()
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
+    public void Verify_DetectsAScavengedAllocatedPage_INV_PAGE_2() =>
+        AssertDetects("INV-PAGE-2", (heap, objs) =>
         {
             (PageAlloc.Chunk c, int i) = ChunkPage(heap, SpanAt(heap, objs[3000]).StartAddr);
             Assert.True(c.Alloc[i]);
             c.Scavenged[i] = true;
-            AssertBroken(heap, "INV-PAGE-2");
-        }
-    }
+        });
 
     // ------------------------------------------------------------------ mcache (INV-CACHE-1, INV-SWEEP-2)
 
     [Fact]
-    public void Verify_DetectsABadFlushGen_INV_CACHE_1()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
-        {
-            heap.AllP[1].MCache.FlushGen = heap.SweepGen - 1;
-            AssertBroken(heap, "INV-CACHE-1");
-        }
-    }
+    public void Verify_DetectsABadFlushGen_INV_CACHE_1() =>
+        AssertDetects("INV-CACHE-1", (heap, _) => heap.AllP[1].MCache.FlushGen = heap.SweepGen - 1);
 
     [Fact]
-    public void Verify_DetectsASlotHoldingAnotherClass_INV_CACHE_1()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
+    public void Verify_DetectsASlotHoldingAnotherClass_INV_CACHE_1() =>
+        AssertDetects("INV-CACHE-1", (heap, _) =>
         {
             MCache mc = heap.AllP[0].MCache;
             MSpan s = FirstCached(heap);
             int empty = FirstEmptySlot(mc);
             mc.Alloc[s.SpanClass] = null;
             mc.Alloc[empty] = s;
-            AssertBroken(heap, "INV-CACHE-1");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsASlotHoldingADeadSpan_INV_CACHE_1()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
+    public void Verify_DetectsASlotHoldingADeadSpan_INV_CACHE_1() =>
+        AssertDetects("INV-CACHE-1", (heap, _) =>
         {
             MCache mc = heap.AllP[0].MCache;
             int empty = FirstEmptySlot(mc);
             mc.Alloc[empty] = new MSpan { SpanClass = empty, SweepGen = heap.SweepGen + 3 };
-            AssertBroken(heap, "INV-CACHE-1");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsACachedSpanWithTheWrongSweepGen_INV_SWEEP_2()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
+    public void Verify_DetectsACachedSpanWithTheWrongSweepGen_INV_SWEEP_2() =>
+        AssertDetects("INV-SWEEP-2", (heap, _) =>
         {
             FirstCached(heap).SweepGen = heap.SweepGen; // swept, but a cached span must be sg+3
-            AssertBroken(heap, "INV-SWEEP-2");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsASpanCachedByTwoPs_INV_SWEEP_2()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
+    public void Verify_DetectsASpanCachedByTwoPs_INV_SWEEP_2() =>
+        AssertDetects("INV-SWEEP-2", (heap, _) =>
         {
             MSpan s = FirstCached(heap);
             Assert.Null(heap.AllP[1].MCache.Alloc[s.SpanClass]);
             heap.AllP[1].MCache.Alloc[s.SpanClass] = s;
-            AssertBroken(heap, "INV-SWEEP-2");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsANegativeTinyOffset_INV_CACHE_1()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
-        {
-            heap.AllP[0].MCache.TinyOffset = -1;
-            AssertBroken(heap, "INV-CACHE-1");
-        }
-    }
+    public void Verify_DetectsANegativeTinyOffset_INV_CACHE_1() =>
+        AssertDetects("INV-CACHE-1", (heap, _) => heap.AllP[0].MCache.TinyOffset = -1);
 
     [Fact]
-    public void Verify_AcceptsAFullTinyBlock_INV_CACHE_1()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
-        {
-            heap.AllP[0].MCache.TinyOffset = SizeClasses.MaxTinySize; // the boundary is legal
-            heap.Verify();
-        }
-    }
+    public void Verify_AcceptsAFullTinyBlock_INV_CACHE_1() =>
+        AssertAccepts((heap, _) => heap.AllP[0].MCache.TinyOffset = SizeClasses.MaxTinySize); // the boundary is legal
 
     [Theory]
     [InlineData("outside the heap")]
     [InlineData("wrong class")]
     [InlineData("misaligned")]
     [InlineData("free")]
-    public void Verify_DetectsABadTinyBlock_INV_CACHE_1(string how)
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
+    public void Verify_DetectsABadTinyBlock_INV_CACHE_1(string how) =>
+        AssertDetects("INV-CACHE-1", (heap, objs) =>
         {
             MCache mc = heap.AllP[0].MCache;
             Assert.NotEqual(0, mc.Tiny);
@@ -605,84 +449,58 @@ public unsafe class VerifyTests
                 "misaligned" => mc.Tiny + 8,
                 _ => ts.ObjectAddress(Enumerable.Range(0, ts.NElems).First(i => !ts.IsAllocated(i))),
             };
-            AssertBroken(heap, "INV-CACHE-1");
-        }
-    }
+        });
 
     // ------------------------------------------------------------------ span sets (INV-SWEEP-2)
 
     [Fact]
-    public void Verify_DetectsADeadSpanInASweptSet_INV_SWEEP_2()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
+    public void Verify_DetectsADeadSpanInASweptSet_INV_SWEEP_2() =>
+        AssertDetects("INV-SWEEP-2", (heap, _) =>
         {
             heap.Central[10].PartialSwept(heap.SweepGen).Push(new MSpan { SpanClass = 10, SweepGen = heap.SweepGen });
-            AssertBroken(heap, "INV-SWEEP-2");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsASpanInAnotherClassSet_INV_SWEEP_2()
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
+    public void Verify_DetectsASpanInAnotherClassSet_INV_SWEEP_2() =>
+        AssertDetects("INV-SWEEP-2", (heap, objs) =>
         {
             MSpan s = PopFlushed(heap, objs);
             heap.Central[s.SpanClass ^ 1].PartialSwept(heap.SweepGen).Push(s);
-            AssertBroken(heap, "INV-SWEEP-2");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsASweptSetEntryWithTheWrongSweepGen_INV_SWEEP_2()
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
+    public void Verify_DetectsASweptSetEntryWithTheWrongSweepGen_INV_SWEEP_2() =>
+        AssertDetects("INV-SWEEP-2", (heap, objs) =>
         {
             SpanAt(heap, objs[^1]).SweepGen = heap.SweepGen + 3; // legal by INV-SWEEP-1, wrong in a swept set
-            AssertBroken(heap, "INV-SWEEP-2");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsAPartialSpanInTheFullSet_INV_SWEEP_2()
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
+    public void Verify_DetectsAPartialSpanInTheFullSet_INV_SWEEP_2() =>
+        AssertDetects("INV-SWEEP-2", (heap, objs) =>
         {
             MSpan s = PopFlushed(heap, objs);
             Assert.True(s.AllocCount < s.NElems);
             heap.Central[s.SpanClass].FullSwept(heap.SweepGen).Push(s);
-            AssertBroken(heap, "INV-SWEEP-2");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsAFullSpanInThePartialSet_INV_SWEEP_2()
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
+    public void Verify_DetectsAFullSpanInThePartialSet_INV_SWEEP_2() =>
+        AssertDetects("INV-SWEEP-2", (heap, objs) =>
         {
             MSpan large = SpanAt(heap, objs[3000]);
             Assert.Same(large, heap.Central[large.SpanClass].FullSwept(heap.SweepGen).Pop());
             Assert.Equal(large.NElems, large.AllocCount);
             heap.Central[large.SpanClass].PartialSwept(heap.SweepGen).Push(large);
-            AssertBroken(heap, "INV-SWEEP-2");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsASpanTwiceInASet_INV_SWEEP_2()
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
+    public void Verify_DetectsASpanTwiceInASet_INV_SWEEP_2() =>
+        AssertDetects("INV-SWEEP-2", (heap, objs) =>
         {
             MSpan s = SpanAt(heap, objs[^1]);
             heap.Central[s.SpanClass].PartialSwept(heap.SweepGen).Push(s);
-            AssertBroken(heap, "INV-SWEEP-2");
-        }
-    }
+        });
 
     [Fact]
     public void Verify_DetectsAStaleUnsweptEntryOfACachedSpan_INV_SWEEP_2()
@@ -727,10 +545,8 @@ public unsafe class VerifyTests
     [InlineData("large elemsize")]
     [InlineData("large limit at start")]
     [InlineData("large limit past end")]
-    public void Verify_DetectsGeometryErrors_INV_SPAN_2(string how)
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
+    public void Verify_DetectsGeometryErrors_INV_SPAN_2(string how) =>
+        AssertDetects("INV-SPAN-2", (heap, objs) =>
         {
             MSpan small = SpanAt(heap, objs[^1]), large = SpanAt(heap, objs[3000]);
             switch (how)
@@ -742,28 +558,20 @@ public unsafe class VerifyTests
                 case "large limit at start": large.Limit = large.StartAddr; break;
                 default: large.Limit = large.End + 1; break;
             }
-            AssertBroken(heap, "INV-SPAN-2");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_AcceptsALargeLimitAtTheSpanEnd_INV_SPAN_2()
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
+    public void Verify_AcceptsALargeLimitAtTheSpanEnd_INV_SPAN_2() =>
+        AssertAccepts((heap, objs) =>
         {
             MSpan large = SpanAt(heap, objs[3000]);
             Assert.True(large.Limit < large.End);
             large.Limit = large.End;
-            heap.Verify();
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsAnEmptyUncachedSweptSpan_INV_SPAN_3()
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
+    public void Verify_DetectsAnEmptyUncachedSweptSpan_INV_SPAN_3() =>
+        AssertDetects("INV-SPAN-3", (heap, objs) =>
         {
             MSpan s = SpanAt(heap, objs[^1]);
             Assert.Equal(1, s.AllocCount);
@@ -771,69 +579,49 @@ public unsafe class VerifyTests
             // Its only object freed (consistently) yet the span still in use.
             s.FreeIndex = 0;
             s.AllocCount = 0;
-            AssertBroken(heap, "INV-SPAN-3");
-        }
-    }
+        });
 
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
-    public void Verify_DetectsFreeIndexOutOfRange_INV_SPAN_4(bool above)
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
+    public void Verify_DetectsFreeIndexOutOfRange_INV_SPAN_4(bool above) =>
+        AssertDetects("INV-SPAN-4", (heap, objs) =>
         {
             MSpan s = SpanAt(heap, objs[^1]);
             s.FreeIndex = above ? s.NElems + 1 : -1;
-            AssertBroken(heap, "INV-SPAN-4");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsAnAllocBitBeyondNElems_INV_SPAN_4()
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
+    public void Verify_DetectsAnAllocBitBeyondNElems_INV_SPAN_4() =>
+        AssertDetects("INV-SPAN-4", (heap, objs) =>
         {
             MSpan s = SpanAt(heap, objs[^1]);
             Assert.True(s.NElems < MSpan.GcBitsBytes * 8);
             SetAllocBit(s, s.NElems);
-            AssertBroken(heap, "INV-SPAN-4");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsAMarkBitBeyondNElems_INV_SPAN_4()
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
+    public void Verify_DetectsAMarkBitBeyondNElems_INV_SPAN_4() =>
+        AssertDetects("INV-SPAN-4", (heap, objs) =>
         {
             MSpan s = SpanAt(heap, objs[^1]);
             s.SetMarked(s.NElems);
-            AssertBroken(heap, "INV-SPAN-4");
-        }
-    }
+        });
 
     // ------------------------------------------------------------------ INV-SWEEP-3 / INV-SWEEP-4
 
     [Fact]
-    public void Verify_DetectsAnUnsweptSpanAfterSweepDone_INV_SWEEP_3()
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
+    public void Verify_DetectsAnUnsweptSpanAfterSweepDone_INV_SWEEP_3() =>
+        AssertDetects("INV-SWEEP-3", (heap, objs) =>
         {
             MSpan s = PopFlushed(heap, objs);
             s.SweepGen = heap.SweepGen - 2;
             heap.Central[s.SpanClass].PartialUnswept(heap.SweepGen).Push(s);
-            AssertBroken(heap, "INV-SWEEP-3");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsAStaleCachedSpanAfterSweepDone_INV_SWEEP_3()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
+    public void Verify_DetectsAStaleCachedSpanAfterSweepDone_INV_SWEEP_3() =>
+        AssertDetects("INV-SWEEP-3", (heap, _) =>
         {
             MCache mc = heap.AllP[0].MCache;
             mc.FlushGen = heap.SweepGen - 2;
@@ -842,76 +630,45 @@ public unsafe class VerifyTests
                 if (s != null)
                     s.SweepGen = heap.SweepGen + 1;
             }
-            AssertBroken(heap, "INV-SWEEP-3");
-        }
-    }
+        });
 
     [Fact]
-    public void CheckSweepDone_DetectsSweepNotDone_INV_SWEEP_3()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
+    public void CheckSweepDone_DetectsSweepNotDone_INV_SWEEP_3() =>
+        AssertSweepDoneDetects((heap, _) =>
         {
             heap.CheckSweepDone();
             heap.ActiveSweep.Reset(0); // no sweepers, but not drained
-            AssertSweepDoneBroken(heap);
-        }
-    }
+        });
 
     [Fact]
-    public void CheckSweepDone_DetectsAnUnflushedP_INV_SWEEP_3()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
-        {
-            heap.AllP[1].MCache.FlushGen = heap.SweepGen - 2;
-            AssertSweepDoneBroken(heap);
-        }
-    }
+    public void CheckSweepDone_DetectsAnUnflushedP_INV_SWEEP_3() =>
+        AssertSweepDoneDetects((heap, _) => heap.AllP[1].MCache.FlushGen = heap.SweepGen - 2);
 
     [Theory]
     [InlineData(-2)]
     [InlineData(-1)]
     [InlineData(1)]
-    public void CheckSweepDone_DetectsAnUnsweptSpan_INV_SWEEP_3(int delta)
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
-        {
-            SpanAt(heap, objs[^1]).SweepGen = (uint)(heap.SweepGen + delta);
-            AssertSweepDoneBroken(heap);
-        }
-    }
+    public void CheckSweepDone_DetectsAnUnsweptSpan_INV_SWEEP_3(int delta) =>
+        AssertSweepDoneDetects((heap, objs) => SpanAt(heap, objs[^1]).SweepGen = (uint)(heap.SweepGen + delta));
 
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public void Verify_DetectsDrainedWithUnsweptEntries_INV_SWEEP_4(bool full)
-    {
-        (MHeap heap, List<nint> objs) = Populated();
-        using (heap)
+    public void Verify_DetectsDrainedWithUnsweptEntries_INV_SWEEP_4(bool full) =>
+        AssertDetects("INV-SWEEP-4", (heap, objs) =>
         {
             Assert.True(heap.ActiveSweep.IsDrained);
             // A legal-looking stale entry (the span is swept), but a drained sweep has none.
             MSpan s = SpanAt(heap, full ? objs[3000] : objs[^1]);
             MCentral c = heap.Central[s.SpanClass];
             (full ? c.FullUnswept(heap.SweepGen) : c.PartialUnswept(heap.SweepGen)).Push(s);
-            AssertBroken(heap, "INV-SWEEP-4");
-        }
-    }
+        });
 
     // ------------------------------------------------------------------ INV-STATS-3 / INV-ZERO-1
 
     [Fact]
-    public void Verify_DetectsLargeCountError_INV_STATS_3()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
-        {
-            heap.Stats.LargeFrees++;
-            AssertBroken(heap, "INV-STATS-3");
-        }
-    }
+    public void Verify_DetectsLargeCountError_INV_STATS_3() =>
+        AssertDetects("INV-STATS-3", (heap, _) => heap.Stats.LargeFrees++);
 
     [Fact]
     public void Verify_AcceptsACompleteCycleWithFrees_INV_STATS_3()
@@ -937,10 +694,8 @@ public unsafe class VerifyTests
     [InlineData("negative")]
     [InlineData("past the arena")]
     [InlineData("unaligned")]
-    public void Verify_DetectsABadZeroedBase_INV_ZERO_1(string how)
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
+    public void Verify_DetectsABadZeroedBase_INV_ZERO_1(string how) =>
+        AssertDetects("INV-ZERO-1", (heap, _) =>
         {
             HeapArena a = heap.Arenas[0];
             a.ZeroedBase = how switch
@@ -949,43 +704,26 @@ public unsafe class VerifyTests
                 "past the arena" => MallocConstants.HeapArenaBytes + MallocConstants.PageSize,
                 _ => a.ZeroedBase + 8,
             };
-            AssertBroken(heap, "INV-ZERO-1");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_AcceptsZeroedBaseAtTheArenaEnd_INV_ZERO_1()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
-        {
-            heap.Arenas[0].ZeroedBase = MallocConstants.HeapArenaBytes;
-            heap.Verify();
-        }
-    }
+    public void Verify_AcceptsZeroedBaseAtTheArenaEnd_INV_ZERO_1() =>
+        AssertAccepts((heap, _) => heap.Arenas[0].ZeroedBase = MallocConstants.HeapArenaBytes);
 
     [Fact]
-    public void Verify_DetectsASpanPastZeroedBase_INV_ZERO_1()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
+    public void Verify_DetectsASpanPastZeroedBase_INV_ZERO_1() =>
+        AssertDetects("INV-ZERO-1", (heap, _) =>
         {
             HeapArena a = heap.Arenas[0];
             int last = Array.FindLastIndex(a.Spans, s => s != null);
             a.ZeroedBase = (long)last * MallocConstants.PageSize; // one page too low
-            AssertBroken(heap, "INV-ZERO-1");
-        }
-    }
+        });
 
     [Fact]
-    public void Verify_DetectsDirtyLastWordPastZeroedBase_INV_ZERO_1()
-    {
-        (MHeap heap, _) = Populated();
-        using (heap)
+    public void Verify_DetectsDirtyLastWordPastZeroedBase_INV_ZERO_1() =>
+        AssertDetects("INV-ZERO-1", (heap, _) =>
         {
             HeapArena a = heap.Arenas[0];
             *(long*)(a.Base + (nint)a.ZeroedBase + (nint)MallocConstants.PageSize - 8) = 1;
-            AssertBroken(heap, "INV-ZERO-1");
-        }
-    }
+        });
 }
