@@ -4,8 +4,12 @@
 Score = detected / (detected + undetected), where detected = Killed + Timeout and undetected =
 Survived + NoCoverage (Stryker's own formula; Ignored and CompileError mutants do not count).
 Usage: score.py [--files] [--threshold T] [--commit SHA --out FILE] NAME=REPORT...
+       score.py --refresh FILE --tests-commit SHA --out RECORD NAME=REPORT
        score.py --table RECORD      (the record as a markdown table)
-  With --out, updates the JSON record {projects: {name: {commit, date, counts, score}}} (the full-run record).
+  With --commit/--out, writes the library's entry of the JSON record {projects: {name: {commit, date,
+  counts, score, files: {path: counts}}}} (a full run). With --refresh, replaces one file's counts in
+  the entry by those of a later one-file run of the same library source (only the tests changed)
+  and recomputes the totals; the entry lists each refresh.
   Exit code: 0; 1 when a library scores below --threshold; 3 when no mutant was tested at all
   (a gate that must not pass silently).
 """
@@ -25,6 +29,19 @@ def counts(report_path):
             c[m["status"]] = c.get(m["status"], 0) + 1
         per_file[path] = c
     return per_file
+
+
+def rel(path):
+    """A report's absolute source path as a repository path (src/...)."""
+    path = path.replace(os.sep, "/")
+    i = path.rfind("/src/")
+    return path[i + 1:] if i >= 0 else path
+
+
+def raw(s):
+    """summarize()'s output back to status counts."""
+    return {"Killed": s["killed"], "Timeout": s["timeout"], "Survived": s["survived"],
+            "NoCoverage": s["noCoverage"], "Ignored": s["ignored"], "CompileError": s["compileError"]}
 
 
 def summarize(c):
@@ -47,8 +64,9 @@ def table(record_path):
         if e.get("score") is None:
             print(f"| {name} | pending | | | | | | {e['commit'][:7]} | {e.get('note', '')} |")
             continue
+        again = f" (+{len(e['refreshed'])} one-file re-runs)" if e.get("refreshed") else ""
         print(f"| {name} | {e['score']:.2f}% | {e['tested']} | {e['killed']} | {e['timeout']} | {e['survived']} | "
-              f"{e['noCoverage']} | {e['commit'][:7]} | {e['date'][:10]} |")
+              f"{e['noCoverage']} | {e['commit'][:7]} | {e['date'][:10]}{again} |")
     return 0
 
 
@@ -61,8 +79,13 @@ def main():
     ap.add_argument("--out")
     ap.add_argument("--files", action="store_true", help="print every file's line")
     ap.add_argument("--threshold", type=float, help="exit 1 when a library's score is below this")
+    ap.add_argument("--refresh", metavar="FILE", help="replace FILE's counts in the record (src/Lib/X.cs)")
+    ap.add_argument("--tests-commit", help="with --refresh: the commit whose tests the run used")
     a = ap.parse_args()
+    if a.refresh:
+        return refresh(a)
     projects = {}
+    files = {}
     any_tested = False
     below = []
     for spec in a.reports:
@@ -77,6 +100,7 @@ def main():
                 print(f"  {os.path.relpath(path_):60s} {s['score']:6.2f}%  tested {s['tested']:4d}  survived {s['survived']:3d}  no-coverage {s['noCoverage']:3d}")
         s = summarize(total)
         projects[name] = s
+        files[name] = {rel(p_): summarize(c) for p_, c in sorted(per_file.items()) if c}
         any_tested |= s["tested"] > 0
         if a.threshold is not None and s["score"] is not None and s["score"] < a.threshold:
             below.append(f"{name} {s['score']:.2f}% < {a.threshold:g}%")
@@ -92,7 +116,7 @@ def main():
                 rec = json.load(f)
         now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         for name, s in projects.items():
-            rec["projects"][name] = {"commit": a.commit, "date": now, **s}
+            rec["projects"][name] = {"commit": a.commit, "date": now, **s, "files": files[name]}
         with open(a.out, "w", encoding="utf-8") as f:
             json.dump(rec, f, indent=2)
             f.write("\n")
@@ -101,6 +125,46 @@ def main():
     if below:
         print("below the break threshold: " + "; ".join(below))
         return 1
+    return 0
+
+
+def refresh(a):
+    """One file's later run (same library source, better tests) replaces its counts in the record."""
+    if not a.out or len(a.reports) != 1:
+        print("--refresh needs --out RECORD and one NAME=REPORT")
+        return 2
+    name, _, path = a.reports[0].partition("=")
+    with open(a.out, encoding="utf-8") as f:
+        rec = json.load(f)
+    entry = rec["projects"].get(name)
+    if not entry or "files" not in entry:
+        print(f"the record has no full run of {name} with per-file counts: run 'mutation/run full {name}'")
+        return 2
+    per_file = {rel(p_): c for p_, c in counts(path).items()}
+    target = rel(a.refresh)
+    if target not in per_file:
+        print(f"{target} is not in {path}")
+        return 2
+    new = summarize(per_file[target])
+    if not new["tested"]:
+        print(f"no mutant of {target} was tested")
+        return 3
+    old = entry["files"].get(target)
+    entry["files"][target] = new
+    total = {}
+    for c in entry["files"].values():
+        for k, v in raw(c).items():
+            total[k] = total.get(k, 0) + v
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    entry.update(summarize(total))
+    entry.setdefault("refreshed", []).append({"file": target, "date": now, "testsCommit": a.tests_commit,
+                                              "before": old and old["score"], "after": new["score"]})
+    with open(a.out, "w", encoding="utf-8") as f:
+        json.dump(rec, f, indent=2)
+        f.write("\n")
+    was = "n/a" if not old else f"{old['score']:.2f}%"
+    print(f"{target}: {was} -> {new['score']:.2f}%; {name} now {entry['score']:.2f}% "
+          f"({entry['tested']} tested, {entry['survived']} survived, {entry['noCoverage']} no coverage)")
     return 0
 
 
