@@ -1,6 +1,7 @@
 // Threading parts of the heap contract: ownership of Ps across threads, the background sweeper and
 // two allocating threads. Run against each allocator on its own (the lock-step comparison is
 // single-threaded by definition).
+using GoAlloc.Tests.Helpers;
 using Xunit;
 using static GoAlloc.Tests.Contract.HeapTestUtil;
 
@@ -58,6 +59,7 @@ public abstract class HeapThreadingContractTests
         using IHeap heap = CreateHeap(new HeapOptions { Procs = 2 });
         heap.StartBackgroundSweeper();
         var lives = new List<nint>[2];
+        int allocsPerThread = TestBudget.Count(30_000, 3_000);
         for (int cycle = 0; cycle < 4; cycle++)
         {
             var threads = new Thread[2];
@@ -69,7 +71,7 @@ public abstract class HeapThreadingContractTests
                 {
                     IProcessor p = heap.AcquireP(id);
                     var rng = new Random(id * 100 + cycle);
-                    for (int i = 0; i < 30_000; i++)
+                    for (int i = 0; i < allocsPerThread; i++)
                     {
                         nint a = p.Alloc(rng.Next(1, 3000), noscan: (i & 1) == 0);
                         if (rng.Next(5) == 0)
