@@ -4,12 +4,13 @@
 Score = detected / (detected + undetected), where detected = Killed + Timeout and undetected =
 Survived + NoCoverage (Stryker's own formula; Ignored and CompileError mutants do not count).
 Usage: score.py [--files] [--threshold T] [--commit SHA --out FILE] NAME=REPORT...
-       score.py --refresh FILE --tests-commit SHA --out RECORD NAME=REPORT
+       score.py --refresh FILE[,FILE...] --tests-commit SHA [--library-files F,...] --out RECORD NAME=REPORT
        score.py --table RECORD      (the record as a markdown table)
   With --commit/--out, writes the library's entry of the JSON record {projects: {name: {commit, date,
-  counts, score, files: {path: counts}}}} (a full run). With --refresh, replaces one file's counts in
-  the entry by those of a later one-file run of the same library source (only the tests changed)
-  and recomputes the totals; the entry lists each refresh.
+  counts, score, files: {path: counts}}}} (a full run). With --refresh, replaces some files' counts
+  in the entry by those of a later run of those files on the same library source (only the tests
+  changed) and recomputes the totals; the entry lists each refresh. An entry with no full run yet is
+  built up that way file by file ("partial" until every library file has been run).
   Exit code: 0; 1 when a library scores below --threshold; 3 when no mutant was tested at all
   (a gate that must not pass silently).
 """
@@ -65,6 +66,8 @@ def table(record_path):
             print(f"| {name} | pending | | | | | | {e['commit'][:7]} | {e.get('note', '')} |")
             continue
         again = f" (+{len(e['refreshed'])} one-file re-runs)" if e.get("refreshed") else ""
+        if e.get("partial"):
+            again = f" (partial: {len(e['files'])} files run, {len(e.get('missing', []))} to go)"
         print(f"| {name} | {e['score']:.2f}% | {e['tested']} | {e['killed']} | {e['timeout']} | {e['survived']} | "
               f"{e['noCoverage']} | {e['commit'][:7]} | {e['date'][:10]}{again} |")
     return 0
@@ -79,7 +82,8 @@ def main():
     ap.add_argument("--out")
     ap.add_argument("--files", action="store_true", help="print every file's line")
     ap.add_argument("--threshold", type=float, help="exit 1 when a library's score is below this")
-    ap.add_argument("--refresh", metavar="FILE", help="replace FILE's counts in the record (src/Lib/X.cs)")
+    ap.add_argument("--refresh", metavar="FILES", help="comma-separated src/Lib/X.cs: replace their counts in the record")
+    ap.add_argument("--library-files", help="with --refresh: comma-separated .cs files of the library (to track a partial entry)")
     ap.add_argument("--tests-commit", help="with --refresh: the commit whose tests the run used")
     a = ap.parse_args()
     if a.refresh:
@@ -129,42 +133,49 @@ def main():
 
 
 def refresh(a):
-    """One file's later run (same library source, better tests) replaces its counts in the record."""
+    """Later one-file runs (same library source, better tests) replace those files' counts in the record.
+
+    An entry without per-file counts (no full run yet) is built up file by file: it stays "partial"
+    and lists the library files still missing until every one has been run.
+    """
     if not a.out or len(a.reports) != 1:
         print("--refresh needs --out RECORD and one NAME=REPORT")
         return 2
     name, _, path = a.reports[0].partition("=")
     with open(a.out, encoding="utf-8") as f:
         rec = json.load(f)
-    entry = rec["projects"].get(name)
-    if not entry or "files" not in entry:
-        print(f"the record has no full run of {name} with per-file counts: run 'mutation/run full {name}'")
-        return 2
+    entry = rec["projects"].setdefault(name, {"commit": a.commit})
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if "files" not in entry:
+        entry.update({"files": {}, "date": now, "partial": True})
+        entry.pop("note", None)
     per_file = {rel(p_): c for p_, c in counts(path).items()}
-    target = rel(a.refresh)
-    if target not in per_file:
-        print(f"{target} is not in {path}")
-        return 2
-    new = summarize(per_file[target])
-    if not new["tested"]:
-        print(f"no mutant of {target} was tested")
-        return 3
-    old = entry["files"].get(target)
-    entry["files"][target] = new
+    for target in (rel(t) for t in a.refresh.split(",")):
+        new = summarize(per_file.get(target, {}))  # a file with no mutant at all is not in the report
+        old = entry["files"].get(target)
+        entry["files"][target] = new
+        entry.setdefault("refreshed", []).append({"file": target, "date": now, "testsCommit": a.tests_commit,
+                                                  "before": old and old["score"], "after": new["score"]})
+        fmt = lambda x: "n/a" if x is None else f"{x:.2f}%"
+        print(f"{target}: {fmt(old and old['score'])} -> {fmt(new['score'])} ({new['tested']} tested)")
     total = {}
     for c in entry["files"].values():
         for k, v in raw(c).items():
             total[k] = total.get(k, 0) + v
-    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     entry.update(summarize(total))
-    entry.setdefault("refreshed", []).append({"file": target, "date": now, "testsCommit": a.tests_commit,
-                                              "before": old and old["score"], "after": new["score"]})
+    if entry.get("partial"):
+        missing = sorted(set(a.library_files.split(",")) - set(entry["files"])) if a.library_files else []
+        entry["missing"] = missing
+        if not missing:
+            entry.pop("partial")
+            entry.pop("missing")
     with open(a.out, "w", encoding="utf-8") as f:
         json.dump(rec, f, indent=2)
         f.write("\n")
-    was = "n/a" if not old else f"{old['score']:.2f}%"
-    print(f"{target}: {was} -> {new['score']:.2f}%; {name} now {entry['score']:.2f}% "
-          f"({entry['tested']} tested, {entry['survived']} survived, {entry['noCoverage']} no coverage)")
+    state = f", partial: {len(entry['missing'])} files not run yet" if entry.get("partial") else ""
+    sc = "n/a" if entry["score"] is None else f"{entry['score']:.2f}%"
+    print(f"{name} now {sc} ({entry['tested']} tested, {entry['survived']} survived, "
+          f"{entry['noCoverage']} no coverage{state})")
     return 0
 
 
