@@ -436,6 +436,7 @@ public abstract unsafe class HeapContractTests
         Assert.Throws<InvalidOperationException>(heap.FinishMark);
         Assert.Throws<InvalidOperationException>(heap.StartMark);
         p.Release();
+        Assert.Throws<InvalidOperationException>(heap.StartMark); // world stopped, but already marking
         heap.FinishMark();
         Assert.Throws<InvalidOperationException>(() => heap.Mark(a)); // not marking any more
         Assert.Throws<InvalidOperationException>(heap.FinishMark);
@@ -466,6 +467,89 @@ public abstract unsafe class HeapContractTests
         Assert.Throws<ObjectDisposedException>(() => heap.FindObject(a, out _));
         Assert.Throws<ObjectDisposedException>(heap.Verify);
         Assert.Throws<ObjectDisposedException>(heap.StartBackgroundSweeper);
+        Assert.Throws<ObjectDisposedException>(heap.StopBackgroundSweeper);
+        Assert.Throws<ObjectDisposedException>(() => heap.SetGcPercent(50));
+        Assert.Throws<ObjectDisposedException>(p.Flush);
+    }
+
+    [Fact]
+    public void Scavenge_NegativeByteCountThrowsAndLeavesTheHeapConsistent()
+    {
+        using IHeap heap = CreateHeap();
+        IProcessor p = heap.AcquireP();
+        p.Alloc(8L << 20);
+        p.Release();
+        HeapStats before = heap.ReadStats();
+        Assert.Throws<ArgumentOutOfRangeException>(() => heap.Scavenge(-1));
+        Assert.Equal(before.HeapReleased, heap.ReadStats().HeapReleased);
+        heap.Verify();
+    }
+
+    /// <summary>
+    /// heap_marked (INV-STATS): at FinishMark it is exactly the bytes of the marked objects: marked
+    /// once however often Mark is called, objects allocated black during the mark, the P's current
+    /// tiny block (gcMarkTinyAllocs) and a tiny block that took an object while marking.
+    /// </summary>
+    [Fact]
+    public void HeapMarked_CountsMarkedAllocatedBlackAndTinyBlocksExactly()
+    {
+        using IHeap heap = CreateHeap();
+        IProcessor p = heap.AcquireP();
+        nint a = p.Alloc(100);                 // size class 112
+        nint dead = p.Alloc(100);
+        nint tiny = p.Alloc(4, noscan: true);  // opens the P's tiny block (16 bytes)
+        p.Release();
+
+        // Cycle 1: a marked twice, one object allocated black, one tiny object combined while marking.
+        heap.StartMark();
+        Assert.True(heap.Mark(a));
+        Assert.True(heap.Mark(a));
+        p = heap.AcquireP();
+        nint black = p.Alloc(100);
+        nint tiny2 = p.Alloc(4, noscan: true);
+        Assert.Equal(tiny + 4, tiny2);         // the same block, so it is marked now
+        nint tiny4 = p.Alloc(12, noscan: true); // does not fit: a new block (allocated black)
+        Assert.NotEqual(tiny, tiny4 & ~15);     // the first block is no longer the P's current one
+        p.Release();
+        heap.FinishMark();
+        Assert.Equal(112 + 112 + 16 + 16, heap.ReadStats().HeapMarked);
+        heap.FinishSweep();
+        Assert.True(heap.FindObject(black, out ObjectInfo bi) && bi.Allocated);
+        Assert.True(heap.FindObject(tiny, out ObjectInfo ti) && ti.Allocated, "the tiny block that took an object while marking was swept");
+        Assert.True(heap.FindObject(tiny4, out ObjectInfo t4) && t4.Allocated);
+        Assert.False(heap.FindObject(dead, out ObjectInfo di) && di.Allocated);
+
+        // Cycle 2: nothing marked, nothing allocated while marking: only a P's current tiny block
+        // survives, marked by FinishMark itself.
+        p = heap.AcquireP();
+        nint tiny3 = p.Alloc(8, noscan: true);
+        p.Release();
+        heap.StartMark();
+        heap.FinishMark();
+        Assert.Equal(16, heap.ReadStats().HeapMarked);
+        heap.FinishSweep();
+        Assert.True(heap.FindObject(tiny3, out ObjectInfo t3) && t3.Allocated, "the current tiny block was swept");
+        Assert.False(heap.FindObject(a, out ObjectInfo ai) && ai.Allocated);
+        heap.Verify();
+    }
+
+    /// <summary>
+    /// heap_live: refill counts a cached span's free slots as live (Go's mcache.refill); a flush
+    /// gives back the slots still free (releaseAll), leaving exactly the allocated bytes.
+    /// </summary>
+    [Fact]
+    public void HeapLive_FlushGivesBackTheCachedSpansFreeSlots()
+    {
+        using IHeap heap = CreateHeap();
+        IProcessor p = heap.AcquireP();
+        p.Alloc(16);
+        Assert.Equal(MallocConstants.PageSize, heap.ReadStats().HeapLive); // one 8 KiB span of 512 x 16 B
+        p.Alloc(16);
+        p.Alloc(48);
+        p.Flush();
+        Assert.Equal(16 + 16 + 48, heap.ReadStats().HeapLive);
+        p.Release();
+        heap.Verify();
     }
 
     [Fact]

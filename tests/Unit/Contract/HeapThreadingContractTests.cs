@@ -19,6 +19,7 @@ public abstract class HeapThreadingContractTests
         Assert.IsType<InvalidOperationException>(OnOtherThread(() => heap.AcquireP(0)));
         Assert.IsType<InvalidOperationException>(OnOtherThread(() => p0.Alloc(8)));
         Assert.IsType<InvalidOperationException>(OnOtherThread(p0.Release));
+        Assert.IsType<InvalidOperationException>(OnOtherThread(p0.Flush));
         Assert.Throws<InvalidOperationException>(() => heap.AcquireP(0));
         IProcessor p1 = heap.AcquireP();
         Assert.Equal(1, p1.Id);
@@ -30,6 +31,30 @@ public abstract class HeapThreadingContractTests
         p1.Release();
         Assert.Null(OnOtherThread(() => heap.AcquireP(0).Release()));
         heap.Verify();
+    }
+
+    [Fact]
+    public void Dispose_RefusedWhileAnotherThreadHoldsAP()
+    {
+        IHeap heap = CreateHeap(new HeapOptions { Procs = 2 });
+        using var held = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        var owner = new Thread(() =>
+        {
+            IProcessor p = heap.AcquireP(1);
+            p.Alloc(64);
+            held.Set();
+            release.Wait();
+            p.Release();
+        });
+        owner.Start();
+        held.Wait();
+        Assert.Throws<InvalidOperationException>(heap.Dispose);
+        heap.Verify(); // still usable: the refused Dispose changed nothing
+        release.Set();
+        owner.Join();
+        heap.Dispose();
+        Assert.Throws<ObjectDisposedException>(heap.Verify);
     }
 
     [Fact]
