@@ -472,6 +472,46 @@ public abstract unsafe class HeapContractTests
         Assert.Throws<ObjectDisposedException>(p.Flush);
     }
 
+    /// <summary>
+    /// mcentral.cacheSpan steps 2-3 (proportional sweeping off, so nothing sweeps ahead of it): a
+    /// partial unswept span is swept by the P that takes it and its dead slots are reused lowest
+    /// first; a full unswept span whose objects all survive is swept, pushed to fullSwept, and a new
+    /// span is grown instead.
+    /// </summary>
+    [Fact]
+    public void CacheSpan_SweepsUnsweptSpansItTakes()
+    {
+        var events = new List<HeapTraceEvent>();
+        using IHeap heap = CreateHeap(new HeapOptions { GcPercent = -1, OnTrace = e => { lock (events) events.Add(e); } });
+        IProcessor p = heap.AcquireP();
+        nint[] part = [.. Enumerable.Range(0, 300).Select(_ => p.Alloc(16))];   // class 2: 300 of 512 slots
+        nint[] full = [.. Enumerable.Range(0, 512).Select(_ => p.Alloc(32))];   // class 3: 256 slots per span, two full spans
+        p.Flush();
+        p.Release();
+        heap.StartMark();
+        for (int i = 1; i < part.Length; i += 2)
+            Assert.True(heap.Mark(part[i]));
+        foreach (nint a in full)
+            Assert.True(heap.Mark(a));
+        heap.FinishMark();
+        events.Clear();
+
+        p = heap.AcquireP();
+        Assert.Equal(part[0], p.Alloc(16));   // swept by cacheSpan: the first dead slot
+        Assert.Equal(part[2], p.Alloc(16));
+        Assert.Contains(events, e => e.Kind == HeapTraceKind.CacheSpanSweepUnswept && e.Detail == "partialUnswept" && e.P == p.Id);
+
+        nint fresh = p.Alloc(32);             // both class-3 spans are full and stay full
+        Assert.DoesNotContain(fresh, full);
+        // Two distinct spans (the lock-step heap sends both of its heaps' events to one hook).
+        Assert.Equal(2, events.Where(e => e.Kind == HeapTraceKind.CacheSpanSweepUnswept && e.Detail == "nothing freed, pushed to fullSwept")
+            .Select(e => e.SpanOffset).Distinct().Count());
+        p.Release();
+        heap.Verify();
+        foreach (nint a in full)
+            Assert.True(heap.FindObject(a, out ObjectInfo info) && info.Allocated);
+    }
+
     [Fact]
     public void Scavenge_NegativeByteCountThrowsAndLeavesTheHeapConsistent()
     {
