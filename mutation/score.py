@@ -66,9 +66,11 @@ def table(record_path):
             print(f"| {name} | pending | | | | | | {e['commit'][:7]} | {e.get('note', '')} |")
             continue
         again = f" (+{len(e['refreshed'])} one-file re-runs)" if e.get("refreshed") else ""
+        score = f"{e['score']:.2f}%"
         if e.get("partial"):
-            again = f" (partial: {len(e['files'])} files run, {len(e.get('missing', []))} to go)"
-        print(f"| {name} | {e['score']:.2f}% | {e['tested']} | {e['killed']} | {e['timeout']} | {e['survived']} | "
+            again = ""
+            score += f" (partial: {len(e['files'])} of {len(e['files']) + len(e.get('missing', []))} files)"
+        print(f"| {name} | {score} | {e['tested']} | {e['killed']} | {e['timeout']} | {e['survived']} | "
               f"{e['noCoverage']} | {e['commit'][:7]} | {e['date'][:10]}{again} |")
     return 0
 
