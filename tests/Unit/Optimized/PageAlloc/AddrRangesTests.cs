@@ -95,6 +95,25 @@ public class AddrRangesTests
     }
 
     [Fact]
+    public void AddrRanges_Add_MergeInAFullArrayMovesOnlyTheLiveTail()
+    {
+        // Exactly the initial capacity (16): a merge must move count - i - 1 entries, no more
+        // (one more would read past the array).
+        var s = new AddrRanges();
+        for (int i = 0; i < 16; i++)
+            s.Add(R(0x1000 + i * 0x100, 0x1000 + i * 0x100 + 0x80));
+        s.Add(R(0x1080, 0x1100)); // joins ranges 0 and 1
+        var want = new List<(nint, nint)> { (0x1000, 0x1180) };
+        for (int i = 2; i < 16; i++)
+            want.Add((0x1000 + i * 0x100, 0x1000 + i * 0x100 + 0x80));
+        CheckRanges(s, [.. want]);
+        s.Add(R(0x1e80, 0x1f00)); // joins the last two: nothing after them to move
+        want[^2] = (0x1e00, 0x1f80);
+        want.RemoveAt(want.Count - 1);
+        CheckRanges(s, [.. want]);
+    }
+
+    [Fact]
     public void AddrRanges_Add_GrowsPastInitialCapacity()
     {
         var s = new AddrRanges();

@@ -105,6 +105,18 @@ public class PageCacheBoundaryTests
     }
 
     [Fact]
+    public void PageCache_Flush_LowersSearchAddrToItsBase()
+    {
+        // allocToCache moves searchAddr past the block; flushing the untouched cache brings it back.
+        using PageAlloc p = PageAllocTestApi.Build(new Desc { [B] = [] });
+        PageCache c = p.AllocToCache();
+        Assert.NotEqual(PageBase(B, 0), PageAllocTestApi.SearchAddr(p));
+        c.Flush(p);
+        Assert.Equal(PageBase(B, 0), PageAllocTestApi.SearchAddr(p));
+        Assert.Equal(PageBase(B, 0), p.Alloc(1, out _)); // the next allocation starts at the block again
+    }
+
+    [Fact]
     public void PageCache_Flush_TouchesOnlyItsBlock()
     {
         // The whole chunk in use; a cache over block 0 holding pages 0 and 63, page 0 scavenged.
