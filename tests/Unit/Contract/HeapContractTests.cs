@@ -74,6 +74,7 @@ public abstract unsafe class HeapContractTests
         IProcessor p = heap.AcquireP();
         nint small = p.Alloc(100);      // class 112
         nint large = p.Alloc(100_000);  // 13 pages
+        nint largeNoscan = p.Alloc(40_000, noscan: true); // 5 pages, span class 1 (Go's makeSpanClass(0, true))
         p.Release();
         Assert.True(heap.FindObject(small + 111, out ObjectInfo si));
         Assert.Equal(small, si.Base);
@@ -83,6 +84,9 @@ public abstract unsafe class HeapContractTests
         Assert.Equal(large, li.Base);
         Assert.Equal(13 * MallocConstants.PageSize, li.Size);
         Assert.Equal(0, li.SpanClass);
+        Assert.True(heap.FindObject(largeNoscan, out ObjectInfo ni));
+        Assert.Equal(SpanClass.Make(0, noscan: true), ni.SpanClass);
+        Assert.Equal(5 * MallocConstants.PageSize, ni.Size);
         Assert.False(heap.FindObject(large + 100_000, out _)); // past the requested size: Go's s.limit
         Assert.False(heap.FindObject(heap.ArenaBase - 1, out _));
         Assert.False(heap.FindObject(1, out _));
@@ -546,10 +550,11 @@ public abstract unsafe class HeapContractTests
         Assert.True(heap.Mark(a));
         p = heap.AcquireP();
         nint black = p.Alloc(100);
-        nint tiny2 = p.Alloc(4, noscan: true);
-        Assert.Equal(tiny + 4, tiny2);         // the same block, so it is marked now
-        nint tiny4 = p.Alloc(12, noscan: true); // does not fit: a new block (allocated black)
-        Assert.NotEqual(tiny, tiny4 & ~15);     // the first block is no longer the P's current one
+        nint tiny2 = p.Alloc(8, noscan: true);
+        Assert.Equal(tiny + 8, tiny2);         // the same block (now full), so it is marked now
+        nint tiny4 = p.Alloc(4, noscan: true); // does not fit: a new block (allocated black) that
+        Assert.NotEqual(tiny, tiny4 & ~15);     // replaces the full one as the P's current block, so
+                                               // FinishMark's marking of current blocks misses the first
         p.Release();
         heap.FinishMark();
         Assert.Equal(112 + 112 + 16 + 16, heap.ReadStats().HeapMarked);
@@ -845,6 +850,47 @@ public abstract unsafe class HeapContractTests
         heap.FinishSweep();
         Assert.True(heap.FindObject(black, out ObjectInfo info) && info.Allocated, $"0x{black:x}, allocated while marking, was freed");
         heap.Verify();
+    }
+
+    /// <summary>Allocate black for large objects too: one allocated while marking is marked and survives the sweep.</summary>
+    [Fact]
+    public void AllocBlack_LargeObjectAllocatedWhileMarkingSurvivesTheSweep()
+    {
+        using IHeap heap = CreateHeap(new HeapOptions { Procs = 1 });
+        heap.StartMark();
+        IProcessor p = heap.AcquireP();
+        nint large = p.Alloc(100_000, noscan: true);
+        nint small = p.Alloc(100);
+        p.Release();
+        heap.FinishMark();
+        Assert.Equal(13 * MallocConstants.PageSize + 112, heap.ReadStats().HeapMarked);
+        heap.FinishSweep();
+        Assert.True(heap.FindObject(large, out ObjectInfo li) && li.Allocated, "the large object allocated while marking was freed");
+        Assert.True(heap.FindObject(small, out ObjectInfo si) && si.Allocated);
+        // The next cycle marks nothing: now both die.
+        heap.StartMark();
+        heap.FinishMark();
+        heap.FinishSweep();
+        Assert.False(heap.FindObject(large, out _));
+        heap.Verify();
+    }
+
+    /// <summary>
+    /// Large objects count against the sampling distance like small ones (Go's nextSample): at an
+    /// average rate of 256 KiB, 100 objects of 40 KiB (4 MiB) give about 16 samples.
+    /// </summary>
+    [Fact]
+    public void Sampling_LargeObjectsCountAgainstTheSamplingDistance()
+    {
+        var samples = new List<SampledAllocation>();
+        using IHeap heap = CreateHeap(new HeapOptions { MemProfileRate = 256 << 10, SampleSeed = 7, OnSample = samples.Add });
+        IProcessor p = heap.AcquireP();
+        for (int i = 0; i < 100; i++)
+            p.Alloc(40_000, noscan: true);
+        p.Release();
+        Assert.InRange(samples.Count, 6, 30);
+        Assert.All(samples, s => Assert.Equal(40_960, s.Size));
+        Assert.Equal(samples.Count, heap.ReadStats().ProfileSamples);
     }
 
     [Fact]
