@@ -503,7 +503,9 @@ public abstract unsafe class HeapContractTests
         p = heap.AcquireP();
         Assert.Equal(part[0], p.Alloc(16));   // swept by cacheSpan: the first dead slot
         Assert.Equal(part[2], p.Alloc(16));
-        Assert.Contains(events, e => e.Kind == HeapTraceKind.CacheSpanSweepUnswept && e.Detail == "partialUnswept" && e.P == p.Id);
+        // Taken at sg-2 and owned for sweeping at sg-1 (the sweepgen CAS of INV-SWEEP-1).
+        Assert.Contains(events, e => e.Kind == HeapTraceKind.CacheSpanSweepUnswept && e.Detail == "partialUnswept" && e.P == p.Id
+            && e.SweepGenBefore == e.HeapSweepGen - 2 && e.SweepGenAfter == e.HeapSweepGen - 1);
 
         nint fresh = p.Alloc(32);             // both class-3 spans are full and stay full
         Assert.DoesNotContain(fresh, full);

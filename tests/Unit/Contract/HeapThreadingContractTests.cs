@@ -78,6 +78,24 @@ public abstract class HeapThreadingContractTests
         heap.Verify();
     }
 
+    /// <summary>A sweeper started after FinishMark still sweeps the cycle already waiting (Go's bgsweep starts ready to sweep).</summary>
+    [Fact]
+    public void BackgroundSweeper_StartedAfterACycleBeganSweepsIt()
+    {
+        using IHeap heap = CreateHeap();
+        IProcessor p = heap.AcquireP();
+        for (int i = 0; i < 10_000; i++)
+            p.Alloc(48);
+        p.Release();
+        heap.StartMark();
+        heap.FinishMark();
+        heap.StartBackgroundSweeper();
+        Assert.True(SpinWait.SpinUntil(() => heap.SweepDone, TimeSpan.FromMinutes(1)), "the sweeper started after FinishMark never swept the cycle");
+        heap.StopBackgroundSweeper();
+        Assert.Equal(0, heap.ReadStats().HeapObjects);
+        heap.Verify();
+    }
+
     [Fact]
     public void Concurrency_TwoThreadsWithTheirOwnPsAndTheBackgroundSweeper()
     {
