@@ -61,10 +61,7 @@ public abstract class HeapThreadingContractTests
     public void BackgroundSweeper_SweepsTheCycleToDoneOnItsOwn()
     {
         using IHeap heap = CreateHeap();
-        IProcessor p = heap.AcquireP();
-        for (int i = 0; i < 50_000; i++)
-            p.Alloc(48);
-        p.Release();
+        AllocGarbage(heap, 50_000);
         heap.StartBackgroundSweeper();
         heap.StartMark();
         heap.FinishMark();
@@ -78,15 +75,21 @@ public abstract class HeapThreadingContractTests
         heap.Verify();
     }
 
+    /// <summary>count 48-byte objects that no one will mark.</summary>
+    private static void AllocGarbage(IHeap heap, int count)
+    {
+        IProcessor p = heap.AcquireP();
+        for (int i = 0; i < count; i++)
+            p.Alloc(48);
+        p.Release();
+    }
+
     /// <summary>A sweeper started after FinishMark still sweeps the cycle already waiting (Go's bgsweep starts ready to sweep).</summary>
     [Fact]
     public void BackgroundSweeper_StartedAfterACycleBeganSweepsIt()
     {
         using IHeap heap = CreateHeap();
-        IProcessor p = heap.AcquireP();
-        for (int i = 0; i < 10_000; i++)
-            p.Alloc(48);
-        p.Release();
+        AllocGarbage(heap, 10_000);
         heap.StartMark();
         heap.FinishMark();
         heap.StartBackgroundSweeper();
