@@ -177,6 +177,43 @@ public abstract unsafe class HeapContractTests
         }
     }
 
+    /// <summary>
+    /// The OnFree hook (Go's allocfreetrace) reports exactly the allocated, unmarked objects of
+    /// spans over 64 objects: those below freeindex in a half-used span (16 B: 512 slots), every
+    /// word of a full span whose last word is partial (48 B: 170 slots), and in the next cycle
+    /// objects allocated through the alloc bits of a swept span.
+    /// </summary>
+    [Fact]
+    public void OnFree_ReportsExactlyTheUnmarkedObjectsOfMultiWordSpans()
+    {
+        var freed = new List<nint>();
+        using IHeap heap = CreateHeap(new HeapOptions { OnFree = (a, _) => { lock (freed) freed.Add(a); } });
+        IProcessor p = heap.AcquireP();
+        nint[] small = [.. Enumerable.Range(0, 300).Select(_ => p.Alloc(16))];
+        nint[] mid = [.. Enumerable.Range(0, 170).Select(_ => p.Alloc(48, noscan: true))];
+        p.Flush();
+        p.Release();
+        Assert.Equal(170, mid.Select(a => a & ~(nint)(MallocConstants.PageSize - 1)).Distinct().Count() * 170);
+
+        nint[] all = [.. small, .. mid];
+        nint[] keep = [.. all.Where((_, i) => i % 3 == 0 || i % 64 == 63)];
+        Collect(heap, keep);
+        Assert.Equal(all.Except(keep).Order(), freed.Order());
+
+        // Cycle 2: the swept spans hand out their dead slots again (through the alloc bits).
+        freed.Clear();
+        p = heap.AcquireP();
+        nint[] again = [.. Enumerable.Range(0, 100).Select(_ => p.Alloc(16))];
+        p.Flush();
+        p.Release();
+        Assert.All(again, a => Assert.Contains(a, small));
+        nint[] live = [.. keep, .. again];
+        nint[] keep2 = [.. live.Where((_, i) => i % 2 == 0)];
+        Collect(heap, keep2);
+        Assert.Equal(live.Except(keep2).Order(), freed.Order());
+        heap.Verify();
+    }
+
     [Fact]
     public void INV_ZERO_1_ReusedMemoryIsZeroedWhenNeedZero()
     {
@@ -698,7 +735,8 @@ public abstract unsafe class HeapContractTests
         IProcessor p = heap.AcquireP();
         nint keep = p.Alloc(64);
         p.Alloc(100_000);             // 13 pages, dies
-        p.Flush();                    // put the 64-byte span in an mcentral set
+        p.Alloc(2048);                // a one-page span of 4 objects, all dead: freed whole
+        p.Flush();                    // put the small spans in mcentral sets
         p.Release();
         heap.StartMark();
         heap.Mark(keep);
@@ -707,8 +745,9 @@ public abstract unsafe class HeapContractTests
         long r;
         while ((r = heap.SweepOne()) != -1)
             results.Add(r);
-        Assert.Contains(13L, results);  // the large span went back to the heap
-        Assert.Contains(0L, results);   // the 64-byte span survived (one marked object)
+        // The 64-byte span survived (one marked object, 0 pages freed); the 2048-byte span and
+        // the large span went back to the heap.
+        Assert.Equal([0L, 1L, 13L], results.Order());
         Assert.False(heap.SweepDone);  // idle Ps still hold last cycle's caches
         heap.FinishSweep();
         Assert.True(heap.SweepDone);

@@ -99,6 +99,25 @@ public abstract class HeapThreadingContractTests
         heap.Verify();
     }
 
+    /// <summary>Stop joins the sweeper thread, so the sweeper can be started again; a second Start while running is refused.</summary>
+    [Fact]
+    public void BackgroundSweeper_RestartsAfterStopAndRefusesADoubleStart()
+    {
+        using IHeap heap = CreateHeap();
+        heap.StartBackgroundSweeper();
+        Assert.Throws<InvalidOperationException>(heap.StartBackgroundSweeper);
+        heap.StopBackgroundSweeper();
+        heap.StopBackgroundSweeper(); // stopping a stopped sweeper is a no-op
+        AllocGarbage(heap, 10_000);
+        heap.StartBackgroundSweeper();
+        heap.StartMark();
+        heap.FinishMark();
+        Assert.True(SpinWait.SpinUntil(() => heap.SweepDone, TimeSpan.FromMinutes(1)), "the restarted sweeper never finished the cycle");
+        heap.StopBackgroundSweeper();
+        Assert.Equal(0, heap.ReadStats().HeapObjects);
+        heap.Verify();
+    }
+
     [Fact]
     public void Concurrency_TwoThreadsWithTheirOwnPsAndTheBackgroundSweeper()
     {
