@@ -84,6 +84,15 @@ public abstract class HeapThreadingContractTests
         p.Release();
     }
 
+    /// <summary>Waits (bounded, a liveness guard) for the background sweeper to finish the cycle, stops it, and checks every object died.</summary>
+    private static void AwaitSweptToNothing(IHeap heap, string never)
+    {
+        Assert.True(SpinWait.SpinUntil(() => heap.SweepDone, TimeSpan.FromMinutes(1)), never);
+        heap.StopBackgroundSweeper();
+        Assert.Equal(0, heap.ReadStats().HeapObjects);
+        heap.Verify();
+    }
+
     /// <summary>A sweeper started after FinishMark still sweeps the cycle already waiting (Go's bgsweep starts ready to sweep).</summary>
     [Fact]
     public void BackgroundSweeper_StartedAfterACycleBeganSweepsIt()
@@ -93,10 +102,7 @@ public abstract class HeapThreadingContractTests
         heap.StartMark();
         heap.FinishMark();
         heap.StartBackgroundSweeper();
-        Assert.True(SpinWait.SpinUntil(() => heap.SweepDone, TimeSpan.FromMinutes(1)), "the sweeper started after FinishMark never swept the cycle");
-        heap.StopBackgroundSweeper();
-        Assert.Equal(0, heap.ReadStats().HeapObjects);
-        heap.Verify();
+        AwaitSweptToNothing(heap, "the sweeper started after FinishMark never swept the cycle");
     }
 
     /// <summary>Stop joins the sweeper thread, so the sweeper can be started again; a second Start while running is refused.</summary>
@@ -112,10 +118,7 @@ public abstract class HeapThreadingContractTests
         heap.StartBackgroundSweeper();
         heap.StartMark();
         heap.FinishMark();
-        Assert.True(SpinWait.SpinUntil(() => heap.SweepDone, TimeSpan.FromMinutes(1)), "the restarted sweeper never finished the cycle");
-        heap.StopBackgroundSweeper();
-        Assert.Equal(0, heap.ReadStats().HeapObjects);
-        heap.Verify();
+        AwaitSweptToNothing(heap, "the restarted sweeper never finished the cycle");
     }
 
     [Fact]
