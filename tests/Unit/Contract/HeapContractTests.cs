@@ -93,6 +93,40 @@ public abstract unsafe class HeapContractTests
         heap.Verify();
     }
 
+    /// <summary>
+    /// FindObject after FinishMark and before the sweep answers for the cycle just marked: an
+    /// unswept span is swept on demand (Go's ensureSwept), so its dead objects read free and a
+    /// span whose objects all died is gone; an idle P's stale cached span (sg+1) is left for the P
+    /// to flush, and its objects read as marked.
+    /// </summary>
+    [Fact]
+    public void FindObject_BeforeTheSweepAnswersForTheCycleJustMarked()
+    {
+        using IHeap heap = CreateHeap();
+        IProcessor p = heap.AcquireP();
+        nint live = p.Alloc(64), dead = p.Alloc(64);
+        nint large = p.Alloc(100_000);
+        p.Flush();                                          // the 64-byte span goes to its mcentral
+        nint cachedLive = p.Alloc(128), cachedDead = p.Alloc(128); // stays cached by the idle P
+        p.Release();
+        heap.StartMark();
+        Assert.True(heap.Mark(live));
+        Assert.True(heap.Mark(cachedLive));
+        heap.FinishMark();
+
+        Assert.True(heap.FindObject(live, out ObjectInfo li) && li.Allocated);
+        Assert.True(heap.FindObject(dead + 10, out ObjectInfo di));
+        Assert.Equal((dead, false), (di.Base, di.Allocated));
+        Assert.False(heap.FindObject(large, out _), "the large span died in the sweep FindObject ran");
+        Assert.True(heap.FindObject(cachedLive, out ObjectInfo cl) && cl.Allocated);
+        Assert.True(heap.FindObject(cachedDead, out ObjectInfo cd));
+        Assert.Equal((cachedDead, false), (cd.Base, cd.Allocated));
+        heap.FinishSweep();
+        Assert.True(heap.FindObject(cachedLive, out cl) && cl.Allocated);
+        Assert.False(heap.FindObject(cachedDead, out cd) && cd.Allocated);
+        heap.Verify();
+    }
+
     [Fact]
     public void ArenaHints_FirstArenaIsAtAGoHintAddress()
     {
@@ -273,6 +307,7 @@ public abstract unsafe class HeapContractTests
             }
             Assert.Equal(large, st.LargeAllocs);
             Assert.Equal(st.HeapSys - st.HeapInuse, st.HeapIdle);
+            Assert.Equal(st.HeapInuse / MallocConstants.PageSize, st.PagesInUse);
             Assert.Equal(st.Mallocs - st.Frees, st.HeapObjects);
             heap.Verify();
         }
@@ -471,7 +506,9 @@ public abstract unsafe class HeapContractTests
         nint a = p.Alloc(64);
         Assert.Throws<InvalidOperationException>(heap.StartMark);
         p.Release();
+        Assert.Equal(GcPhase.Off, heap.Phase);
         heap.StartMark();
+        Assert.Equal(GcPhase.Mark, heap.Phase);
         p = heap.AcquireP();
         nint b = p.Alloc(64); // allocate black
         Assert.Throws<InvalidOperationException>(heap.FinishMark);
@@ -479,6 +516,7 @@ public abstract unsafe class HeapContractTests
         p.Release();
         Assert.Throws<InvalidOperationException>(heap.StartMark); // world stopped, but already marking
         heap.FinishMark();
+        Assert.Equal(GcPhase.Off, heap.Phase);
         Assert.Throws<InvalidOperationException>(() => heap.Mark(a)); // not marking any more
         Assert.Throws<InvalidOperationException>(heap.FinishMark);
         heap.FinishSweep();
