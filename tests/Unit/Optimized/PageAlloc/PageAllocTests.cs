@@ -388,6 +388,32 @@ public unsafe class PageAllocTests
     }
 
     [Fact]
+    public void PageAlloc_FreeAcrossChunksChecksEveryMiddleChunk()
+    {
+        // Three chunks in use except one page of the middle one: a free of all three is a bad free.
+        using PageAlloc b = PageAllocTestApi.Build(new Desc { [B] = Full, [B + 1] = [(0, 100), (101, 411)], [B + 2] = Full });
+        var ex = Assert.Throws<InvalidOperationException>(() => b.Free(PageBase(B, 0), 3 * ChunkPages));
+        Assert.Contains($"0x{PageBase(B + 1, 100):x}", ex.Message);
+        Assert.True(b.IsAllocated(PageBase(B, 0)) && b.IsAllocated(PageBase(B + 1, 101)) && b.IsAllocated(PageBase(B + 2, ChunkPages - 1)));
+        Assert.Null(b.CheckSummaries());
+        b.Free(PageBase(B + 1, 101), 411 + ChunkPages); // from past the hole to the end: fine
+        Assert.False(b.IsAllocated(PageBase(B + 2, 0)));
+        Assert.Null(b.CheckSummaries());
+    }
+
+    [Fact]
+    public void PageAlloc_TryChunkOfIsNullOutsideAllocatedL2Blocks()
+    {
+        using PageAlloc b = PageAllocTestApi.Build(Chunks(B));
+        Assert.True(b.TryChunkOf(B) != null);
+        long farBlock = B + (1L << GoAlloc.Optimized.PageAlloc.PallocChunksL2Bits); // the next L2 block: never mapped
+        Assert.True(b.TryChunkOf(farBlock) == null);
+        Assert.True(b.TryChunkOf(farBlock + 5) == null);
+        Assert.True(b.TryChunkOf(-1) == null);
+        Assert.True(b.TryChunkOf(1L << (MallocConstants.HeapAddrBits - GoAlloc.Optimized.PageAlloc.LogPallocChunkBytes)) == null);
+    }
+
+    [Fact]
     public void PageAlloc_AllocOnAnEmptyAllocatorFails()
     {
         using var b = new PageAlloc();
