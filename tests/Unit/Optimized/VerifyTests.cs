@@ -60,6 +60,32 @@ public unsafe class VerifyTests
             heap.SpanOf(objs[2999])->AllocCache ^= 1; // a cached span: allocCache must mirror its bits
         });
 
+    /// <summary>
+    /// allocCache mirrors the alloc bits from freeindex to the end of its 64-object group: a flip
+    /// of the lowest or the highest of those bits is caught, with freeindex inside a group and
+    /// exactly at a group boundary (48 B: 170 objects per span).
+    /// </summary>
+    [Theory]
+    [InlineData(64, 0)]
+    [InlineData(64, 63)]
+    [InlineData(70, 0)]
+    [InlineData(70, 57)]
+    [InlineData(1, 62)]
+    public void Verify_DetectsAllocCacheFlipAtEveryValidBit_INV_SPAN_4(int allocated, int bit)
+    {
+        using var heap = new MHeap(new HeapOptions { Procs = 1 });
+        IProcessor p = heap.AcquireP();
+        nint first = p.Alloc(48, noscan: true);
+        for (int i = 1; i < allocated; i++)
+            p.Alloc(48, noscan: true);
+        p.Release();
+        MSpan* s = heap.SpanOf(first);
+        Assert.Equal(allocated, s->FreeIndex);
+        heap.Verify();
+        s->AllocCache ^= 1UL << bit;
+        AssertBroken(heap, "INV-SPAN-4");
+    }
+
     [Fact]
     public void Verify_DetectsMarkBitsOnASweptSpanOutsideMarking_INV_MARK_1() =>
         AssertDetects("INV-MARK-1", (heap, objs) => heap.SpanOf(objs[^1])->SetMarked(0));
