@@ -30,9 +30,9 @@ internal unsafe struct MCache
     public MSpan* Span(int spc) => (MSpan*)Alloc[spc];
 
     /// <summary>nextFree: slow path of allocation: the next free slot, refilling when the cached span is full.</summary>
-    public nint NextFree(MHeap heap, int spc, int pid, out MSpan* s)
+    public nint NextFree(MHeap heap, int spc, int pid)
     {
-        s = (MSpan*)Alloc[spc];
+        MSpan* s = (MSpan*)Alloc[spc];
         int freeIndex = s->NextFreeIndex();
         if (freeIndex == s->NElems)
         {

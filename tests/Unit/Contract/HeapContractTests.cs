@@ -272,6 +272,36 @@ public abstract unsafe class HeapContractTests
         }
     }
 
+    [Theory]
+    [InlineData(8)]
+    [InlineData(16)]
+    [InlineData(24)]
+    [InlineData(64)]
+    [InlineData(80)]
+    [InlineData(1024)]
+    public void INV_ZERO_1_PartlyFreedSpanZeroesEachReusedSlotAndNoNeighbour(long size)
+    {
+        // Every other object survives, so the span stays in use with needzero set: the freed slots
+        // are cleared one by one at allocation, each over its whole size class and not a byte more.
+        using IHeap heap = CreateHeap();
+        IProcessor p = heap.AcquireP();
+        int perSpan = (int)(8192 / size); // these classes have one-page spans: two spans, filled
+        nint[] first = [.. Enumerable.Range(0, 2 * perSpan).Select(_ => p.Alloc(size))];
+        foreach (nint a in first)
+            Fill(a, size, 0xAB);
+        p.Release();
+        nint[] live = [.. first.Where((_, i) => i % 2 == 0)];
+        Collect(heap, live);
+        p = heap.AcquireP();
+        nint[] again = [.. Enumerable.Range(0, perSpan).Select(_ => p.Alloc(size))];
+        p.Release();
+        Assert.All(again, a => Assert.Contains(a, first));
+        Assert.All(again, a => Assert.True(IsZero(a, size), $"reused slot 0x{a:x} of {size} bytes is not zero"));
+        Assert.All(live, a => Assert.True(new ReadOnlySpan<byte>((void*)a, (int)size).IndexOfAnyExcept((byte)0xAB) < 0,
+            $"live object 0x{a:x} of {size} bytes was overwritten"));
+        heap.Verify();
+    }
+
     [Fact]
     public void INV_STATS_1_HeapAllocEqualsTheSumOfLiveObjects()
     {

@@ -27,6 +27,8 @@ public abstract class HeapThreadingContractTests
         Assert.Throws<ArgumentOutOfRangeException>(() => heap.AcquireP(2));
         p0.Release();
         Assert.Throws<InvalidOperationException>(() => p0.Alloc(8));
+        // An idle P on a thread that has never allocated (its cached thread id is still unset).
+        Assert.IsType<InvalidOperationException>(OnOtherThread(() => p0.Alloc(8)));
         Assert.Throws<InvalidOperationException>(p0.Release);
         p1.Release();
         Assert.Null(OnOtherThread(() => heap.AcquireP(0).Release()));
