@@ -148,6 +148,13 @@ def refresh(a):
         rec = json.load(f)
     entry = rec["projects"].setdefault(name, {"commit": a.commit})
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if a.commit and entry.get("commit") != a.commit:
+        # The run files changed since the recorded commit (mutation/run checked that nothing else
+        # did): the entry now stands for the new source; the gate diffs from there.
+        entry.setdefault("advanced", []).append({"from": entry.get("commit"), "to": a.commit, "date": now,
+                                                 "files": [rel(t) for t in a.refresh.split(",")]})
+        print(f"{name}: recorded commit {entry.get('commit')} -> {a.commit}")
+        entry["commit"] = a.commit
     if "files" not in entry:
         entry.update({"files": {}, "date": now, "partial": True})
         entry.pop("note", None)
