@@ -61,17 +61,21 @@ public unsafe class VerifyTests
         });
 
     /// <summary>
-    /// allocCache mirrors the alloc bits from freeindex to the end of its 64-object group: a flip
-    /// of the lowest or the highest of those bits is caught, with freeindex inside a group and
-    /// exactly at a group boundary (48 B: 170 objects per span).
+    /// allocCache mirrors the alloc bits from freeindex to the end of its 64-object group, and the
+    /// bits shifted in above them are zero: a flip of the lowest or the highest mirrored bit, or of
+    /// a shifted-in bit, is caught, with freeindex inside a group and exactly at a group boundary
+    /// (48 B: 170 objects per span).
     /// </summary>
     [Theory]
     [InlineData(64, 0)]
     [InlineData(64, 63)]
     [InlineData(70, 0)]
     [InlineData(70, 57)]
+    [InlineData(70, 58)]
+    [InlineData(70, 63)]
     [InlineData(1, 62)]
-    public void Verify_DetectsAllocCacheFlipAtEveryValidBit_INV_SPAN_4(int allocated, int bit)
+    [InlineData(1, 63)]
+    public void Verify_DetectsAllocCacheFlipAtEveryBit_INV_SPAN_4(int allocated, int bit)
     {
         using var heap = new MHeap(new HeapOptions { Procs = 1 });
         IProcessor p = heap.AcquireP();
