@@ -500,17 +500,74 @@ public abstract unsafe class HeapContractTests
         IProcessor p = heap.AcquireP();
         nint a = p.Alloc(64);
         p.Alloc(64);
+        nint large = p.Alloc(40_000); // 5 pages: the span covers more than the object
         p.Release();
         heap.StartMark();
         Assert.False(heap.Mark(12345));
         Assert.False(heap.Mark(heap.ZeroBase));
         Assert.False(heap.Mark(a + 64 * 100)); // a free slot in the same span
+        Assert.False(heap.Mark(large + 40_000)); // just past the large object, inside its span
         Assert.True(heap.Mark(a));
+        Assert.True(heap.Mark(large + 39_999));
         heap.FinishMark();
         heap.FinishSweep();
         HeapStats st = heap.ReadStats();
-        Assert.Equal(3, st.BadMarks);
-        Assert.Equal(1, st.HeapObjects);
+        Assert.Equal(4, st.BadMarks);
+        Assert.Equal(2, st.HeapObjects);
+        heap.Verify();
+    }
+
+    [Fact]
+    public void MCentral_CacheSpanSweepsAtMostGosBudgetOfUnsweptSpansThenGrows()
+    {
+        // 150 full one-page spans of 1024-byte objects, every object live: after the cycle they
+        // are all unswept and sweeping frees nothing. A refill tries the budget (spanBudget 100:
+        // 101 tries, as Go's `for ; spanBudget >= 0; spanBudget--`), then grows a fresh span.
+        using IHeap heap = CreateHeap();
+        IProcessor p = heap.AcquireP();
+        var objs = new List<nint>();
+        for (int i = 0; i < 150 * 8; i++)
+            objs.Add(p.Alloc(1024));
+        p.Release();
+        heap.StartMark();
+        foreach (nint a in objs)
+            heap.Mark(a);
+        heap.FinishMark();
+        p = heap.AcquireP(); // sweeps the P's stale cached span (one page)
+        HeapStats before = heap.ReadStats();
+        nint fresh = p.Alloc(1024);
+        HeapStats after = heap.ReadStats();
+        p.Release();
+        Assert.DoesNotContain(fresh, objs);
+        Assert.Equal(MallocConstants.CacheSpanSweepBudget + 1, after.PagesSwept - before.PagesSwept);
+        Assert.Equal(before.HeapInuse + MallocConstants.PageSize, after.HeapInuse);
+        Assert.False(heap.SweepDone);
+        heap.FinishSweep();
+        heap.Verify();
+    }
+
+    [Fact]
+    public void StartMark_FinishesTheUnfinishedSweepAndEachCycleCountsOnce()
+    {
+        using IHeap heap = CreateHeap();
+        IProcessor p = heap.AcquireP();
+        for (int i = 0; i < 5_000; i++)
+            p.Alloc(64);
+        p.Release();
+        heap.StartMark();
+        heap.FinishMark();
+        Assert.Equal(1, heap.ReadStats().NumGC);
+        Assert.False(heap.SweepDone);
+        heap.StartMark(); // gcStart: the previous cycle's sweep is finished first
+        Assert.True(heap.SweepDone);
+        HeapStats swept = heap.ReadStats();
+        Assert.Equal(0, swept.HeapObjects);
+        Assert.True(swept.PagesSwept > 0, "the unfinished sweep swept no page");
+        heap.FinishMark();
+        HeapStats st = heap.ReadStats();
+        Assert.Equal(2, st.NumGC);
+        Assert.Equal(0, st.PagesSwept); // a new sweep cycle counts from zero
+        heap.FinishSweep();
         heap.Verify();
     }
 
