@@ -6,7 +6,9 @@ internal static unsafe class HeapTestUtil
 {
     public static void Fill(nint p, long n, byte value) => new Span<byte>((void*)p, checked((int)n)).Fill(value);
 
-    public static bool IsZero(nint p, long n) => new ReadOnlySpan<byte>((void*)p, checked((int)n)).IndexOfAnyExcept((byte)0) < 0;
+    public static bool IsFilled(nint p, long n, byte value) => new ReadOnlySpan<byte>((void*)p, checked((int)n)).IndexOfAnyExcept(value) < 0;
+
+    public static bool IsZero(nint p, long n) => IsFilled(p, n, 0);
 
     /// <summary>The size an allocation of size bytes really occupies (class size, 16 for a tiny block, page-rounded when large).</summary>
     public static long RoundedSize(long size)
