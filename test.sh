@@ -1,61 +1,182 @@
 #!/usr/bin/env bash
-# Runs every test of the project: the .NET suites (unit/contract, properties, concurrency and the
-# seeded-bug catalog), the mutation gate (mutation/run changed) and the spin model checks of spec/.
-# Installs what it needs.
-# Exit code is non-zero if anything fails; the last line sums up "N passed, M failed".
+# Runs every test of the project and installs what it needs.
+#
+#   ./test.sh            the default gate (CI; under 45 minutes on 2 cores): unit/contract,
+#                        properties, Coyote scenarios (300 iterations each), the seeded-bug catalog,
+#                        the mutation gate (mutation/run changed) and the spin model checks.
+#   ./test.sh --nightly  the long run (hours): Coyote at 10,000 iterations per scenario and
+#                        allocator over 3 seeds, the properties at 20x their cases, every test of
+#                        the seeded build, spec/check --deep and mutation/run full for all three
+#                        libraries. Writes TestResults/nightly-summary.md with every figure.
+#
+# No suite can pass by omission: each has a minimum test count (below; raise it when you add tests)
+# and fails when it ran fewer, ran none, or its runner failed; the catalog must report every entry;
+# spec/check is required. The summary lists each suite's counts, then one closing line
+# "total: N passed, M failed". Exit code is non-zero if anything failed.
 set -euo pipefail
 cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 COYOTE_CLI_TELEMETRY_OPTOUT=1
 
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+nightly=0
+case "${1:-}" in
+  "") ;;
+  --nightly) nightly=1 ;;
+  -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  *) echo "test.sh: unknown argument '$1' (--nightly, --help)" >&2; exit 2 ;;
+esac
+
+# The fewest tests each suite may run. A suite that runs fewer fails the gate: a deleted test file,
+# a filter that matches nothing or a discovery error cannot pass silently.
+declare -A minimum=(
+  [unit]=781
+  [properties]=14
+  [concurrency]=20
+  [catalog]=17
+  [models]=18
+)
+
+results=TestResults
+mkdir -p "$results"
+summary=$(mktemp)
+trap 'rm -f "$summary"' EXIT
 status=0
+total_passed=0
+total_failed=0
+
+# record NAME PASSED FAILED NOTE: one line of the summary table.
+record() {
+  printf '%-13s %6s passed %4s failed  %s\n' "$1" "$2" "$3" "$4" >> "$summary"
+  total_passed=$((total_passed + $2))
+  total_failed=$((total_failed + $3))
+  [ "$3" -eq 0 ] || status=1
+}
+
+# dotnet_suite NAME LOG -- COMMAND...: runs one `dotnet test`, reads its "Failed: F, Passed: P" line
+# and holds it to the suite's minimum. Fails when the command fails or prints no count.
+dotnet_suite() {
+  local name=$1 log=$2; shift 3
+  local rc=0
+  "$@" -- RunConfiguration.TreatNoTestsAsError=true 2>&1 | tee "$log" || rc=$?
+  local line passed=0 failed=0
+  line=$(grep -aoE 'Failed:[[:space:]]+[0-9]+,[[:space:]]+Passed:[[:space:]]+[0-9]+' "$log" | tail -1 || true)
+  if [[ $line =~ Failed:[[:space:]]+([0-9]+),[[:space:]]+Passed:[[:space:]]+([0-9]+) ]]; then
+    failed=${BASH_REMATCH[1]}; passed=${BASH_REMATCH[2]}
+  fi
+  local note="minimum ${minimum[$name]}"
+  if [ -z "$line" ]; then
+    note="$note; no test count printed (exit $rc)"; failed=$((failed + 1))
+  elif [ "$passed" -lt "${minimum[$name]}" ]; then
+    note="$note; ran fewer tests than the minimum"; failed=$((failed + 1))
+  elif [ $rc -ne 0 ] && [ "$failed" -eq 0 ]; then
+    note="$note; the runner exited $rc"; failed=1
+  fi
+  record "$name" "$passed" "$failed" "$note"
+}
 
 dotnet tool restore
-rm -f TestResults/coyote/catalog.txt
+rm -f "$results/coyote/catalog.txt"
 dotnet build Allocator.sln -c Release -warnaserror 2>&1 | tail -n 3
 
-# The .NET test suites: unit/contract, properties, and the Coyote scenarios on the clean code.
-dotnet test Allocator.sln -c Release --no-build 2>&1 | tee -a "$log" || status=1
+if [ $nightly -eq 1 ]; then
+  export GOALLOC_COYOTE_ITERATIONS=${GOALLOC_COYOTE_ITERATIONS:-10000}
+  export GOALLOC_COYOTE_SEEDS=all
+  export GOALLOC_PROPERTY_SCALE=${GOALLOC_PROPERTY_SCALE:-20}
+  started=$(date -u +%s)
+fi
 
-# The seeded-bug catalog: a separate build with SEEDED_BUGS (bin-seeded/, obj-seeded/).
-dotnet test tests/Concurrency -c Release -p:SeededBugs=true \
-  --filter "FullyQualifiedName~SeededBugCatalog" --logger "console;verbosity=normal" 2>&1 \
-  | grep -vE '^\.\.\.|^\.\.\.\.\.' | tee -a "$log" || status=1
-if [ -f TestResults/coyote/catalog.txt ]; then
+# The .NET suites on the production build.
+dotnet_suite unit "$results/unit.log" -- \
+  dotnet test tests/Unit -c Release --no-build
+dotnet_suite properties "$results/properties.log" -- \
+  dotnet test tests/Properties -c Release --no-build
+dotnet_suite concurrency "$results/concurrency.log" -- \
+  dotnet test tests/Concurrency -c Release --no-build
+
+# The seeded-bug catalog: a separate build with SEEDED_BUGS (bin-seeded/, obj-seeded/). The nightly
+# run also runs the rest of the seeded build's tests (the clean scenarios with every bug off).
+seeded_filter=(--filter "FullyQualifiedName~SeededBugCatalog")
+[ $nightly -eq 0 ] || seeded_filter=()
+dotnet_suite catalog "$results/catalog.log" -- \
+  dotnet test tests/Concurrency -c Release -p:SeededBugs=true "${seeded_filter[@]}" \
+  --logger "console;verbosity=normal"
+# Every catalog entry must have reported its iterations per seed.
+entries=$(grep -acE '^[[:space:]]+(Passed|Failed) GoAlloc\.Concurrency\.SeededBugCatalogTests\.' "$results/catalog.log" || true)
+reported=0
+[ ! -f "$results/coyote/catalog.txt" ] || reported=$(wc -l < "$results/coyote/catalog.txt")
+if [ "$entries" -lt "${minimum[catalog]}" ] || [ "$reported" -ne "$entries" ]; then
+  record catalog-lines 0 1 "$reported of $entries catalog entries reported their iterations (minimum ${minimum[catalog]})"
+fi
+if [ -f "$results/coyote/catalog.txt" ]; then
   echo "--- seeded-bug catalog: iterations per seed ---"
-  cat TestResults/coyote/catalog.txt
+  cat "$results/coyote/catalog.txt"
 fi
 
 # The mutation gate: Stryker.NET on the library files changed since each library's last full run
 # (mutation/last-full-run.json); fails below the break threshold (85%) or when changed code got no
-# mutant tested. Capped at 30 minutes (MUTATION_TIMEOUT); `mutation/run full` is the long run.
-if mutation/run changed 2>&1; then
-  echo "mutation gate: 1 passed, 0 failed" >> "$log"
-else
-  echo "mutation gate: 0 passed, 1 failed" >> "$log"
-  status=1
-fi
-
-# The formal models (spin installs itself if missing).
-if [ -x spec/check ]; then
-  spec/check 2>&1 | tee -a "$log" || status=1
-fi
-
-# One closing line over everything: dotnet's "Passed!/Failed! - Failed: F, Passed: P" lines
-# plus the model checker's "N passed, M failed".
-passed=0; failed=0
-while IFS= read -r line; do
-  if [[ $line =~ Failed:[[:space:]]+([0-9]+),[[:space:]]+Passed:[[:space:]]+([0-9]+) ]]; then
-    failed=$((failed + BASH_REMATCH[1])); passed=$((passed + BASH_REMATCH[2]))
-  elif [[ $line =~ ^(mutation\ gate:\ )?([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
-    passed=$((passed + BASH_REMATCH[2])); failed=$((failed + BASH_REMATCH[3]))
+# mutant tested. "skipped" when no library file changed: it never counts as a pass then.
+# The nightly run does the full runs instead.
+if [ $nightly -eq 0 ]; then
+  rc=0
+  mutation/run changed 2>&1 | tee "$results/mutation.log" || rc=$?
+  if [ $rc -ne 0 ]; then
+    record mutation 0 1 "mutation/run changed failed (exit $rc)"
+  elif grep -q '0 mutants needed' "$results/mutation.log"; then
+    echo "mutation gate: skipped: nothing changed" >> "$summary"
+  else
+    record mutation 1 0 "$(grep -aE 'mutants tested|score' "$results/mutation.log" | tail -1)"
   fi
-done < "$log"
-if [ "$passed" -eq 0 ]; then
-  echo "no tests ran"
-  status=1
+else
+  rc=0
+  mutation/run full 2>&1 | tee "$results/mutation.log" || rc=$?
+  record mutation-full $((rc == 0 ? 1 : 0)) $((rc == 0 ? 0 : 1)) "mutation/run full (exit $rc): mutation/last-full-run.json"
 fi
-[ "$failed" -eq 0 ] || status=1
-echo "total: $passed passed, $failed failed"
+
+# The formal models: required (spin installs itself if missing).
+deep=()
+[ $nightly -eq 0 ] || { deep=(--deep); minimum[models]=$((minimum[models] + 1)); }
+if [ ! -x spec/check ]; then
+  record models 0 1 "spec/check is missing or not executable"
+else
+  rc=0
+  spec/check "${deep[@]}" 2>&1 | tee "$results/models.log" || rc=$?
+  line=$(grep -aE '^[0-9]+ passed, [0-9]+ failed$' "$results/models.log" | tail -1 || true)
+  if [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+    p=${BASH_REMATCH[1]}; f=${BASH_REMATCH[2]}
+    note="minimum ${minimum[models]}"
+    if [ "$p" -lt "${minimum[models]}" ]; then note="$note; ran fewer checks than the minimum"; f=$((f + 1)); fi
+    if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then note="$note; spec/check exited $rc"; f=1; fi
+    record models "$p" "$f" "$note"
+  else
+    record models 0 1 "spec/check printed no count (exit $rc)"
+  fi
+fi
+
+echo
+echo "=== summary ==="
+cat "$summary"
+if [ $nightly -eq 1 ]; then
+  {
+    echo "# Nightly run: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD)"
+    echo
+    echo "Wall time: $(( ($(date -u +%s) - started) / 60 )) min; load: $(cut -d' ' -f1-3 /proc/loadavg)."
+    echo "Coyote: $GOALLOC_COYOTE_ITERATIONS iterations per scenario, allocator and seed; properties at ${GOALLOC_PROPERTY_SCALE}x."
+    echo
+    echo '```'
+    cat "$summary"
+    echo '```'
+    echo
+    echo "## Seeded-bug catalog (iterations per seed)"
+    echo
+    sed 's/^/- /' "$results/coyote/catalog.txt" 2>/dev/null || true
+    echo
+    echo "## Mutation (mutation/run full)"
+    echo
+    echo '```'
+    grep -aE 'final mutation score|killed-only|score|tested' "$results/mutation.log" | tail -20 || true
+    echo '```'
+  } > "$results/nightly-summary.md"
+  echo "nightly summary: $results/nightly-summary.md"
+fi
+[ "$total_passed" -gt 0 ] || { echo "no tests ran"; status=1; }
+echo "total: $total_passed passed, $total_failed failed"
 exit $status

@@ -3,9 +3,13 @@
 
 Score = detected / (detected + undetected), where detected = Killed + Timeout and undetected =
 Survived + NoCoverage (Stryker's own formula; Ignored and CompileError mutants do not count).
+Killed-only score = Killed / (detected + undetected): a timeout (a hang, or a test host that crashed)
+is not counted as a kill. Every line prints both.
 Usage: score.py [--files] [--threshold T] [--commit SHA --out FILE] NAME=REPORT...
        score.py --refresh FILE[,FILE...] --tests-commit SHA [--library-files F,...] --out RECORD NAME=REPORT
        score.py --table RECORD      (the record as a markdown table)
+       score.py --guard-patterns RECORD LIB [--skip F,...]   (the weakened-test gate, see guards())
+       score.py --guard-compare RECORD LIB REPORT [--skip F,...]
   With --commit/--out, writes the library's entry of the JSON record {projects: {name: {commit, date,
   counts, score, files: {path: counts}}}} (a full run). With --refresh, replaces some files' counts
   in the entry by those of a later run of those files on the same library source (only the tests
@@ -14,7 +18,7 @@ Usage: score.py [--files] [--threshold T] [--commit SHA --out FILE] NAME=REPORT.
   Exit code: 0; 1 when a library scores below --threshold; 3 when no mutant was tested at all
   (a gate that must not pass silently).
 """
-import json, sys, datetime, argparse, os
+import json, sys, datetime, argparse, os, hashlib, subprocess
 
 DETECTED = {"Killed", "Timeout"}
 UNDETECTED = {"Survived", "NoCoverage"}
@@ -33,10 +37,48 @@ def counts(report_path):
 
 
 def rel(path):
-    """A report's absolute source path as a repository path (src/...)."""
+    """A report's absolute source or test path as a repository path (src/... or tests/...)."""
     path = path.replace(os.sep, "/")
-    i = path.rfind("/src/")
-    return path[i + 1:] if i >= 0 else path
+    for top in ("/src/", "/tests/"):
+        i = path.rfind(top)
+        if i >= 0:
+            return path[i + 1:]
+    return path
+
+
+def mutant_key(m):
+    """A mutant's identity across runs of the same source: mutator, replacement and location."""
+    loc = m["location"]
+    text = f'{m["mutatorName"]}|{m.get("replacement", "")}|{loc["start"]["line"]}:{loc["start"]["column"]}-{loc["end"]["line"]}:{loc["end"]["column"]}'
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
+
+
+def guards(report_path, tests_commit):
+    """Per source file of a report: the mutants Killed (not timed out) and the test files whose
+    tests killed each. The weakened-test gate re-runs exactly these mutants when one of those test
+    files changes, and fails if one of them survives: a deleted or weakened assertion is noticed."""
+    with open(report_path, encoding="utf-8") as f:
+        rep = json.load(f)
+    test_file = {}
+    for path, entry in rep.get("testFiles", {}).items():
+        for t in entry.get("tests", []):
+            test_file[t["id"]] = rel(path)
+    out = {}
+    for path, entry in rep.get("files", {}).items():
+        files, killed = [], []
+        for m in entry.get("mutants", []):
+            if m["status"] != "Killed":
+                continue
+            by = sorted({test_file[t] for t in m.get("killedBy", []) if t in test_file})
+            idx = []
+            for t in by:
+                if t not in files:
+                    files.append(t)
+                idx.append(files.index(t))
+            loc = m["location"]
+            killed.append([mutant_key(m), loc["start"]["line"], loc["end"]["line"], idx])
+        out[rel(path)] = {"testsCommit": tests_commit, "tests": files, "killed": killed}
+    return out
 
 
 def raw(s):
@@ -50,7 +92,8 @@ def summarize(c):
     und = sum(c.get(s, 0) for s in UNDETECTED)
     tested = det + und
     score = round(100.0 * det / tested, 2) if tested else None
-    return {"tested": tested, "killed": c.get("Killed", 0), "timeout": c.get("Timeout", 0),
+    killed_only = round(100.0 * c.get("Killed", 0) / tested, 2) if tested else None
+    return {"tested": tested, "killedOnly": killed_only, "killed": c.get("Killed", 0), "timeout": c.get("Timeout", 0),
             "survived": c.get("Survived", 0), "noCoverage": c.get("NoCoverage", 0),
             "ignored": c.get("Ignored", 0), "compileError": c.get("CompileError", 0), "score": score}
 
@@ -59,25 +102,143 @@ def table(record_path):
     """Prints the record as the README's markdown table."""
     with open(record_path, encoding="utf-8") as f:
         rec = json.load(f)
-    print("| library | score | mutants tested | killed | timeout | survived | no coverage | commit | date |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |")
+    print("| library | killed-only | Stryker score | mutants tested | killed | timeout | survived | no coverage | commit | date |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |")
     for name, e in rec["projects"].items():
         if e.get("score") is None:
-            print(f"| {name} | pending | | | | | | {e['commit'][:7]} | {e.get('note', '')} |")
+            print(f"| {name} | pending | | | | | | | {e['commit'][:7]} | {e.get('note', '')} |")
             continue
         again = f" (+{len(e['refreshed'])} one-file re-runs)" if e.get("refreshed") else ""
         score = f"{e['score']:.2f}%"
         if e.get("partial"):
             again = ""
             score += f" (partial: {len(e['files'])} of {len(e['files']) + len(e.get('missing', []))} files)"
-        print(f"| {name} | {score} | {e['tested']} | {e['killed']} | {e['timeout']} | {e['survived']} | "
+        ko = f"{100.0 * e['killed'] / e['tested']:.2f}%" if e['tested'] else "n/a"
+        print(f"| {name} | {ko} | {score} | {e['tested']} | {e['killed']} | {e['timeout']} | {e['survived']} | "
               f"{e['noCoverage']} | {e['commit'][:7]} | {e['date'][:10]}{again} |")
+    return 0
+
+
+def changed_tests(root, since):
+    """Test files modified or deleted since a commit (the working tree counts): the files whose
+    tests may have been weakened. A changed file that defines no recorded test (a helper) stands
+    for every test file beside it in its folder."""
+    if subprocess.run(["git", "-C", root, "cat-file", "-e", since + "^{commit}"], capture_output=True).returncode != 0:
+        subprocess.run(["git", "-C", root, "fetch", "--quiet", "--unshallow"], capture_output=True)
+    out = subprocess.run(["git", "-C", root, "diff", "--name-only", "--no-renames", "--diff-filter=MD", since, "--", "tests"],
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit(f"weakened-test gate: cannot diff the tests against {since}: {out.stderr.strip()}")
+    return {l for l in out.stdout.splitlines() if l.endswith(".cs")}
+
+
+def guarded(record, lib, skip, root):
+    """The recorded kills a changed test file may have lost: {source file: [killed entries]}, the
+    changed test files involved, and the files recorded before per-mutant guards existed."""
+    with open(record, encoding="utf-8") as f:
+        entry = json.load(f)["projects"][lib]
+    cache, selected, involved, unguarded = {}, {}, set(), []
+    for path, c in sorted(entry.get("files", {}).items()):
+        if path in skip:
+            continue
+        g = c.get("guards")
+        if not g:
+            if c.get("killed"):
+                unguarded.append(path)
+            continue
+        since = g["testsCommit"]
+        if since not in cache:
+            cache[since] = changed_tests(root, since)
+        changed = cache[since]
+        if not changed:
+            continue
+        defining = {t for k in g["killed"] for t in (g["tests"][i] for i in k[3])}
+        folders = {os.path.dirname(t) for t in changed if t not in defining}
+        hit = {i for i, t in enumerate(g["tests"]) if t in changed or os.path.dirname(t) in folders}
+        mutants = [k for k in g["killed"] if hit & set(k[3])]
+        if mutants:
+            selected[path] = mutants
+            involved |= {g["tests"][i] for k in mutants for i in k[3] if i in hit}
+    return selected, involved, unguarded
+
+
+def guard_patterns(record, lib, skip, root):
+    """Stryker --mutate patterns covering exactly the lines of the selected mutants (text spans)."""
+    selected, involved, unguarded = guarded(record, lib, skip, root)
+    if unguarded:
+        print(f"weakened-test gate: {lib}: {len(unguarded)} files have no per-mutant record yet (recorded before it "
+              f"existed; 'mutation/run full {lib}' or 'file --record' adds it): {', '.join(os.path.basename(u) for u in unguarded)}",
+              file=sys.stderr)
+    for path, mutants in selected.items():
+        with open(os.path.join(root, path), encoding="utf-8") as f:
+            text = f.read()
+        starts = [0]
+        for i, ch in enumerate(text):
+            if ch == "\n":
+                starts.append(i + 1)
+        starts.append(len(text) + 1)
+        lines = sorted({ln for k in mutants for ln in range(k[1], k[2] + 1)})
+        spans, first, last = [], None, None
+        for ln in lines + [None]:
+            if first is not None and (ln is None or ln != last + 1):
+                spans.append(f"{{{starts[first - 1]}..{starts[last] - 1}}}")
+                first = None
+            if ln is not None:
+                if first is None:
+                    first = ln
+                last = ln
+        print(f"weakened-test gate: {lib}: {path}: {len(mutants)} recorded kills to re-check", file=sys.stderr)
+        print("**/" + os.path.basename(path) + "".join(spans))
+    if selected:
+        print(f"weakened-test gate: {lib}: changed test files involved: {', '.join(sorted(involved))}", file=sys.stderr)
+    return 0
+
+
+def guard_compare(record, lib, report, skip, root):
+    """Fails (1) when a mutant the record has as Killed by a changed test file now survives or was
+    not re-tested: the change removed or weakened what killed it."""
+    selected, involved, _ = guarded(record, lib, skip, root)
+    with open(report, encoding="utf-8") as f:
+        rep = json.load(f)
+    now = {}
+    for path, entry in rep.get("files", {}).items():
+        for m in entry.get("mutants", []):
+            now[(rel(path), mutant_key(m))] = m
+    lost = []
+    total = 0
+    for path, mutants in selected.items():
+        for k in mutants:
+            total += 1
+            m = now.get((path, k[0]))
+            if m is None:
+                lost.append(f"  {path}:{k[1]}: a recorded kill was not re-tested (mutant {k[0]} not in the report)")
+            elif m["status"] not in DETECTED:
+                lost.append(f"  {path}:{k[1]}: {m['mutatorName']} -> '{m.get('replacement', '')[:60]}' was killed at the "
+                            f"record, now {m['status']}")
+    if lost:
+        print(f"weakened-test gate: {lib}: {len(lost)} of {total} recorded kills lost: a test that guarded them was "
+              f"deleted or weakened ({', '.join(sorted(involved))}):")
+        print("\n".join(lost))
+        return 1
+    print(f"weakened-test gate: {lib}: all {total} recorded kills of the changed tests still kill")
     return 0
 
 
 def main():
     if len(sys.argv) == 3 and sys.argv[1] == "--table":
         return table(sys.argv[2])
+    if len(sys.argv) >= 4 and sys.argv[1] in ("--guard-patterns", "--guard-compare"):
+        g = argparse.ArgumentParser(prog=f"score.py {sys.argv[1]}")
+        g.add_argument("record")
+        g.add_argument("lib")
+        g.add_argument("report", nargs="?")
+        g.add_argument("--skip", default="")
+        g.add_argument("--root", default=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        ga = g.parse_args(sys.argv[2:])
+        skip = {x for x in ga.skip.split(",") if x}
+        if sys.argv[1] == "--guard-patterns":
+            return guard_patterns(ga.record, ga.lib, skip, ga.root)
+        return guard_compare(ga.record, ga.lib, ga.report, skip, ga.root)
     ap = argparse.ArgumentParser()
     ap.add_argument("reports", nargs="+", help="NAME=path/to/mutation-report.json")
     ap.add_argument("--commit")
@@ -92,6 +253,7 @@ def main():
         return refresh(a)
     projects = {}
     files = {}
+    guard = {}
     any_tested = False
     below = []
     for spec in a.reports:
@@ -103,15 +265,19 @@ def main():
                 total[k] = total.get(k, 0) + v
             s = summarize(c)
             if a.files and s["tested"]:
-                print(f"  {os.path.relpath(path_):60s} {s['score']:6.2f}%  tested {s['tested']:4d}  survived {s['survived']:3d}  no-coverage {s['noCoverage']:3d}")
+                print(f"  {os.path.relpath(path_):60s} {s['score']:6.2f}% (killed-only {s['killedOnly']:6.2f}%)  tested {s['tested']:4d}  "
+                      f"timeout {s['timeout']:3d}  survived {s['survived']:3d}  no-coverage {s['noCoverage']:3d}")
         s = summarize(total)
         projects[name] = s
         files[name] = {rel(p_): summarize(c) for p_, c in sorted(per_file.items()) if c}
+        if a.out:
+            guard[name] = guards(path, a.commit)
         any_tested |= s["tested"] > 0
         if a.threshold is not None and s["score"] is not None and s["score"] < a.threshold:
             below.append(f"{name} {s['score']:.2f}% < {a.threshold:g}%")
         sc = "n/a" if s["score"] is None else f"{s['score']:.2f}%"
-        print(f"{name}: score {sc}  mutants tested {s['tested']} (killed {s['killed']}, timeout {s['timeout']}, "
+        ko = "n/a" if s["killedOnly"] is None else f"{s['killedOnly']:.2f}%"
+        print(f"{name}: score {sc}, killed-only {ko}  mutants tested {s['tested']} (killed {s['killed']}, timeout {s['timeout']}, "
               f"survived {s['survived']}, no coverage {s['noCoverage']}; ignored {s['ignored']}, compile errors {s['compileError']})")
     if a.out:
         # The record keeps one entry per library (its last full run); a run of some libraries
@@ -123,6 +289,9 @@ def main():
         now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         for name, s in projects.items():
             rec["projects"][name] = {"commit": a.commit, "date": now, **s, "files": files[name]}
+            for f_, g in guard[name].items():
+                if f_ in rec["projects"][name]["files"]:
+                    rec["projects"][name]["files"][f_]["guards"] = g
         with open(a.out, "w", encoding="utf-8") as f:
             json.dump(rec, f, indent=2)
             f.write("\n")
@@ -159,8 +328,11 @@ def refresh(a):
         entry.update({"files": {}, "date": now, "partial": True})
         entry.pop("note", None)
     per_file = {rel(p_): c for p_, c in counts(path).items()}
+    guard = guards(path, a.tests_commit)
     for target in (rel(t) for t in a.refresh.split(",")):
         new = summarize(per_file.get(target, {}))  # a file with no mutant at all is not in the report
+        if target in guard:
+            new["guards"] = guard[target]
         old = entry["files"].get(target)
         entry["files"][target] = new
         entry.setdefault("refreshed", []).append({"file": target, "date": now, "testsCommit": a.tests_commit,

@@ -1,5 +1,6 @@
 // Budget: how hard the suite explores. The default gate runs 300 iterations per scenario and
-// allocator; GOALLOC_COYOTE_ITERATIONS=10000 (or more) is the documented long run.
+// allocator from the first seed; the nightly run (./test.sh --nightly) sets
+// GOALLOC_COYOTE_ITERATIONS=10000 and GOALLOC_COYOTE_SEEDS=all (every seed of Seeds).
 namespace GoAlloc.Concurrency;
 
 public static class Budget
@@ -9,4 +10,9 @@ public static class Budget
 
     /// <summary>The fixed seeds of the seeded-bug catalog (spread out: consecutive seeds are correlated).</summary>
     public static readonly uint[] Seeds = [17, 40_009, 7_340_033];
+
+    /// <summary>The seeds each clean scenario is explored from: the first one, or all of
+    /// <see cref="Seeds"/> when GOALLOC_COYOTE_SEEDS=all.</summary>
+    public static uint[] ScenarioSeeds { get; } =
+        Environment.GetEnvironmentVariable("GOALLOC_COYOTE_SEEDS") == "all" ? Seeds : [Seeds[0]];
 }

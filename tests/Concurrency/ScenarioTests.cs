@@ -24,8 +24,11 @@ public class ScenarioTests
     [MemberData(nameof(Cases))]
     public void Scenario_SurvivesEveryExploredInterleaving(string scenario, string impl)
     {
-        ExplorationResult r = CoyoteRunner.Explore(new ExploreSpec(scenario, impl, Budget.Iterations, Budget.Seeds[0]), $"{scenario}.{impl}");
-        Assert.True(r.Uncontrolled.Count == 0, "uncontrolled invocations: " + string.Join(", ", r.Uncontrolled));
-        Assert.False(r.BugFound, $"{r.BugReport}\nreplay: {CoyoteRunner.ReplayCommand(r.TracePath!)}");
+        foreach (uint seed in Budget.ScenarioSeeds)
+        {
+            ExplorationResult r = CoyoteRunner.Explore(new ExploreSpec(scenario, impl, Budget.Iterations, seed), $"{scenario}.{impl}.seed{seed}");
+            Assert.True(r.Uncontrolled.Count == 0, "uncontrolled invocations: " + string.Join(", ", r.Uncontrolled));
+            Assert.False(r.BugFound, $"seed {seed}: {r.BugReport}\nreplay: {CoyoteRunner.ReplayCommand(r.TracePath!)}");
+        }
     }
 }
