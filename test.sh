@@ -30,7 +30,7 @@ esac
 declare -A minimum=(
   [unit]=781
   [properties]=14
-  [concurrency]=20
+  [concurrency]=37
   [catalog]=17
   [models]=18
 )

@@ -10,6 +10,8 @@ Usage: score.py [--files] [--threshold T] [--commit SHA --out FILE] NAME=REPORT.
        score.py --table RECORD      (the record as a markdown table)
        score.py --guard-patterns RECORD LIB [--skip F,...]   (the weakened-test gate, see guards())
        score.py --guard-compare RECORD LIB REPORT [--skip F,...]
+       score.py --timeout-patterns REPORT          (the lines of its Timeout mutants, as --mutate spans)
+       score.py --reclassify REPORT RERUN_REPORT   (Timeout mutants take their status from the re-run)
   With --commit/--out, writes the library's entry of the JSON record {projects: {name: {commit, date,
   counts, score, files: {path: counts}}}} (a full run). With --refresh, replaces some files' counts
   in the entry by those of a later run of those files on the same library source (only the tests
@@ -162,6 +164,72 @@ def guarded(record, lib, skip, root):
     return selected, involved, unguarded
 
 
+def spans_pattern(path, lines):
+    """A Stryker --mutate pattern for these lines of a source file: **/Name.cs{a..b}{c..d}..."""
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    starts = [0]
+    for i, ch in enumerate(text):
+        if ch == "\n":
+            starts.append(i + 1)
+    starts.append(len(text) + 1)
+    spans, first, last = [], None, None
+    for ln in sorted(lines) + [None]:
+        if first is not None and (ln is None or ln != last + 1):
+            spans.append(f"{{{starts[first - 1]}..{starts[last] - 1}}}")
+            first = None
+        if ln is not None:
+            if first is None:
+                first = ln
+            last = ln
+    return "**/" + os.path.basename(path) + "".join(spans)
+
+
+def timeout_patterns(report):
+    """The lines of a report's Timeout mutants, one --mutate pattern per file."""
+    with open(report, encoding="utf-8") as f:
+        rep = json.load(f)
+    for path, entry in rep.get("files", {}).items():
+        lines = {ln for m in entry.get("mutants", []) if m["status"] == "Timeout"
+                 for ln in range(m["location"]["start"]["line"], m["location"]["end"]["line"] + 1)}
+        if lines:
+            print(spans_pattern(path, lines))
+    return 0
+
+
+def reclassify(report, rerun):
+    """Each Timeout mutant of a run takes the status it got when re-run alone at a longer timeout:
+    Killed or Survived when the re-run finished, Timeout (a real hang or crash) when it timed out
+    again. The report is rewritten; the original is kept beside it as .orig.json."""
+    with open(report, encoding="utf-8") as f:
+        rep = json.load(f)
+    with open(rerun, encoding="utf-8") as f:
+        again = json.load(f)
+    now = {}
+    for path, entry in again.get("files", {}).items():
+        for m in entry.get("mutants", []):
+            now[(rel(path), mutant_key(m))] = m
+    moved = {}
+    for path, entry in rep.get("files", {}).items():
+        for m in entry.get("mutants", []):
+            if m["status"] != "Timeout":
+                continue
+            r = now.get((rel(path), mutant_key(m)))
+            status = r["status"] if r is not None and r["status"] in ("Killed", "Survived", "Timeout") else "Timeout"
+            moved[status] = moved.get(status, 0) + 1
+            if status != "Timeout":
+                m["status"] = status
+                m["statusReason"] = f"re-run alone at a longer timeout: {status} (first run: Timeout)"
+                if r is not None:
+                    m["killedBy"] = r.get("killedBy", [])
+    os.replace(report, report[:-5] + ".orig.json")
+    with open(report, "w", encoding="utf-8") as f:
+        json.dump(rep, f)
+    print(f"timeouts re-run at a longer timeout: {sum(moved.values())} re-run; still Timeout (hang or crash) "
+          f"{moved.get('Timeout', 0)}, now Killed {moved.get('Killed', 0)}, now Survived {moved.get('Survived', 0)}")
+    return 0
+
+
 def guard_patterns(record, lib, skip, root):
     """Stryker --mutate patterns covering exactly the lines of the selected mutants (text spans)."""
     selected, involved, unguarded = guarded(record, lib, skip, root)
@@ -170,25 +238,9 @@ def guard_patterns(record, lib, skip, root):
               f"existed; 'mutation/run full {lib}' or 'file --record' adds it): {', '.join(os.path.basename(u) for u in unguarded)}",
               file=sys.stderr)
     for path, mutants in selected.items():
-        with open(os.path.join(root, path), encoding="utf-8") as f:
-            text = f.read()
-        starts = [0]
-        for i, ch in enumerate(text):
-            if ch == "\n":
-                starts.append(i + 1)
-        starts.append(len(text) + 1)
-        lines = sorted({ln for k in mutants for ln in range(k[1], k[2] + 1)})
-        spans, first, last = [], None, None
-        for ln in lines + [None]:
-            if first is not None and (ln is None or ln != last + 1):
-                spans.append(f"{{{starts[first - 1]}..{starts[last] - 1}}}")
-                first = None
-            if ln is not None:
-                if first is None:
-                    first = ln
-                last = ln
+        lines = {ln for k in mutants for ln in range(k[1], k[2] + 1)}
         print(f"weakened-test gate: {lib}: {path}: {len(mutants)} recorded kills to re-check", file=sys.stderr)
-        print("**/" + os.path.basename(path) + "".join(spans))
+        print(spans_pattern(os.path.join(root, path), lines))
     if selected:
         print(f"weakened-test gate: {lib}: changed test files involved: {', '.join(sorted(involved))}", file=sys.stderr)
     return 0
@@ -227,6 +279,10 @@ def guard_compare(record, lib, report, skip, root):
 def main():
     if len(sys.argv) == 3 and sys.argv[1] == "--table":
         return table(sys.argv[2])
+    if len(sys.argv) == 3 and sys.argv[1] == "--timeout-patterns":
+        return timeout_patterns(sys.argv[2])
+    if len(sys.argv) == 4 and sys.argv[1] == "--reclassify":
+        return reclassify(sys.argv[2], sys.argv[3])
     if len(sys.argv) >= 4 and sys.argv[1] in ("--guard-patterns", "--guard-compare"):
         g = argparse.ArgumentParser(prog=f"score.py {sys.argv[1]}")
         g.add_argument("record")
