@@ -57,10 +57,16 @@ dotnet_suite() {
   local name=$1 log=$2; shift 3
   local rc=0
   "$@" -- RunConfiguration.TreatNoTestsAsError=true 2>&1 | tee "$log" || rc=$?
+  # The count: "Failed: F, Passed: P" (minimal verbosity) or "Total tests: T / Passed: P /
+  # Failed: F" lines (normal verbosity).
   local line passed=0 failed=0
   line=$(grep -aoE 'Failed:[[:space:]]+[0-9]+,[[:space:]]+Passed:[[:space:]]+[0-9]+' "$log" | tail -1 || true)
   if [[ $line =~ Failed:[[:space:]]+([0-9]+),[[:space:]]+Passed:[[:space:]]+([0-9]+) ]]; then
     failed=${BASH_REMATCH[1]}; passed=${BASH_REMATCH[2]}
+  elif grep -aqE '^Total tests: [0-9]+' "$log"; then
+    line=$(grep -aE '^Total tests: [0-9]+' "$log" | tail -1)
+    passed=$(grep -aE '^[[:space:]]+Passed: [0-9]+$' "$log" | tail -1 | grep -oE '[0-9]+' || echo 0)
+    failed=$(grep -aE '^[[:space:]]+Failed: [0-9]+$' "$log" | tail -1 | grep -oE '[0-9]+' || echo 0)
   fi
   local note="minimum ${minimum[$name]}"
   if [ -z "$line" ]; then
