@@ -137,6 +137,32 @@ else
   record mutation-full $((rc == 0 ? 1 : 0)) $((rc == 0 ? 0 : 1)) "mutation/run full (exit $rc): mutation/last-full-run.json"
 fi
 
+# The packages: dotnet pack makes the three libraries' packages and the `alloc` tool; the tool is
+# installed from that folder into a scratch tool path (and a scratch NuGet cache, so an older
+# package of the same version cannot stand in) and must print its version and replay the sample.
+pack_dir=$(mktemp -d)
+rc=0
+{
+  dotnet pack Allocator.sln -c Release -o "$pack_dir/nupkg" &&
+  version=$(sed -n 's:.*<VersionPrefix>\(.*\)</VersionPrefix>.*:\1:p' Directory.Build.props) &&
+  for id in GoAlloc GoAlloc.Reference GoAlloc.Optimized GoAlloc.Cli; do
+    [ -f "$pack_dir/nupkg/$id.$version.nupkg" ] && [ -f "$pack_dir/nupkg/$id.$version.snupkg" ] \
+      || { echo "packages: $id.$version.nupkg or its symbols package is missing"; false; } || exit 1
+  done &&
+  NUGET_PACKAGES="$pack_dir/cache" dotnet tool install GoAlloc.Cli --version "$version" \
+    --tool-path "$pack_dir/tools" --add-source "$pack_dir/nupkg" &&
+  "$pack_dir/tools/alloc" --version | tee "$pack_dir/version" &&
+  grep -q "^$version" "$pack_dir/version" &&
+  (cd "$pack_dir" && "$pack_dir/tools/alloc" > "$pack_dir/replay.log") &&
+  tail -n 1 "$pack_dir/replay.log"
+} 2>&1 | tee "$results/packages.log" || rc=$?
+if [ $rc -eq 0 ]; then
+  record packages 1 0 "4 packages + symbols; the installed alloc tool printed $(cat "$pack_dir/version") and replayed the sample"
+else
+  record packages 0 1 "dotnet pack / tool install / the installed alloc failed (exit $rc): $results/packages.log"
+fi
+rm -rf "$pack_dir"
+
 # The formal models: required (spin installs itself if missing).
 deep=()
 [ $nightly -eq 0 ] || { deep=(--deep); minimum[models]=$((minimum[models] + 1)); }

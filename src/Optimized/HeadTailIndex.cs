@@ -38,11 +38,11 @@ internal struct HeadTailIndex
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint Tail(ulong ht) => (uint)ht;
 
-    /// <summary>The current (head, tail) word.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     /// <summary>A plain read, for quiescent callers (Verify's snapshots): no barrier, no Coyote scheduling point.</summary>
     public readonly ulong LoadPlain() => (ulong)_value;
 
+    /// <summary>The current (head, tail) word.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ulong Load()
     {
         // Reads head and tail together: the pair was true at one instant, though pushers and
