@@ -1,0 +1,80 @@
+// GoAlloc.Peers: the side-by-side harness (issue 19). Runs the same workloads on Optimized,
+// Reference, mimalloc, jemalloc, tcmalloc and glibc (zeroed and raw variants) in one process,
+// interleaved in rounds with the order rotated each round, plus Go 1.19's allocator as a child
+// process per round; prints one ratio table (medians of per-round ratios). bench/peers is the one
+// command that installs what this needs and runs it.
+//   --rounds N    timed rounds (default 11)      --scale S   multiplies every count (default 1)
+//   --go PATH     the built bench/go binary      --trace P   allocation trace (default: testdata)
+//   --out FILE    also write the markdown there  --memory    peak RSS table (child processes)
+//   --scaling PNG the heap-size scaling plot     --child A Z W   (internal) one memory run
+using System.Globalization;
+
+namespace GoAlloc.Peers;
+
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        var o = Options.Parse(args);
+        if (o.Child != null)
+            return MemoryRun.Child(o);
+        var report = new Report(o);
+        if (o.Rounds > 0)
+            report.Timing(Harness.Run(o));
+        if (o.Memory)
+            report.Memory(MemoryRun.All(o));
+        if (o.ScalingPng != null)
+            report.Scaling(ScalingRun.Run(o));
+        string text = report.ToString();
+        Console.WriteLine(text);
+        if (o.Out != null)
+            File.WriteAllText(o.Out, text);
+        return 0;
+    }
+}
+
+public sealed class Options
+{
+    public int Rounds { get; private set; } = 11;
+    public double Scale { get; private set; } = 1;
+    public string? GoBinary { get; private set; }
+    public string? TracePath { get; private set; }
+    public string? Out { get; private set; }
+    public bool Memory { get; private set; }
+    public string? ScalingPng { get; private set; }
+    public string[]? Child { get; private set; }
+
+    public static Options Parse(string[] args)
+    {
+        var o = new Options();
+        for (int i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            switch (args[i])
+            {
+                case "--rounds": o.Rounds = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--scale": o.Scale = double.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--go": o.GoBinary = Next(); break;
+                case "--trace": o.TracePath = Next(); break;
+                case "--out": o.Out = Next(); break;
+                case "--memory": o.Memory = true; break;
+                case "--scaling": o.ScalingPng = Next(); break;
+                case "--child": o.Child = [Next(), Next(), Next()]; break;
+                default: throw new ArgumentException($"unknown option {args[i]}");
+            }
+        }
+        o.TracePath ??= FindTrace();
+        return o;
+    }
+
+    private static string? FindTrace()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
+        {
+            string p = Path.Combine(dir.FullName, "testdata", "gofmt-go-ast-parser-gogc5.trace.gz");
+            if (File.Exists(p))
+                return p;
+        }
+        return null;
+    }
+}
