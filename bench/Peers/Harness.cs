@@ -16,6 +16,8 @@ public sealed class Results
 
 public static class Harness
 {
+    private const int WarmUpCalls = 80;
+
     public static Results Run(Options o)
     {
         var data = new WorkloadData(o.Scale, o.TracePath);
@@ -27,18 +29,31 @@ public static class Harness
         }
         GoRunner? go = o.GoBinary == null ? null : new GoRunner(o.GoBinary, o.Scale, plan);
         var res = new Results { Rounds = o.Rounds };
-        res.Cases.AddRange(Case.All());
-        res.Workloads.AddRange(Enum.GetValues<Workload>().Where(w => w != Workload.Trace || data.Trace != null));
+        res.Cases.AddRange(Case.All(want: a => o.Allocators == null || o.Allocators.Contains(a)));
+        res.Workloads.AddRange((o.Workloads ?? Enum.GetValues<Workload>()).Where(w => w != Workload.Trace || data.Trace != null));
         foreach (Workload w in res.Workloads)
         {
             res.Ns[w] = res.Cases.ToDictionary(c => c.Name, _ => new List<double>());
             res.Managed[w] = [];
         }
-        Console.Error.WriteLine($"warm-up ({res.Cases.Count} cases x {res.Workloads.Count} workloads, twice)");
-        for (int i = 0; i < 2; i++)
+        // Warm-up: each workload body is called once per round, too few calls for tiered
+        // compilation to promote it (and a loop of 200 large objects never reaches OSR), so every
+        // case runs WarmUpCalls times on tiny inputs first: the bodies reach Tier1 with their PGO
+        // profile (guarded devirtualization of IProcessor.Alloc per implementation), then once at
+        // full size so each allocator's heap has grown.
+        Console.Error.WriteLine($"warm-up ({res.Cases.Count} cases x {res.Workloads.Count} workloads)");
+        var tiny = new WorkloadData(Math.Min(o.Scale, 0.002), o.TracePath == null ? null : o.TracePath);
+        for (int i = 0; i < WarmUpCalls; i++)
+        {
             foreach (Workload w in res.Workloads)
                 foreach (Case c in res.Cases)
-                    c.Run(w, data);
+                    c.Run(w, tiny);
+            if (i % 20 == 19)
+                Thread.Sleep(200);
+        }
+        foreach (Workload w in res.Workloads)
+            foreach (Case c in res.Cases)
+                c.Run(w, data);
         Thread.Sleep(300);
         foreach (string mode in new[] { GoRunner.Off, GoRunner.Hundred })
             res.Go[mode] = res.Workloads.ToDictionary(w => w, _ => new List<double>());

@@ -21,7 +21,9 @@ public static class MemoryRun
     public static List<Row> All(Options o)
     {
         var rows = new List<Row>();
-        string self = Environment.ProcessPath ?? throw new InvalidOperationException("no process path");
+        // Run this assembly again through the dotnet host that runs this process.
+        string host = Environment.ProcessPath ?? throw new InvalidOperationException("no process path");
+        string dll = typeof(MemoryRun).Assembly.Location;
         string? plan = null;
         GoRunner? go = null;
         if (o.GoBinary != null && o.TracePath != null)
@@ -39,7 +41,7 @@ public static class MemoryRun
             foreach (string a in Case.Allocators)
             {
                 string args = $"--child {a} zeroed {w} --scale {o.Scale.ToString(CultureInfo.InvariantCulture)}" + (o.TracePath == null ? "" : $" --trace {o.TracePath}");
-                var psi = new ProcessStartInfo(self, args) { RedirectStandardOutput = true };
+                var psi = new ProcessStartInfo(host, $"{dll} {args}") { RedirectStandardOutput = true };
                 using Process p = Process.Start(psi)!;
                 string[] f = p.StandardOutput.ReadToEnd().Trim().Split(' ');
                 p.WaitForExit();

@@ -7,6 +7,7 @@
 //   --go PATH     the built bench/go binary      --trace P   allocation trace (default: testdata)
 //   --out FILE    also write the markdown there  --memory    peak RSS table (child processes)
 //   --scaling PNG the heap-size scaling plot     --child A Z W   (internal) one memory run
+//   --allocators a,b  --workloads W1,W2          a subset (for a perf profile); the table needs all
 using System.Globalization;
 
 namespace GoAlloc.Peers;
@@ -20,16 +21,35 @@ public static class Program
             return MemoryRun.Child(o);
         var report = new Report(o);
         if (o.Rounds > 0)
-            report.Timing(Harness.Run(o));
+        {
+            Results r = Harness.Run(o);
+            if (o.Allocators == null && o.Workloads == null)
+                report.Timing(r);
+            else
+                report.Raw(r);
+        }
+        // Each part is written out as soon as it is done, so a later part's failure keeps the earlier ones.
+        Emit(report, o, final: !o.Memory && o.ScalingPng == null);
         if (o.Memory)
+        {
             report.Memory(MemoryRun.All(o));
+            Emit(report, o, final: o.ScalingPng == null);
+        }
         if (o.ScalingPng != null)
+        {
             report.Scaling(ScalingRun.Run(o));
+            Emit(report, o, final: true);
+        }
+        return 0;
+    }
+
+    private static void Emit(Report report, Options o, bool final)
+    {
         string text = report.ToString();
-        Console.WriteLine(text);
+        if (final)
+            Console.WriteLine(text);
         if (o.Out != null)
             File.WriteAllText(o.Out, text);
-        return 0;
     }
 }
 
@@ -43,6 +63,10 @@ public sealed class Options
     public bool Memory { get; private set; }
     public string? ScalingPng { get; private set; }
     public string[]? Child { get; private set; }
+    /// <summary>Only these allocators (comma-separated names), e.g. for a perf profile of one.</summary>
+    public string[]? Allocators { get; private set; }
+    /// <summary>Only these workloads (comma-separated).</summary>
+    public Workload[]? Workloads { get; private set; }
 
     public static Options Parse(string[] args)
     {
@@ -60,6 +84,8 @@ public sealed class Options
                 case "--memory": o.Memory = true; break;
                 case "--scaling": o.ScalingPng = Next(); break;
                 case "--child": o.Child = [Next(), Next(), Next()]; break;
+                case "--allocators": o.Allocators = Next().Split(','); break;
+                case "--workloads": o.Workloads = [.. Next().Split(',').Select(Enum.Parse<Workload>)]; break;
                 default: throw new ArgumentException($"unknown option {args[i]}");
             }
         }

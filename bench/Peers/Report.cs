@@ -65,6 +65,16 @@ public sealed class Report
         Targets(r);
     }
 
+    /// <summary>A subset run: median ns/op per case and workload, no ratios.</summary>
+    public void Raw(Results r)
+    {
+        _sb.AppendLine("| workload | case | median ns/op |");
+        _sb.AppendLine("| --- | --- | ---: |");
+        foreach (Workload w in r.Workloads)
+            foreach (Case c in r.Cases)
+                _sb.AppendLine(CultureInfo.InvariantCulture, $"| {w} | {c.Name} | {Stats.Median(r.Ns[w][c.Name]):F2} |");
+    }
+
     private void Scaling1To2(Results r)
     {
         if (!r.Workloads.Contains(Workload.Threads2))

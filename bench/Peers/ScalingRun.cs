@@ -18,6 +18,11 @@ public static class ScalingRun
     public static List<Point> Run(Options o)
     {
         var points = new List<Point>();
+        // Warm-up: the first heap size must not pay for tiering up the page allocator's code.
+        PageAlloc(16, 1);
+        PageAlloc(16, 64);
+        LargeAndSweep(1);
+        MarkSweep(10_000);
         foreach (int arenas in Arenas)
             points.Add(new Point("page alloc+free, 1 page", arenas, "arenas", PageAlloc(arenas * 16, 1)));
         foreach (int arenas in Arenas)
