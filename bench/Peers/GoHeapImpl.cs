@@ -75,12 +75,26 @@ public readonly struct GoHeapImpl<THeap, TZero> : IImpl
             _peak[0] = Math.Max(_peak[0], s.HeapSys);
             _peak[1] = Math.Max(_peak[1], s.HeapInuse);
         }
+        MarkTermination(live);
+        _heap.FinishSweep();
+    }
+
+    public void MarkTermination(ReadOnlySpan<nint> live)
+    {
         _heap.StartMark();
         foreach (nint p in live)
             _heap.Mark(p);
         _heap.FinishMark();
-        _heap.FinishSweep();
     }
+
+    public void SweepConcurrently()
+    {
+        while (_heap.SweepOne() >= 0)
+        {
+        }
+    }
+
+    public void FinishSweep() => _heap.FinishSweep();
 
     /// <summary>The largest heap_sys and heap_inuse seen at a cycle's start (ProbePeak), else the current ones.</summary>
     public (long Sys, long InUse) HeapBytes()

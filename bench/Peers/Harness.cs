@@ -20,7 +20,8 @@ public static class Harness
 
     public static Results Run(Options o)
     {
-        var data = new WorkloadData(o.Scale, o.TracePath);
+        string? trace = o.Workloads == null || o.Workloads.Contains(Workload.Trace) ? o.TracePath : null;
+        var data = new WorkloadData(o.Scale, trace);
         string? plan = null;
         if (data.Trace != null && o.GoBinary != null)
         {
@@ -42,7 +43,7 @@ public static class Harness
         // profile (guarded devirtualization of IProcessor.Alloc per implementation), then once at
         // full size so each allocator's heap has grown.
         Console.Error.WriteLine($"warm-up ({res.Cases.Count} cases x {res.Workloads.Count} workloads)");
-        var tiny = new WorkloadData(Math.Min(o.Scale, 0.002), o.TracePath == null ? null : o.TracePath);
+        var tiny = new WorkloadData(Math.Min(o.Scale, 0.002), trace);
         for (int i = 0; i < WarmUpCalls; i++)
         {
             foreach (Workload w in res.Workloads)

@@ -28,6 +28,15 @@ public interface IImpl
     /// <summary>A GC cycle that keeps exactly <paramref name="live"/> (GoAlloc); nothing for the peers.</summary>
     void Collect(ReadOnlySpan<nint> live);
 
+    /// <summary>The stop-the-world part of a cycle: StartMark, Mark each live object, FinishMark (GoAlloc).</summary>
+    void MarkTermination(ReadOnlySpan<nint> live);
+
+    /// <summary>Sweeps spans (sweepone) until none is left; several threads may call it at once (GoAlloc).</summary>
+    void SweepConcurrently();
+
+    /// <summary>finishsweep_m: completes the cycle's sweep (GoAlloc).</summary>
+    void FinishSweep();
+
     /// <summary>Bytes the allocator holds from the OS and in use, if it reports them (GoAlloc's heap_sys / heap_inuse).</summary>
     (long Sys, long InUse) HeapBytes();
 }

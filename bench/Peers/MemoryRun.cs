@@ -64,7 +64,7 @@ public static class MemoryRun
     public static int Child(Options o)
     {
         string[] c = o.Child!;
-        var data = new WorkloadData(o.Scale, c[2] == nameof(Workload.Trace) ? o.TracePath : null);
+        var data = new WorkloadData(o.Scale, c[2] == nameof(Workload.Trace) ? o.TracePath : null) { FillObjects = true };
         Touch(data);
         Case k = Case.Make(c[0], c[1] == "zeroed", probe: true);
         GC.Collect();

@@ -44,5 +44,17 @@ public readonly unsafe struct NativeImpl<TZero> : IImpl
     {
     }
 
+    public void MarkTermination(ReadOnlySpan<nint> live)
+    {
+    }
+
+    public void SweepConcurrently()
+    {
+    }
+
+    public void FinishSweep()
+    {
+    }
+
     public (long Sys, long InUse) HeapBytes() => (0, 0);
 }

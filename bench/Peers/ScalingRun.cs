@@ -120,7 +120,7 @@ public static class ScalingRun
         {
             // Both kinds of series step by 16x or 10x per point: put point i at log10(16^i).
             double[] xs = [.. g.Select((_, i) => i * Math.Log10(16))];
-            double[] ys = [.. g.Select(x => x.Ns)];
+            double[] ys = [.. g.Select(x => Math.Log10(x.Ns))];
             var s = plt.Add.Scatter(xs, ys);
             s.LegendText = g.Key;
             s.LineWidth = 2;
@@ -129,10 +129,11 @@ public static class ScalingRun
         plt.Axes.Bottom.SetTicks([0, Math.Log10(16), Math.Log10(256)],
             ["1 arena (16 chunks)\n10k live objects", "16 arenas (256 chunks)\n100k live objects", "256 arenas (4,096 chunks)\n1M live objects"]);
         plt.Axes.Bottom.Label.Text = "heap size (log scale) / live-set size for mark + sweep (log scale)";
-        plt.Axes.Left.Label.Text = "ns per operation (Optimized)";
+        plt.Axes.Left.Label.Text = "ns per operation (Optimized, log scale)";
+        plt.Axes.Left.SetTicks([0, 1, 2, 3, 4, 5], ["1 ns", "10 ns", "100 ns", "1 us", "10 us", "100 us"]);
         plt.Title("GoAlloc Optimized: cost against heap size and live-set size");
         plt.ShowLegend(ScottPlot.Alignment.UpperLeft);
-        plt.Axes.SetLimitsY(0, points.Max(x => x.Ns) * 1.3);
+        plt.Axes.SetLimits(-0.35, 2 * Math.Log10(16) + 0.35, 0, Math.Ceiling(Math.Log10(points.Max(x => x.Ns))) + 0.5);
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         plt.SavePng(path, 1100, 650);
     }

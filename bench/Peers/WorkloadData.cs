@@ -44,6 +44,8 @@ public sealed class WorkloadData
     public nint[] PrevSurvivors { get; }
     public nint[][] ThreadPtrs { get; }
     public TraceReplay? Trace { get; }
+    /// <summary>Memory runs: workloads write every byte of every object, not just the first.</summary>
+    public bool FillObjects { get; init; }
 
     public static int Scaled(int n, double scale) => Math.Max(4, (int)(n * scale));
 

@@ -24,21 +24,35 @@ public readonly record struct Sample(long Ticks, long Ops, long ManagedBytes)
     public double NsPerOp => Ticks * 1e9 / Stopwatch.Frequency / Ops;
 }
 
-public static class Workloads
+public static unsafe class Workloads
 {
+    /// <summary>
+    /// The program uses what it allocated: its first byte (timing runs), or every byte (memory
+    /// runs, WorkloadData.FillObjects), so no allocator looks cheaper for leaving pages untouched.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static nint Use(nint p, long size, bool fill)
+    {
+        if (fill)
+            new Span<byte>((void*)p, (int)size).Fill(0xA5);
+        else if (size > 0)
+            *(byte*)p = 1;
+        return p;
+    }
+
     public static Sample Run<T>(T impl, Workload w, WorkloadData d) where T : struct, IImpl
     {
         long managed = GC.GetTotalAllocatedBytes(precise: true);
         (long ticks, long ops) = w switch
         {
-            Workload.Batch16 => Batch(impl, d.Ptrs, d.BatchCount),
-            Workload.Mixed => Sized(impl, d.Ptrs, d.MixedSizes),
-            Workload.Large => Sized(impl, d.Ptrs, d.LargeSizes),
-            Workload.Pairs16 => Pairs(impl, d.PairCount, d.PairGcEvery),
+            Workload.Batch16 => Batch(impl, d.Ptrs, d.BatchCount, d.FillObjects),
+            Workload.Mixed => Sized(impl, d.Ptrs, d.MixedSizes, d.FillObjects),
+            Workload.Large => Sized(impl, d.Ptrs, d.LargeSizes, d.FillObjects),
+            Workload.Pairs16 => Pairs(impl, d.PairCount, d.PairGcEvery, d.FillObjects),
             Workload.LiveSet => LiveSet(impl, d),
             Workload.Threads1 => Threads(impl, d, 1),
             Workload.Threads2 => Threads(impl, d, 2),
-            Workload.Trace => Replay(impl, d.Trace ?? throw new InvalidOperationException("no trace loaded")),
+            Workload.Trace => Replay(impl, d.Trace ?? throw new InvalidOperationException("no trace loaded"), d.FillObjects),
             _ => throw new ArgumentOutOfRangeException(nameof(w)),
         };
         managed = GC.GetTotalAllocatedBytes(precise: true) - managed;
@@ -46,23 +60,23 @@ public static class Workloads
     }
 
     /// <summary>n 16-byte objects, then all are freed (GoAlloc: one cycle that marks nothing).</summary>
-    private static (long, long) Batch<T>(T impl, nint[] ptrs, int n) where T : struct, IImpl
+    private static (long, long) Batch<T>(T impl, nint[] ptrs, int n, bool fill) where T : struct, IImpl
     {
         long t0 = Stopwatch.GetTimestamp();
         impl.BeginThread(0);
         for (int i = 0; i < n; i++)
-            ptrs[i] = impl.Alloc(0, 16);
+            ptrs[i] = Use(impl.Alloc(0, 16), 16, fill);
         FreeAll(impl, ptrs.AsSpan(0, n));
         return (Stopwatch.GetTimestamp() - t0, n);
     }
 
     /// <summary>One object per size, then all are freed.</summary>
-    private static (long, long) Sized<T>(T impl, nint[] ptrs, long[] sizes) where T : struct, IImpl
+    private static (long, long) Sized<T>(T impl, nint[] ptrs, long[] sizes, bool fill) where T : struct, IImpl
     {
         long t0 = Stopwatch.GetTimestamp();
         impl.BeginThread(0);
         for (int i = 0; i < sizes.Length; i++)
-            ptrs[i] = impl.Alloc(0, sizes[i]);
+            ptrs[i] = Use(impl.Alloc(0, sizes[i]), sizes[i], fill);
         FreeAll(impl, ptrs.AsSpan(0, sizes.Length));
         return (Stopwatch.GetTimestamp() - t0, sizes.Length);
     }
@@ -81,13 +95,13 @@ public static class Workloads
     }
 
     /// <summary>n alloc/free pairs of 16 B; GoAlloc runs a cycle every gcEvery allocations.</summary>
-    private static (long, long) Pairs<T>(T impl, int n, int gcEvery) where T : struct, IImpl
+    private static (long, long) Pairs<T>(T impl, int n, int gcEvery, bool fill) where T : struct, IImpl
     {
         long t0 = Stopwatch.GetTimestamp();
         impl.BeginThread(0);
         for (int i = 1; i <= n; i++)
         {
-            nint p = impl.Alloc(0, 16);
+            nint p = Use(impl.Alloc(0, 16), 16, fill);
             impl.Free(p);
             if (impl.Collects && i % gcEvery == 0)
             {
@@ -110,6 +124,7 @@ public static class Workloads
     {
         long[] sizes = d.LiveSizes;
         nint[] ptrs = d.Ptrs;
+        bool fill = d.FillObjects;
         nint[] keep = d.Survivors;
         nint[] prev = d.PrevSurvivors;
         int prevCount = 0;
@@ -118,7 +133,7 @@ public static class Workloads
         {
             impl.BeginThread(0);
             for (int i = 0; i < sizes.Length; i++)
-                ptrs[i] = impl.Alloc(0, sizes[i]);
+                ptrs[i] = Use(impl.Alloc(0, sizes[i]), sizes[i], fill);
             int kept = 0;
             for (int i = 0; i < sizes.Length; i++)
             {
@@ -152,12 +167,15 @@ public static class Workloads
 
     /// <summary>
     /// k threads, each bound to its own P (GoAlloc) and allocating PerThread 16-byte objects, then
-    /// freeing them on the same thread (natives) or, after the join, one cycle (GoAlloc). Wall time.
+    /// freeing them on the same thread (natives) or (GoAlloc) one cycle: the mark with the threads
+    /// stopped at a barrier, then all threads sweep. Wall time.
     /// </summary>
     private static (long, long) Threads<T>(T impl, WorkloadData d, int k) where T : struct, IImpl
     {
         var threads = new Thread[k];
+        using var barrier = new Barrier(k + 1);
         int n = d.PerThread;
+        bool fill = d.FillObjects;
         for (int t = 0; t < k; t++)
         {
             int id = t;
@@ -166,28 +184,35 @@ public static class Workloads
             {
                 impl.BeginThread(id);
                 for (int i = 0; i < n; i++)
-                    ptrs[i] = impl.Alloc(id, 16);
+                    ptrs[i] = Use(impl.Alloc(id, 16), 16, fill);
                 if (!impl.Collects)
                 {
                     for (int i = 0; i < n; i++)
                         impl.Free(ptrs[i]);
                 }
                 impl.EndThread(id);
+                // GoAlloc: the world stops for the mark; then every thread sweeps, as Go's
+                // allocating goroutines and bgsweep do, so the sweep scales with the threads too.
+                barrier.SignalAndWait();
+                barrier.SignalAndWait();
+                impl.SweepConcurrently();
             });
         }
         long t0 = Stopwatch.GetTimestamp();
         foreach (Thread th in threads)
             th.Start();
+        barrier.SignalAndWait();
+        impl.MarkTermination([]);
+        barrier.SignalAndWait();
         foreach (Thread th in threads)
             th.Join();
-        if (impl.Collects)
-            impl.Collect([]);
+        impl.FinishSweep();
         return (Stopwatch.GetTimestamp() - t0, (long)k * n);
     }
 
     /// <summary>The gofmt trace: allocations in order; at each GC the natives free the cycle's dead
     /// objects, GoAlloc marks the live ones and sweeps. Building the live list is not timed.</summary>
-    private static (long, long) Replay<T>(T impl, TraceReplay r) where T : struct, IImpl
+    private static (long, long) Replay<T>(T impl, TraceReplay r, bool fill) where T : struct, IImpl
     {
         long[] sizes = r.Sizes;
         nint[] ptrs = r.Ptrs;
@@ -199,7 +224,7 @@ public static class Workloads
             long t0 = Stopwatch.GetTimestamp();
             impl.BeginThread(0);
             for (; next < upTo; next++)
-                ptrs[next] = impl.Alloc(0, sizes[next]);
+                ptrs[next] = Use(impl.Alloc(0, sizes[next]), sizes[next], fill);
             impl.EndThread(0);
             ticks += Stopwatch.GetTimestamp() - t0;
             if (c == r.Cycles)

@@ -24,6 +24,43 @@ import (
 type obj16 struct{ a, b *int }
 
 var (
+	fill    bool // memory runs: write every word of every object
+	anchor  int
+	anchorB byte
+)
+
+// use writes the first word of an object, or every word in memory runs (the C# harness's Use).
+func useP(p []*byte) []*byte {
+	if fill {
+		for i := range p {
+			p[i] = &anchorB
+		}
+	} else if len(p) > 0 {
+		p[0] = &anchorB
+	}
+	return p
+}
+
+func useB(p []byte) []byte {
+	if fill {
+		for i := range p {
+			p[i] = 0xA5
+		}
+	} else if len(p) > 0 {
+		p[0] = 1
+	}
+	return p
+}
+
+func use16(o *obj16) *obj16 {
+	o.a = &anchor
+	if fill {
+		o.b = &anchor
+	}
+	return o
+}
+
+var (
 	sink16   []*obj16
 	sinkB    [][]byte
 	sinkP    [][]*byte
@@ -66,7 +103,7 @@ func ptrSlice(size int64) []*byte {
 
 func batch(n int) int {
 	for i := 0; i < n; i++ {
-		sink16[i] = new(obj16)
+		sink16[i] = use16(new(obj16))
 	}
 	for i := 0; i < n; i++ {
 		sink16[i] = nil
@@ -78,9 +115,9 @@ func batch(n int) int {
 func sized(s []int64, scan bool) int {
 	for i, sz := range s {
 		if scan {
-			sinkP[i] = ptrSlice(sz)
+			sinkP[i] = useP(ptrSlice(sz))
 		} else {
-			sinkB[i] = make([]byte, sz)
+			sinkB[i] = useB(make([]byte, sz))
 		}
 	}
 	for i := range s {
@@ -95,7 +132,7 @@ var pairSink *obj16
 
 func pairs(n, gcEvery int) int {
 	for i := 1; i <= n; i++ {
-		pairSink = new(obj16)
+		pairSink = use16(new(obj16))
 		if i%gcEvery == 0 {
 			collect()
 		}
@@ -109,7 +146,7 @@ func liveSet(s []int64, cycles int) int {
 	for c := 0; c < cycles; c++ {
 		k := 0
 		for i, sz := range s {
-			p := ptrSlice(sz)
+			p := useP(ptrSlice(sz))
 			sinkP[i] = p
 			if i&3 == 0 {
 				keep[k] = p
@@ -140,7 +177,7 @@ func threads(k, n int) int {
 			defer wg.Done()
 			ptrs := make([]*obj16, n)
 			for i := 0; i < n; i++ {
-				ptrs[i] = new(obj16)
+				ptrs[i] = use16(new(obj16))
 			}
 			ptrs = nil
 		}()
@@ -205,7 +242,7 @@ func replay(t *trace) (time.Duration, int) {
 		}
 		t0 := time.Now()
 		for ; next < upTo; next++ {
-			traceObjs[next] = ptrSlice(int64(t.sizes[next]))
+			traceObjs[next] = useP(ptrSlice(int64(t.sizes[next])))
 		}
 		d += time.Since(t0)
 		if c == len(t.allocsBefore) {
@@ -229,8 +266,8 @@ func replay(t *trace) (time.Duration, int) {
 
 type workloads struct {
 	batch, pairs, pairGc, cycles, perThread int
-	mixed, large, live                       []int64
-	tr                                       *trace
+	mixed, large, live                      []int64
+	tr                                      *trace
 }
 
 func (w *workloads) run(name string) (time.Duration, int) {
@@ -320,6 +357,7 @@ func main() {
 		names = kept
 	}
 	if *memory != "" {
+		fill = true
 		runtime.GC()
 		base := status("VmRSS")
 		os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
