@@ -69,18 +69,18 @@ public readonly struct GoHeapImpl<THeap, TZero> : IImpl
 
     public void Collect(ReadOnlySpan<nint> live)
     {
-        if (_peak[2] != 0)
-        {
-            HeapStats s = _heap.ReadStats();
-            _peak[0] = Math.Max(_peak[0], s.HeapSys);
-            _peak[1] = Math.Max(_peak[1], s.HeapInuse);
-        }
         MarkTermination(live);
         _heap.FinishSweep();
     }
 
     public void MarkTermination(ReadOnlySpan<nint> live)
     {
+        if (_peak[2] != 0)
+        {
+            HeapStats s = _heap.ReadStats();
+            _peak[0] = Math.Max(_peak[0], s.HeapSys);
+            _peak[1] = Math.Max(_peak[1], s.HeapInuse);
+        }
         _heap.StartMark();
         foreach (nint p in live)
             _heap.Mark(p);
