@@ -132,7 +132,7 @@ public static class ScalingRun
         plt.Axes.Left.Label.Text = "ns per operation (Optimized, log scale)";
         plt.Axes.Left.SetTicks([0, 1, 2, 3, 4, 5], ["1 ns", "10 ns", "100 ns", "1 us", "10 us", "100 us"]);
         plt.Title("GoAlloc Optimized: cost against heap size and live-set size");
-        plt.ShowLegend(ScottPlot.Alignment.UpperLeft);
+        plt.ShowLegend(ScottPlot.Alignment.LowerRight);
         plt.Axes.SetLimits(-0.35, 2 * Math.Log10(16) + 0.35, 0, Math.Ceiling(Math.Log10(points.Max(x => x.Ns))) + 0.5);
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         plt.SavePng(path, 1100, 650);
