@@ -169,17 +169,22 @@ func liveSet(s []int64, cycles int) int {
 	return cycles * len(s)
 }
 
+// threadPtrs: one pointer array per goroutine, made before the timed region (as the C# harness's).
+var threadPtrs [2][]*obj16
+
 func threads(k, n int) int {
 	var wg sync.WaitGroup
 	for t := 0; t < k; t++ {
 		wg.Add(1)
+		ptrs := threadPtrs[t]
 		go func() {
 			defer wg.Done()
-			ptrs := make([]*obj16, n)
 			for i := 0; i < n; i++ {
 				ptrs[i] = use16(new(obj16))
 			}
-			ptrs = nil
+			for i := 0; i < n; i++ {
+				ptrs[i] = nil
+			}
 		}()
 	}
 	wg.Wait()
@@ -335,6 +340,9 @@ func main() {
 		live:      sizes(scaled(200_000, *scale), 16, 512, 3),
 	}
 	sink16 = make([]*obj16, w.batch)
+	for t := range threadPtrs {
+		threadPtrs[t] = make([]*obj16, w.perThread)
+	}
 	n := len(w.mixed)
 	if len(w.live) > n {
 		n = len(w.live)
