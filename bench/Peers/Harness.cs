@@ -30,7 +30,8 @@ public static class Harness
         }
         GoRunner? go = o.GoBinary == null ? null : new GoRunner(o.GoBinary, o.Scale, plan);
         var res = new Results { Rounds = o.Rounds };
-        res.Cases.AddRange(Case.All(want: a => o.Allocators == null || o.Allocators.Contains(a)));
+        res.Cases.AddRange(Case.All(want: a => o.Allocators == null || o.Allocators.Contains(a))
+            .Where(c => o.Variant == null || c.Zero == (o.Variant == "zeroed")));
         res.Workloads.AddRange((o.Workloads ?? Enum.GetValues<Workload>()).Where(w => w != Workload.Trace || data.Trace != null));
         foreach (Workload w in res.Workloads)
         {

@@ -7,7 +7,7 @@
 //   --go PATH     the built bench/go binary      --trace P   allocation trace (default: testdata)
 //   --out FILE    also write the markdown there  --memory    peak RSS table (child processes)
 //   --scaling PNG the heap-size scaling plot     --child A Z W   (internal) one memory run
-//   --allocators a,b  --workloads W1,W2          a subset (for a perf profile); the table needs all
+//   --allocators a,b  --workloads W1,W2  --variant zeroed|raw   a subset (for a perf profile)
 using System.Globalization;
 
 namespace GoAlloc.Peers;
@@ -23,7 +23,7 @@ public static class Program
         if (o.Rounds > 0)
         {
             Results r = Harness.Run(o);
-            if (o.Allocators == null && o.Workloads == null)
+            if (o.Allocators == null && o.Workloads == null && o.Variant == null)
                 report.Timing(r);
             else
                 report.Raw(r);
@@ -65,6 +65,8 @@ public sealed class Options
     public string[]? Child { get; private set; }
     /// <summary>Only these allocators (comma-separated names), e.g. for a perf profile of one.</summary>
     public string[]? Allocators { get; private set; }
+    /// <summary>Only the "zeroed" or the "raw" cases (a subset run).</summary>
+    public string? Variant { get; private set; }
     /// <summary>Only these workloads (comma-separated).</summary>
     public Workload[]? Workloads { get; private set; }
 
@@ -85,6 +87,7 @@ public sealed class Options
                 case "--scaling": o.ScalingPng = Next(); break;
                 case "--child": o.Child = [Next(), Next(), Next()]; break;
                 case "--allocators": o.Allocators = Next().Split(','); break;
+                case "--variant": o.Variant = Next(); break;
                 case "--workloads": o.Workloads = [.. Next().Split(',').Select(Enum.Parse<Workload>)]; break;
                 default: throw new ArgumentException($"unknown option {args[i]}");
             }
