@@ -1,0 +1,3 @@
+module goalloc/bench/go
+
+go 1.19
