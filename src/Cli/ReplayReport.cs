@@ -98,11 +98,11 @@ public static class ReplayReport
     /// implementation, in the same order).
     /// </summary>
     public static void WriteLockstepSummary(IAnsiConsole console, string tracePath, Trace trace, LockstepReplayResult lockstep,
-        IReadOnlyList<ReplayResult> solo, int soloRounds = 1) =>
-        WriteSummary(console, tracePath, trace, [lockstep.A, lockstep.B], lockstep, solo, soloRounds);
+        IReadOnlyList<ReplayResult> solo, int soloRounds = 1, IReadOnlyList<ReplayResult>? median = null) =>
+        WriteSummary(console, tracePath, trace, [lockstep.A, lockstep.B], lockstep, solo, soloRounds, median);
 
     private static void WriteSummary(IAnsiConsole console, string tracePath, Trace trace, IReadOnlyList<ReplayResult> results,
-        LockstepReplayResult? lockstep, IReadOnlyList<ReplayResult> timed, int soloRounds)
+        LockstepReplayResult? lockstep, IReadOnlyList<ReplayResult> timed, int soloRounds, IReadOnlyList<ReplayResult>? median = null)
     {
         var table = new Table { Title = new TableTitle("summary"), Border = TableBorder.Rounded };
         table.AddColumn(new TableColumn(new Text("")));
@@ -120,6 +120,9 @@ public static class ReplayReport
 
         Stat("trace", _ => Path.GetFileName(tracePath));
         Stat("trace events (malformed lines)", _ => $"{N(trace.Events.Count)} ({N(trace.MalformedLines)})");
+        Stat("trace format", _ => trace.Extended ? "extended (p=, noscan=)" : "old (no p=, noscan=: P0, scan)");
+        Stat("procs (Ps replayed)", r => $"{r.Procs} (trace's highest P: {trace.MaxP})");
+        Stat("allocations: tiny / noscan / p=-1", _ => $"{N(trace.TinyAllocs)} / {N(trace.NoscanAllocs)} / {N(trace.NoPAllocs)} (p=-1 on P0)");
         Stat("GC cycles", r => N(r.Cycles));
         Stat("allocations", r => N(r.Allocations));
         Stat("frees (trace, paired)", r => N(r.Plan.PairedFrees));
@@ -132,6 +135,9 @@ public static class ReplayReport
             Stat("scavenged (sum over cycles)", r => N(r.Rows.Sum(row => row.ScavengedBytes)));
         Stat("live objects", r => N(r.FinalStats.HeapObjects));
         Stat("unpaired trace events tolerated", r => UnpairedSummary(r.Plan));
+        Stat("fidelity: tiny offsets", r => r.Fidelity.TinyText());
+        Stat("fidelity: span packing", r => r.Fidelity.PackingText());
+        Stat("fidelity: live per cycle", r => r.Fidelity.LiveText());
         Stat("disagreements", r => N(r.DisagreementCount));
         string stopped = lockstep is { Agreed: false } ? ", replay stopped at the lockstep disagreement" : "";
         Stat("Verify", r => r.Failure == null ? $"passed ({r.VerifyPasses}x{stopped})" : "FAILED");
@@ -139,17 +145,25 @@ public static class ReplayReport
         {
             Row(LockstepChecksRow, _ => LockstepOutcome(lockstep));
             Row("lockstep wall time (both heaps)", _ => $"{lockstep.WallTime.TotalMilliseconds:N0} ms");
-            Row("solo runs (timed)", i => $"{(timed[i].Passed ? "passed" : "FAILED")} ({(soloRounds == 1 ? "1 run" : $"fastest of {soloRounds}")})");
-            Row("wall time (solo run)", i => $"{timed[i].WallTime.TotalMilliseconds:N0} ms");
+            Row("  of which the replayer", _ => $"{lockstep.A.ReplayerTime.TotalMilliseconds:N0} ms (bookkeeping, checks, lockstep comparisons)");
+            Row("solo runs (warm, timed)", i => $"{(timed[i].Passed ? "passed" : "FAILED")} ({(soloRounds == 1 ? "1 run" : $"fastest of {soloRounds}")}, after a JIT warm-up run)");
+            Row("wall time (solo, fastest)", i => $"{timed[i].WallTime.TotalMilliseconds:N0} ms");
+            if (median != null)
+                Row("wall time (solo, median)", i => $"{median[i].WallTime.TotalMilliseconds:N0} ms");
         }
         else
         {
             Row("wall time", i => $"{timed[i].WallTime.TotalMilliseconds:N0} ms");
         }
         Row("  of which Verify", i => $"{timed[i].VerifyTime.TotalMilliseconds:N0} ms");
+        Row("  of which the allocator", i => $"{timed[i].AllocatorTime.TotalMilliseconds:N0} ms");
+        Row("  of which the replayer", i => $"{timed[i].ReplayerTime.TotalMilliseconds:N0} ms");
         Row("allocations/s (Verify excluded)", i => N((long)timed[i].AllocationsPerSecond));
+        Row("allocations/s (allocator alone)", i => N((long)timed[i].AllocatorAllocationsPerSecond));
+        if (median != null)
+            Row("allocations/s (allocator alone, median run)", i => N((long)median[i].AllocatorAllocationsPerSecond));
         if (timed.Count > 1)
-            Row($"speed vs {timed[0].Implementation}", i => Ratio(timed[i].AllocationsPerSecond, timed[0].AllocationsPerSecond));
+            Row($"allocator speed vs {timed[0].Implementation}", i => Ratio(timed[i].AllocatorAllocationsPerSecond, timed[0].AllocatorAllocationsPerSecond));
         console.Write(table);
     }
 
@@ -158,7 +172,7 @@ public static class ReplayReport
     {
         string compared = lockstep.StatsEvery == 1
             ? "full stats after each"
-            : $"full stats after every {lockstep.StatsEvery}th allocation";
+            : $"addresses after each, full stats every {lockstep.StatsEvery} allocations and at each cycle";
         return lockstep.Disagreement is { } d
             ? $"{N(lockstep.Operations)} operations: DISAGREED at {d.Where}"
             : $"{N(lockstep.Operations)} operations ({compared}): all agree";

@@ -1,4 +1,5 @@
-// SampleTrace: finds the bundled sample trace (testdata/gofmt-go-ast-parser-gogc5.trace.gz).
+// SampleTrace: finds the bundled sample trace (testdata/gofmt-go-ast-parser-gogc5-p2.trace.gz,
+// recorded with tools/record/record-trace.sh: GOMAXPROCS=2, GOGC=5, extended format).
 // Cli.csproj copies it next to the binary (AppContext.BaseDirectory/testdata/); under `dotnet run`
 // or from a test the repository's testdata/ is found by walking up from the binary and from the
 // current directory.
@@ -6,7 +7,7 @@ namespace GoAlloc.Cli;
 
 public static class SampleTrace
 {
-    public const string FileName = "gofmt-go-ast-parser-gogc5.trace.gz";
+    public const string FileName = "gofmt-go-ast-parser-gogc5-p2.trace.gz";
 
     /// <summary>The sample's path, or null if neither the copy next to the binary nor the repository's is there.</summary>
     public static string? Locate()
