@@ -9,14 +9,20 @@ public static class SampleTrace
 {
     public const string FileName = "gofmt-go-ast-parser-gogc5-p2.trace.gz";
 
+    /// <summary>The first sample, in Go's own format (no p=, noscan=): kept as a format test.</summary>
+    public const string OldFormatFileName = "gofmt-go-ast-parser-gogc5.trace.gz";
+
     /// <summary>The sample's path, or null if neither the copy next to the binary nor the repository's is there.</summary>
-    public static string? Locate()
+    public static string? Locate() => Locate(FileName);
+
+    /// <summary>A bundled trace's path by file name, or null.</summary>
+    public static string? Locate(string fileName)
     {
         foreach (string start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
         {
             for (DirectoryInfo? dir = new(start); dir != null; dir = dir.Parent)
             {
-                string candidate = Path.Combine(dir.FullName, "testdata", FileName);
+                string candidate = Path.Combine(dir.FullName, "testdata", fileName);
                 if (File.Exists(candidate))
                     return candidate;
             }
