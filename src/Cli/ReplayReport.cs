@@ -147,9 +147,9 @@ public static class ReplayReport
             Row("lockstep wall time (both heaps)", _ => $"{lockstep.WallTime.TotalMilliseconds:N0} ms");
             Row("  of which the replayer", _ => $"{lockstep.A.ReplayerTime.TotalMilliseconds:N0} ms (bookkeeping, checks, lockstep comparisons)");
             Row("solo runs (warm, timed)", i => $"{(timed[i].Passed ? "passed" : "FAILED")} ({(soloRounds == 1 ? "1 run" : $"fastest of {soloRounds}")}, after a JIT warm-up run)");
-            Row("wall time (solo, fastest)", i => $"{timed[i].WallTime.TotalMilliseconds:N0} ms");
+            Row("wall time (solo, fastest allocator run)", i => $"{timed[i].WallTime.TotalMilliseconds:N0} ms");
             if (median != null)
-                Row("wall time (solo, median)", i => $"{median[i].WallTime.TotalMilliseconds:N0} ms");
+                Row("wall time (solo, median allocator run)", i => $"{median[i].WallTime.TotalMilliseconds:N0} ms");
         }
         else
         {
@@ -172,7 +172,7 @@ public static class ReplayReport
     {
         string compared = lockstep.StatsEvery == 1
             ? "full stats after each"
-            : $"addresses after each, full stats every {lockstep.StatsEvery} allocations and at each cycle";
+            : $"addresses after each, full stats every {lockstep.StatsEvery} allocations or marks and at each cycle";
         return lockstep.Disagreement is { } d
             ? $"{N(lockstep.Operations)} operations: DISAGREED at {d.Where}"
             : $"{N(lockstep.Operations)} operations ({compared}): all agree";

@@ -130,8 +130,8 @@ public class CliProgramTests
             // The summary: both column headers on one line, the lockstep row, the timed solo runs.
             Assert.Matches(@"│\s+│\s+reference\s+│\s+optimized\s+│", output);
             Assert.Matches(@"lockstep checks\s+│\s+[\d,]+ operations \(full stats after each\): all agree\s+│", output);
-            Assert.Contains("wall time (solo, fastest)", output);
-            Assert.Contains("wall time (solo, median)", output);
+            Assert.Contains("wall time (solo, fastest allocator run)", output);
+            Assert.Contains("wall time (solo, median allocator run)", output);
             Assert.Contains("allocations/s (allocator alone)", output);
             Assert.Contains("allocator speed vs reference", output);
             Assert.Contains("OK: reference and optimized agreed on all", output);
