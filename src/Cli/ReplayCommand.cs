@@ -187,6 +187,28 @@ public sealed class ReplayCommand
         var byTime = runs.Select(l => l.OrderBy(r => r.AllocatorTime).ToArray()).ToArray();
         ReplayResult[] solo = [.. byTime.Select(a => a[0])];
         ReplayResult[] median = [.. byTime.Select(a => a[a.Length / 2])];
+        // The allocator alone (no replayer bookkeeping, no checks): a warm-up round, then SoloRounds
+        // timed rounds, interleaved; fastest and median.
+        var alone = new List<TimeSpan>[factories.Count];
+        for (int round = -1; round < SoloRounds; round++)
+        {
+            for (int i = 0; i < factories.Count; i++)
+            {
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+                TimeSpan? t = TraceReplayer.TimeAllocatorAlone(trace, solo[i].MarkOffsets, factories[i].Factory, solo[i].Procs);
+                if (round >= 0 && t is { } time)
+                    (alone[i] ??= []).Add(time);
+            }
+        }
+        for (int i = 0; i < factories.Count; i++)
+        {
+            if (alone[i] is not { Count: > 0 } times)
+                continue;
+            times.Sort();
+            solo[i].AllocatorAloneTime = times[0];
+            median[i].AllocatorAloneTime = times[times.Count / 2];
+        }
         ReplayReport.WriteLockstepSummary(_console, path, trace, lockstep, solo, SoloRounds, median);
 
         ReplayReport.WriteLockstepProblems(_console, lockstep);

@@ -156,14 +156,22 @@ public static class ReplayReport
             Row("wall time", i => $"{timed[i].WallTime.TotalMilliseconds:N0} ms");
         }
         Row("  of which Verify", i => $"{timed[i].VerifyTime.TotalMilliseconds:N0} ms");
-        Row("  of which the allocator", i => $"{timed[i].AllocatorTime.TotalMilliseconds:N0} ms");
+        Row("  of which the allocator (timed per call)", i => $"{timed[i].AllocatorTime.TotalMilliseconds:N0} ms");
         Row("  of which the replayer", i => $"{timed[i].ReplayerTime.TotalMilliseconds:N0} ms");
         Row("allocations/s (Verify excluded)", i => N((long)timed[i].AllocationsPerSecond));
-        Row("allocations/s (allocator alone)", i => N((long)timed[i].AllocatorAllocationsPerSecond));
-        if (median != null)
-            Row("allocations/s (allocator alone, median run)", i => N((long)median[i].AllocatorAllocationsPerSecond));
-        if (timed.Count > 1)
-            Row($"allocator speed vs {timed[0].Implementation}", i => Ratio(timed[i].AllocatorAllocationsPerSecond, timed[0].AllocatorAllocationsPerSecond));
+        if (timed.Any(r => r.AllocatorAloneTime != null))
+        {
+            Row($"allocator alone: wall time (fastest of {soloRounds})", i => timed[i].AllocatorAloneTime is { } t ? $"{t.TotalMilliseconds:N1} ms" : "-");
+            Row($"allocator alone: allocations/s (fastest of {soloRounds})", i => N((long)timed[i].AllocatorAloneAllocationsPerSecond));
+            if (median != null)
+                Row($"allocator alone: allocations/s (median of {soloRounds})", i => N((long)median[i].AllocatorAloneAllocationsPerSecond));
+            if (timed.Count > 1)
+                Row($"allocator alone: speed vs {timed[0].Implementation}", i => Ratio(timed[i].AllocatorAloneAllocationsPerSecond, timed[0].AllocatorAloneAllocationsPerSecond));
+        }
+        else
+        {
+            Row("allocations/s (allocator, timed per call)", i => N((long)timed[i].AllocatorAllocationsPerSecond));
+        }
         console.Write(table);
     }
 

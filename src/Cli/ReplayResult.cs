@@ -79,6 +79,13 @@ public sealed class ReplayResult
     public TimeSpan AllocatorTime { get; init; }
     /// <summary>The replayer's own part: WallTime minus Verify and the allocator (bookkeeping, checks, lockstep comparisons).</summary>
     public TimeSpan ReplayerTime => WallTime - VerifyTime - AllocatorTime;
+    /// <summary>Per cycle: the arena offsets the replay marked.</summary>
+    public IReadOnlyList<long[]> MarkOffsets { get; init; } = [];
+    /// <summary>TimeAllocatorAlone's figure for this trace and implementation (null: not measured).</summary>
+    public TimeSpan? AllocatorAloneTime { get; set; }
+    /// <summary>Allocations per second of the allocator alone (AllocatorAloneTime), or 0.</summary>
+    public double AllocatorAloneAllocationsPerSecond =>
+        AllocatorAloneTime is { TotalSeconds: > 0 } t ? Allocations / t.TotalSeconds : 0;
     /// <summary>GOMAXPROCS of the replayed heap.</summary>
     public int Procs { get; init; } = 1;
     public ReplayFidelity Fidelity { get; init; } = new();

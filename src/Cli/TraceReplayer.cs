@@ -111,6 +111,7 @@ public sealed class TraceReplayer
                     WallTime = sw.Elapsed,
                     VerifyTime = run.VerifyTime,
                     AllocatorTime = run.AllocatorTime,
+                    MarkOffsets = run.MarkOffsets,
                     Procs = procs,
                     Fidelity = run.Fidelity,
                 };
@@ -144,6 +145,8 @@ public sealed class TraceReplayer
         private long _allocatorTicks;
 
         public ReplayFidelity Fidelity { get; } = new();
+        /// <summary>Per cycle: the arena offsets this replay marked (for TimeAllocatorAlone).</summary>
+        public List<long[]> MarkOffsets { get; } = [];
         public TimeSpan AllocatorTime => Stopwatch.GetElapsedTime(0, _allocatorTicks);
 
         /// <summary>The cycle rows, one list per stats view.</summary>
@@ -344,6 +347,7 @@ public sealed class TraceReplayer
             var expected = new Dictionary<nint, int>(plan.ExpectedFreesInCycle(i));
             int[] death = plan.DeathCycle;
             long markTicks = 0;
+            var marked = new List<long>(_live.Count);
             foreach (int id in _live)
             {
                 if (_gone[id])
@@ -355,9 +359,10 @@ public sealed class TraceReplayer
                     if (death[id] > i)
                     {
                         long m0 = Stopwatch.GetTimestamp();
-                        bool marked = heap.Mark(_ourAddr[id]);
+                        bool ok = heap.Mark(_ourAddr[id]);
                         markTicks += Stopwatch.GetTimestamp() - m0;
-                        if (!marked)
+                        marked.Add(_ourAddr[id] - heap.ArenaBase);
+                        if (!ok)
                             Disagree(i, DisagreementKind.MarkMissed, $"live tiny object {Describe(id)}: Mark found no allocated object");
                     }
                     else if (death[id] == i && !expected.ContainsKey(block)
@@ -372,14 +377,16 @@ public sealed class TraceReplayer
                 else if (death[id] > i)
                 {
                     long m0 = Stopwatch.GetTimestamp();
-                    bool marked = heap.Mark(_ourAddr[id]);
+                    bool ok = heap.Mark(_ourAddr[id]);
                     markTicks += Stopwatch.GetTimestamp() - m0;
-                    if (!marked)
+                    marked.Add(_ourAddr[id] - heap.ArenaBase);
+                    if (!ok)
                         Disagree(i, DisagreementKind.MarkMissed, $"live object {Describe(id)}: Mark found no allocated object");
                 }
                 // death[id] < i: reported as KeptDeadObject already; left unmarked so this sweep frees it.
             }
             _allocatorTicks += markTicks;
+            MarkOffsets.Add([.. marked]);
             lock (_freed)
                 _freed.Clear();
             t0 = Stopwatch.GetTimestamp();
@@ -519,6 +526,65 @@ public sealed class TraceReplayer
             if (Disagreements.Count < options.MaxDisagreementsKept)
                 Disagreements.Add(new Disagreement(cycle, kind, message));
         }
+    }
+
+    /// <summary>
+    /// The allocator alone: the trace's allocations on their Ps and, at each tracegc, the marks a
+    /// checked replay of the same implementation made (<paramref name="markOffsets"/>, arena
+    /// offsets: the heap is deterministic), StartMark .. FinishSweep; no bookkeeping, no checks, one
+    /// clock read at each end. Returns the elapsed time, or null when a mark found no object (the
+    /// heap did not repeat the checked replay's addresses: no figure rather than a wrong one).
+    /// </summary>
+    public static TimeSpan? TimeAllocatorAlone(Trace trace, IReadOnlyList<long[]> markOffsets, Func<HeapOptions, IHeap> factory, int procs)
+    {
+        // The events as flat arrays, so the timed loop reads no records.
+        int n = trace.Events.Count;
+        var kind = new byte[n];
+        var size = new long[n];
+        var pid = new int[n];
+        var noscan = new bool[n];
+        for (int i = 0; i < n; i++)
+        {
+            TraceEvent e = trace.Events[i];
+            kind[i] = (byte)e.Kind;
+            size[i] = e.Size;
+            pid[i] = e.P < 0 ? 0 : e.P % procs;
+            noscan[i] = e.Noscan;
+        }
+        using IHeap heap = factory(new HeapOptions { Procs = procs });
+        var ps = new IProcessor?[procs];
+        int cycle = 0;
+        bool missed = false;
+        long t0 = Stopwatch.GetTimestamp();
+        for (int i = 0; i < n; i++)
+        {
+            if (kind[i] == (byte)TraceEventKind.Alloc)
+            {
+                IProcessor p = ps[pid[i]] ??= heap.AcquireP(pid[i]);
+                p.Alloc(size[i], noscan[i], needzero: true);
+            }
+            else if (kind[i] == (byte)TraceEventKind.Gc)
+            {
+                if (cycle >= markOffsets.Count)
+                    break; // the checked replay stopped before this cycle
+                for (int j = 0; j < procs; j++)
+                {
+                    ps[j]?.Release();
+                    ps[j] = null;
+                }
+                heap.StartMark();
+                nint arena = heap.ArenaBase;
+                foreach (long off in markOffsets[cycle])
+                    missed |= !heap.Mark(arena + (nint)off);
+                heap.FinishMark();
+                heap.FinishSweep();
+                cycle++;
+            }
+        }
+        for (int j = 0; j < procs; j++)
+            ps[j]?.Release();
+        TimeSpan elapsed = Stopwatch.GetElapsedTime(t0);
+        return missed ? null : elapsed;
     }
 
     /// <summary>The size classes with the most live objects (class 0 = large objects), most first.</summary>

@@ -132,8 +132,9 @@ public class CliProgramTests
             Assert.Matches(@"lockstep checks\s+│\s+[\d,]+ operations \(full stats after each\): all agree\s+│", output);
             Assert.Contains("wall time (solo, fastest allocator run)", output);
             Assert.Contains("wall time (solo, median allocator run)", output);
-            Assert.Contains("allocations/s (allocator alone)", output);
-            Assert.Contains("allocator speed vs reference", output);
+            Assert.Contains("allocator alone: allocations/s (fastest of", output);
+            Assert.Contains("allocator alone: allocations/s (median of", output);
+            Assert.Contains("allocator alone: speed vs reference", output);
             Assert.Contains("OK: reference and optimized agreed on all", output);
         }
         finally
