@@ -1,15 +1,18 @@
 // ReplayCommand: `alloc replay [trace-file] [--impl reference|optimized|both] [--procs N]
-// [--scavenge] [--quiet]`. Reads the trace (default: the bundled sample) and pre-scans it once.
+// [--stats-every N] [--lenient] [--scavenge] [--quiet]`. Reads the trace (default: the bundled
+// sample), rejects a file that is not a trace (TraceReader.Check: exit 2), and pre-scans it once.
 // --impl reference / optimized: one replay on that allocator, checked against the trace (each
-// cycle's sweep, Verify after each cycle). --impl both (the default): one LOCKSTEP replay on a
-// LockstepHeap(reference, optimized, statsEvery: 1), so after every trace event both allocators are
-// compared (addresses as arena offsets, frees, samples, full stats) besides the trace checks; then
-// the trace on each implementation alone (SoloRounds times, the fastest kept), untouched by the
-// lockstep comparisons, for its wall time and allocations/s (and a comparison of those runs'
-// per-cycle stats). Prints the cycle
-// tables (unless --quiet) and the summary, and turns the outcome into the exit code: 0 all cycles
-// agree and Verify passed (and both heaps agreed on every operation), 1 a disagreement / failure /
-// implementations differing, 2 a usage error (bad trace path, an implementation that is not built).
+// cycle's sweep, Verify after each cycle, the tiny offsets against Go's). --impl both (the
+// default): one LOCKSTEP replay on a LockstepHeap(reference, optimized, --stats-every), so after
+// every trace event both allocators are compared (addresses as arena offsets, frees, samples; full
+// stats every N allocations or marks and after every other call) besides the trace checks; then
+// the trace on each implementation alone, checked and warm (a JIT warm-up run, then SoloRounds
+// timed runs: fastest and median), and the allocator alone (TraceReplayer.TimeAllocatorAlone: no
+// replayer bookkeeping) for allocations/s. Prints the cycle tables (unless --quiet) and the
+// summary, and turns the outcome into the exit code: 0 all cycles agree and Verify passed (and both
+// heaps agreed on every operation), 1 a disagreement / failure / unexplained tiny offset /
+// implementations differing, 2 a usage error (bad trace path, a file that is not a trace, an
+// implementation that is not built).
 using System.CommandLine;
 using Spectre.Console;
 
