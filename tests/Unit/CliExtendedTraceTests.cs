@@ -153,4 +153,26 @@ public class CliExtendedTraceTests
         Assert.Equal(0, r.Fidelity.TinyUnexplained);
         Assert.True(r.FinalStats.TinyAllocs > 0, "the tiny allocator ran");
     }
+
+    [Fact]
+    public void Replay_IdleP_KeepsItsCacheAcrossACycle_AndIsFlushedLazily()
+    {
+        // P1 allocates before cycle 0, stays idle through cycle 1, and allocates again after it.
+        Trace trace = CliTestSupport.Parse("""
+            tracealloc(0xc000000000, 0x20) p=0 noscan=false
+            tracealloc(0xc000002000, 0x20) p=1 noscan=false
+            tracegc()
+            tracealloc(0xc000000020, 0x20) p=0 noscan=false
+            tracegc()
+            tracealloc(0xc000002020, 0x20) p=1 noscan=false
+            """);
+        var events = new List<HeapTraceEvent>();
+        ReplayResult r = new TraceReplayer(o => new MHeap(o with { OnTrace = e => { lock (events) events.Add(e); } })).Replay(trace);
+        Assert.True(r.Passed, string.Join("\n", r.Disagreements) + r.Failure);
+        // P1 is acquired only when it allocates: twice, not after cycle 0 where it was idle.
+        Assert.Equal(2, events.Count(e => e.Kind == HeapTraceKind.AcquireP && e.P == 1));
+        Assert.Equal(2, events.Count(e => e.Kind == HeapTraceKind.AcquireP && e.P == 0));
+        // Its stale mcache was flushed lazily (prepareForSweep), as in Go.
+        Assert.Contains(events, e => e.Kind == HeapTraceKind.PrepareForSweep && e.P == 1);
+    }
 }
