@@ -228,7 +228,7 @@ public sealed class ReplayCommand
         }
         ReplayReport.Line(_console, ok
             ? $"OK: {lockstep.A.Implementation} and {lockstep.B.Implementation} agreed on all {lockstep.Operations:N0} operations in lock step " +
-              $"({ReplayReport.LockstepOutcome(lockstep).Split('(', ')')[1]}); every cycle's sweep freed exactly what the trace frees; " +
+              $"({ReplayReport.LockstepCompared(lockstep)}); every cycle's sweep freed exactly what the trace frees; " +
               $"{lockstep.A.Procs} Ps; tiny offsets: {lockstep.A.Fidelity.TinyText()}; Verify passed"
             : "FAILED");
         return ok ? ExitCodes.Ok : ExitCodes.Disagreement;

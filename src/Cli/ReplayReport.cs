@@ -176,15 +176,15 @@ public static class ReplayReport
     }
 
     /// <summary>"N operations, all agree" or where the heaps first differed.</summary>
-    public static string LockstepOutcome(LockstepReplayResult lockstep)
-    {
-        string compared = lockstep.StatsEvery == 1
-            ? "full stats after each"
-            : $"addresses after each, full stats every {lockstep.StatsEvery} allocations or marks and at each cycle";
-        return lockstep.Disagreement is { } d
+    public static string LockstepOutcome(LockstepReplayResult lockstep) =>
+        lockstep.Disagreement is { } d
             ? $"{N(lockstep.Operations)} operations: DISAGREED at {d.Where}"
-            : $"{N(lockstep.Operations)} operations ({compared}): all agree";
-    }
+            : $"{N(lockstep.Operations)} operations ({LockstepCompared(lockstep)}): all agree";
+
+    /// <summary>What the lockstep heap compared, given its StatsEvery.</summary>
+    public static string LockstepCompared(LockstepReplayResult lockstep) => lockstep.StatsEvery == 1
+        ? "full stats after each"
+        : $"addresses after each, full stats every {lockstep.StatsEvery} allocations or marks and at each cycle";
 
     private static string Ratio(double x, double baseline) => baseline > 0 ? $"{x / baseline:0.00}x" : "-";
 
