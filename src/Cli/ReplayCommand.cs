@@ -36,8 +36,11 @@ public sealed class ReplayCommand
     /// <summary>Default LockstepHeap.StatsEvery of `--impl both`: full stats every 1,000 allocations (addresses after each).</summary>
     public const int LockstepStatsEvery = 1000;
 
-    /// <summary>Timed solo runs per implementation after a lockstep replay; the fastest and the median are reported.</summary>
-    public const int SoloRounds = 5;
+    /// <summary>Checked solo runs per implementation after a lockstep replay (after a warm-up run); the fastest and the median are reported.</summary>
+    public const int SoloRounds = 3;
+
+    /// <summary>Timed runs of the allocator alone per implementation (after a warm-up run); the fastest and the median are reported.</summary>
+    public const int AloneRounds = 7;
 
     /// <summary>The fraction of malformed lines --lenient tolerates.</summary>
     public const double LenientFraction = 0.01;
@@ -190,10 +193,10 @@ public sealed class ReplayCommand
         var byTime = runs.Select(l => l.OrderBy(r => r.AllocatorTime).ToArray()).ToArray();
         ReplayResult[] solo = [.. byTime.Select(a => a[0])];
         ReplayResult[] median = [.. byTime.Select(a => a[a.Length / 2])];
-        // The allocator alone (no replayer bookkeeping, no checks): a warm-up round, then SoloRounds
+        // The allocator alone (no replayer bookkeeping, no checks): a warm-up round, then AloneRounds
         // timed rounds, interleaved; fastest and median.
         var alone = new List<TimeSpan>[factories.Count];
-        for (int round = -1; round < SoloRounds; round++)
+        for (int round = -1; round < AloneRounds; round++)
         {
             for (int i = 0; i < factories.Count; i++)
             {
@@ -212,7 +215,7 @@ public sealed class ReplayCommand
             solo[i].AllocatorAloneTime = times[0];
             median[i].AllocatorAloneTime = times[times.Count / 2];
         }
-        ReplayReport.WriteLockstepSummary(_console, path, trace, lockstep, solo, SoloRounds, median);
+        ReplayReport.WriteLockstepSummary(_console, path, trace, lockstep, solo, SoloRounds, median, AloneRounds);
 
         ReplayReport.WriteLockstepProblems(_console, lockstep);
         bool ok = lockstep.Passed;

@@ -98,11 +98,12 @@ public static class ReplayReport
     /// implementation, in the same order).
     /// </summary>
     public static void WriteLockstepSummary(IAnsiConsole console, string tracePath, Trace trace, LockstepReplayResult lockstep,
-        IReadOnlyList<ReplayResult> solo, int soloRounds = 1, IReadOnlyList<ReplayResult>? median = null) =>
-        WriteSummary(console, tracePath, trace, [lockstep.A, lockstep.B], lockstep, solo, soloRounds, median);
+        IReadOnlyList<ReplayResult> solo, int soloRounds = 1, IReadOnlyList<ReplayResult>? median = null, int aloneRounds = 1) =>
+        WriteSummary(console, tracePath, trace, [lockstep.A, lockstep.B], lockstep, solo, soloRounds, median, aloneRounds);
 
     private static void WriteSummary(IAnsiConsole console, string tracePath, Trace trace, IReadOnlyList<ReplayResult> results,
-        LockstepReplayResult? lockstep, IReadOnlyList<ReplayResult> timed, int soloRounds, IReadOnlyList<ReplayResult>? median = null)
+        LockstepReplayResult? lockstep, IReadOnlyList<ReplayResult> timed, int soloRounds, IReadOnlyList<ReplayResult>? median = null,
+        int aloneRounds = 1)
     {
         var table = new Table { Title = new TableTitle("summary"), Border = TableBorder.Rounded };
         table.AddColumn(new TableColumn(new Text("")));
@@ -161,10 +162,10 @@ public static class ReplayReport
         Row("allocations/s (Verify excluded)", i => N((long)timed[i].AllocationsPerSecond));
         if (timed.Any(r => r.AllocatorAloneTime != null))
         {
-            Row($"allocator alone: wall time (fastest of {soloRounds})", i => timed[i].AllocatorAloneTime is { } t ? $"{t.TotalMilliseconds:N1} ms" : "-");
-            Row($"allocator alone: allocations/s (fastest of {soloRounds})", i => N((long)timed[i].AllocatorAloneAllocationsPerSecond));
+            Row($"allocator alone: wall time (fastest of {aloneRounds})", i => timed[i].AllocatorAloneTime is { } t ? $"{t.TotalMilliseconds:N1} ms" : "-");
+            Row($"allocator alone: allocations/s (fastest of {aloneRounds})", i => N((long)timed[i].AllocatorAloneAllocationsPerSecond));
             if (median != null)
-                Row($"allocator alone: allocations/s (median of {soloRounds})", i => N((long)median[i].AllocatorAloneAllocationsPerSecond));
+                Row($"allocator alone: allocations/s (median of {aloneRounds})", i => N((long)median[i].AllocatorAloneAllocationsPerSecond));
             if (timed.Count > 1)
                 Row($"allocator alone: speed vs {timed[0].Implementation}", i => Ratio(timed[i].AllocatorAloneAllocationsPerSecond, timed[0].AllocatorAloneAllocationsPerSecond));
         }
