@@ -32,10 +32,12 @@ public static class Program
         IAnsiConsole console = CreateConsole(stdout);
         var replay = new ReplayCommand(console, stderr);
         var concurrency = new ConcurrencyCommands(stdout, stderr, launch);
+        var record = new RecordCommand(stderr);
         var root = new RootCommand("alloc: replays Go allocation traces on the Go 1.16 allocator ports and checks every GC cycle; " +
             "explores and reproduces interleavings of its concurrent protocols with Coyote")
         {
             replay.Command,
+            record.Command,
             concurrency.Explore,
             concurrency.Reproduce,
         };

@@ -1,15 +1,18 @@
 // ReplayCommand: `alloc replay [trace-file] [--impl reference|optimized|both] [--procs N]
-// [--scavenge] [--quiet]`. Reads the trace (default: the bundled sample) and pre-scans it once.
+// [--stats-every N] [--lenient] [--scavenge] [--quiet]`. Reads the trace (default: the bundled
+// sample), rejects a file that is not a trace (TraceReader.Check: exit 2), and pre-scans it once.
 // --impl reference / optimized: one replay on that allocator, checked against the trace (each
-// cycle's sweep, Verify after each cycle). --impl both (the default): one LOCKSTEP replay on a
-// LockstepHeap(reference, optimized, statsEvery: 1), so after every trace event both allocators are
-// compared (addresses as arena offsets, frees, samples, full stats) besides the trace checks; then
-// the trace on each implementation alone (SoloRounds times, the fastest kept), untouched by the
-// lockstep comparisons, for its wall time and allocations/s (and a comparison of those runs'
-// per-cycle stats). Prints the cycle
-// tables (unless --quiet) and the summary, and turns the outcome into the exit code: 0 all cycles
-// agree and Verify passed (and both heaps agreed on every operation), 1 a disagreement / failure /
-// implementations differing, 2 a usage error (bad trace path, an implementation that is not built).
+// cycle's sweep, Verify after each cycle, the tiny offsets against Go's). --impl both (the
+// default): one LOCKSTEP replay on a LockstepHeap(reference, optimized, --stats-every), so after
+// every trace event both allocators are compared (addresses as arena offsets, frees, samples; full
+// stats every N allocations or marks and after every other call) besides the trace checks; then
+// the trace on each implementation alone, checked and warm (a JIT warm-up run, then SoloRounds
+// timed runs: fastest and median), and the allocator alone (TraceReplayer.TimeAllocatorAlone: no
+// replayer bookkeeping) for allocations/s. Prints the cycle tables (unless --quiet) and the
+// summary, and turns the outcome into the exit code: 0 all cycles agree and Verify passed (and both
+// heaps agreed on every operation), 1 a disagreement / failure / unexplained tiny offset /
+// implementations differing, 2 a usage error (bad trace path, a file that is not a trace, an
+// implementation that is not built).
 using System.CommandLine;
 using Spectre.Console;
 
@@ -18,16 +21,29 @@ namespace GoAlloc.Cli;
 /// <summary>What `alloc replay` was asked to do.</summary>
 public sealed record ReplaySettings(string? TracePath, string Impl, int Procs, bool Scavenge, bool Quiet)
 {
-    public static ReplaySettings Default { get; } = new(null, HeapFactories.Both, new HeapOptions().Procs, false, false);
+    /// <summary>Procs 0 = the trace's highest P + 1.</summary>
+    public static ReplaySettings Default { get; } = new(null, HeapFactories.Both, 0, false, false);
+
+    /// <summary>Full stats compared every N allocations in lock step (and always at each cycle); 1 = after every operation.</summary>
+    public int StatsEvery { get; init; } = ReplayCommand.LockstepStatsEvery;
+
+    /// <summary>The fraction of malformed lines tolerated (0 = none; --lenient = LenientFraction).</summary>
+    public double MalformedTolerance { get; init; }
 }
 
 public sealed class ReplayCommand
 {
-    /// <summary>LockstepHeap.StatsEvery of `--impl both`: full stats compared after every operation.</summary>
-    public const int LockstepStatsEvery = 1;
+    /// <summary>Default LockstepHeap.StatsEvery of `--impl both`: full stats every 1,000 allocations (addresses after each).</summary>
+    public const int LockstepStatsEvery = 1000;
 
-    /// <summary>Timed solo runs per implementation after a lockstep replay; the fastest is reported.</summary>
-    public const int SoloRounds = 10;
+    /// <summary>Checked solo runs per implementation after a lockstep replay (after a warm-up run); the fastest and the median are reported.</summary>
+    public const int SoloRounds = 3;
+
+    /// <summary>Timed runs of the allocator alone per implementation (after a warm-up run); the fastest and the median are reported.</summary>
+    public const int AloneRounds = 7;
+
+    /// <summary>The fraction of malformed lines --lenient tolerates.</summary>
+    public const double LenientFraction = 0.01;
 
     private readonly IAnsiConsole _console;
     private readonly TextWriter _error;
@@ -45,9 +61,15 @@ public sealed class ReplayCommand
     };
     private readonly Option<int> _procs = new("--procs")
     {
-        Description = "GOMAXPROCS of the heap (the replay allocates on P0; the trace does not say which P allocated)",
+        Description = "GOMAXPROCS of the heap (default: the trace's highest P + 1; each allocation runs on its recorded P, modulo this)",
         DefaultValueFactory = _ => ReplaySettings.Default.Procs,
     };
+    private readonly Option<int> _statsEvery = new("--stats-every")
+    {
+        Description = "Lock step: compare full stats every N allocations (1 = after every operation); addresses are compared after every one",
+        DefaultValueFactory = _ => LockstepStatsEvery,
+    };
+    private readonly Option<bool> _lenient = new("--lenient") { Description = "Tolerate up to 1% malformed lines (default: none)" };
     private readonly Option<bool> _scavenge = new("--scavenge") { Description = "Scavenge(all) after each GC cycle" };
     private readonly Option<bool> _quiet = new("--quiet", "-q") { Description = "Print only the summary (and problems)" };
 
@@ -65,13 +87,22 @@ public sealed class ReplayCommand
             if (result.Tokens is [{ Value: string v }] && int.TryParse(v, out int n) && n is < 1 or > 256)
                 result.AddError($"--procs must be 1..256, not {n}");
         });
+        _statsEvery.Validators.Add(result =>
+        {
+            if (result.Tokens is [{ Value: string v }] && int.TryParse(v, out int n) && n < 1)
+                result.AddError($"--stats-every must be at least 1, not {n}");
+        });
         Command = new Command("replay", "Replay a Go allocation trace (GODEBUG=allocfreetrace=1) and check every GC cycle's sweep against it")
         {
-            _trace, _impl, _procs, _scavenge, _quiet,
+            _trace, _impl, _procs, _statsEvery, _lenient, _scavenge, _quiet,
         };
         Command.SetAction(parse => Run(new ReplaySettings(
             parse.GetValue(_trace), parse.GetValue(_impl) ?? ReplaySettings.Default.Impl, parse.GetValue(_procs),
-            parse.GetValue(_scavenge), parse.GetValue(_quiet))));
+            parse.GetValue(_scavenge), parse.GetValue(_quiet))
+        {
+            StatsEvery = parse.GetValue(_statsEvery),
+            MalformedTolerance = parse.GetValue(_lenient) ? LenientFraction : 0,
+        }));
     }
 
     public Command Command { get; }
@@ -91,8 +122,9 @@ public sealed class ReplayCommand
         try
         {
             trace = TraceReader.ReadFile(path);
+            TraceReader.Check(trace, settings.MalformedTolerance);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException or TraceFormatException)
         {
             return UsageError($"cannot read {path}: {ex.Message}");
         }
@@ -132,7 +164,7 @@ public sealed class ReplayCommand
     {
         if (factories.Count != 2)
             throw new InvalidOperationException($"a lockstep replay compares two implementations, not {factories.Count}");
-        LockstepReplayResult lockstep = TraceReplayer.ReplayLockstep(trace, plan, factories[0], factories[1], options, LockstepStatsEvery);
+        LockstepReplayResult lockstep = TraceReplayer.ReplayLockstep(trace, plan, factories[0], factories[1], options, settings.StatsEvery);
         if (!settings.Quiet)
             ReplayReport.WriteCycles(_console, [lockstep.A, lockstep.B]);
 
@@ -141,9 +173,10 @@ public sealed class ReplayCommand
         // machine is mostly noise. They run after the lockstep replay, so both have been through the
         // JIT by then, and each starts after a full collection so none pays for another's garbage.
         // Every run is checked against the trace like a single-implementation replay.
-        var solo = new ReplayResult[factories.Count];
+        // One untimed warm-up run each first, so the timed runs use the JIT's tier-1 code.
+        var runs = new List<ReplayResult>[factories.Count];
         var soloFailed = new List<ReplayResult>();
-        for (int round = 0; round < SoloRounds; round++)
+        for (int round = -1; round < SoloRounds; round++)
         {
             for (int i = 0; i < factories.Count; i++)
             {
@@ -152,11 +185,37 @@ public sealed class ReplayCommand
                 ReplayResult r = new TraceReplayer(factories[i].Factory, options).Replay(trace, plan, factories[i].Name);
                 if (!r.Passed && !soloFailed.Any(f => f.Implementation == r.Implementation))
                     soloFailed.Add(r);
-                if (solo[i] == null || r.WallTime - r.VerifyTime < solo[i].WallTime - solo[i].VerifyTime)
-                    solo[i] = r;
+                if (round >= 0)
+                    (runs[i] ??= []).Add(r);
             }
         }
-        ReplayReport.WriteLockstepSummary(_console, path, trace, lockstep, solo, SoloRounds);
+        // Ordered by the allocator's own time: fastest first, the median in the middle.
+        var byTime = runs.Select(l => l.OrderBy(r => r.AllocatorTime).ToArray()).ToArray();
+        ReplayResult[] solo = [.. byTime.Select(a => a[0])];
+        ReplayResult[] median = [.. byTime.Select(a => a[a.Length / 2])];
+        // The allocator alone (no replayer bookkeeping, no checks): a warm-up round, then AloneRounds
+        // timed rounds, interleaved; fastest and median.
+        var alone = new List<TimeSpan>[factories.Count];
+        for (int round = -1; round < AloneRounds; round++)
+        {
+            for (int i = 0; i < factories.Count; i++)
+            {
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+                TimeSpan? t = TraceReplayer.TimeAllocatorAlone(trace, solo[i].MarkOffsets, factories[i].Factory, solo[i].Procs);
+                if (round >= 0 && t is { } time)
+                    (alone[i] ??= []).Add(time);
+            }
+        }
+        for (int i = 0; i < factories.Count; i++)
+        {
+            if (alone[i] is not { Count: > 0 } times)
+                continue;
+            times.Sort();
+            solo[i].AllocatorAloneTime = times[0];
+            median[i].AllocatorAloneTime = times[times.Count / 2];
+        }
+        ReplayReport.WriteLockstepSummary(_console, path, trace, lockstep, solo, SoloRounds, median, AloneRounds);
 
         ReplayReport.WriteLockstepProblems(_console, lockstep);
         bool ok = lockstep.Passed;
@@ -172,7 +231,8 @@ public sealed class ReplayCommand
         }
         ReplayReport.Line(_console, ok
             ? $"OK: {lockstep.A.Implementation} and {lockstep.B.Implementation} agreed on all {lockstep.Operations:N0} operations in lock step " +
-              "(addresses, frees, full stats after each); every cycle's sweep freed exactly what the trace frees; Verify passed"
+              $"({ReplayReport.LockstepCompared(lockstep)}); every cycle's sweep freed exactly what the trace frees; " +
+              $"{lockstep.A.Procs} Ps; tiny offsets: {lockstep.A.Fidelity.TinyText()}; Verify passed"
             : "FAILED");
         return ok ? ExitCodes.Ok : ExitCodes.Disagreement;
     }

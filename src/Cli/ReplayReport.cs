@@ -98,11 +98,12 @@ public static class ReplayReport
     /// implementation, in the same order).
     /// </summary>
     public static void WriteLockstepSummary(IAnsiConsole console, string tracePath, Trace trace, LockstepReplayResult lockstep,
-        IReadOnlyList<ReplayResult> solo, int soloRounds = 1) =>
-        WriteSummary(console, tracePath, trace, [lockstep.A, lockstep.B], lockstep, solo, soloRounds);
+        IReadOnlyList<ReplayResult> solo, int soloRounds = 1, IReadOnlyList<ReplayResult>? median = null, int aloneRounds = 1) =>
+        WriteSummary(console, tracePath, trace, [lockstep.A, lockstep.B], lockstep, solo, soloRounds, median, aloneRounds);
 
     private static void WriteSummary(IAnsiConsole console, string tracePath, Trace trace, IReadOnlyList<ReplayResult> results,
-        LockstepReplayResult? lockstep, IReadOnlyList<ReplayResult> timed, int soloRounds)
+        LockstepReplayResult? lockstep, IReadOnlyList<ReplayResult> timed, int soloRounds, IReadOnlyList<ReplayResult>? median = null,
+        int aloneRounds = 1)
     {
         var table = new Table { Title = new TableTitle("summary"), Border = TableBorder.Rounded };
         table.AddColumn(new TableColumn(new Text("")));
@@ -120,6 +121,9 @@ public static class ReplayReport
 
         Stat("trace", _ => Path.GetFileName(tracePath));
         Stat("trace events (malformed lines)", _ => $"{N(trace.Events.Count)} ({N(trace.MalformedLines)})");
+        Stat("trace format", _ => trace.Extended ? "extended (p=, noscan=)" : "old (no p=, noscan=: P0, scan)");
+        Stat("procs (Ps replayed)", r => $"{r.Procs} (trace's highest P: {trace.MaxP})");
+        Stat("allocations: tiny / noscan / p=-1", _ => $"{N(trace.TinyAllocs)} / {N(trace.NoscanAllocs)} / {N(trace.NoPAllocs)} (p=-1 on P0)");
         Stat("GC cycles", r => N(r.Cycles));
         Stat("allocations", r => N(r.Allocations));
         Stat("frees (trace, paired)", r => N(r.Plan.PairedFrees));
@@ -132,6 +136,9 @@ public static class ReplayReport
             Stat("scavenged (sum over cycles)", r => N(r.Rows.Sum(row => row.ScavengedBytes)));
         Stat("live objects", r => N(r.FinalStats.HeapObjects));
         Stat("unpaired trace events tolerated", r => UnpairedSummary(r.Plan));
+        Stat("fidelity: tiny offsets", r => r.Fidelity.TinyText());
+        Stat("fidelity: span packing", r => r.Fidelity.PackingText());
+        Stat("fidelity: live per cycle", r => r.Fidelity.LiveText());
         Stat("disagreements", r => N(r.DisagreementCount));
         string stopped = lockstep is { Agreed: false } ? ", replay stopped at the lockstep disagreement" : "";
         Stat("Verify", r => r.Failure == null ? $"passed ({r.VerifyPasses}x{stopped})" : "FAILED");
@@ -139,30 +146,46 @@ public static class ReplayReport
         {
             Row(LockstepChecksRow, _ => LockstepOutcome(lockstep));
             Row("lockstep wall time (both heaps)", _ => $"{lockstep.WallTime.TotalMilliseconds:N0} ms");
-            Row("solo runs (timed)", i => $"{(timed[i].Passed ? "passed" : "FAILED")} ({(soloRounds == 1 ? "1 run" : $"fastest of {soloRounds}")})");
-            Row("wall time (solo run)", i => $"{timed[i].WallTime.TotalMilliseconds:N0} ms");
+            Row("  of which the replayer", _ => $"{lockstep.A.ReplayerTime.TotalMilliseconds:N0} ms (bookkeeping, checks, lockstep comparisons)");
+            Row("solo runs (warm, timed)", i => $"{(timed[i].Passed ? "passed" : "FAILED")} ({(soloRounds == 1 ? "1 run" : $"fastest of {soloRounds}")}, after a JIT warm-up run)");
+            Row("wall time (solo, fastest allocator run)", i => $"{timed[i].WallTime.TotalMilliseconds:N0} ms");
+            if (median != null)
+                Row("wall time (solo, median allocator run)", i => $"{median[i].WallTime.TotalMilliseconds:N0} ms");
         }
         else
         {
             Row("wall time", i => $"{timed[i].WallTime.TotalMilliseconds:N0} ms");
         }
         Row("  of which Verify", i => $"{timed[i].VerifyTime.TotalMilliseconds:N0} ms");
+        Row("  of which the allocator (timed per call)", i => $"{timed[i].AllocatorTime.TotalMilliseconds:N0} ms");
+        Row("  of which the replayer", i => $"{timed[i].ReplayerTime.TotalMilliseconds:N0} ms");
         Row("allocations/s (Verify excluded)", i => N((long)timed[i].AllocationsPerSecond));
-        if (timed.Count > 1)
-            Row($"speed vs {timed[0].Implementation}", i => Ratio(timed[i].AllocationsPerSecond, timed[0].AllocationsPerSecond));
+        if (timed.Any(r => r.AllocatorAloneTime != null))
+        {
+            Row($"allocator alone: wall time (fastest of {aloneRounds})", i => timed[i].AllocatorAloneTime is { } t ? $"{t.TotalMilliseconds:N1} ms" : "-");
+            Row($"allocator alone: allocations/s (fastest of {aloneRounds})", i => N((long)timed[i].AllocatorAloneAllocationsPerSecond));
+            if (median != null)
+                Row($"allocator alone: allocations/s (median of {aloneRounds})", i => N((long)median[i].AllocatorAloneAllocationsPerSecond));
+            if (timed.Count > 1)
+                Row($"allocator alone: speed vs {timed[0].Implementation}", i => Ratio(timed[i].AllocatorAloneAllocationsPerSecond, timed[0].AllocatorAloneAllocationsPerSecond));
+        }
+        else
+        {
+            Row("allocations/s (allocator, timed per call)", i => N((long)timed[i].AllocatorAllocationsPerSecond));
+        }
         console.Write(table);
     }
 
     /// <summary>"N operations, all agree" or where the heaps first differed.</summary>
-    public static string LockstepOutcome(LockstepReplayResult lockstep)
-    {
-        string compared = lockstep.StatsEvery == 1
-            ? "full stats after each"
-            : $"full stats after every {lockstep.StatsEvery}th allocation";
-        return lockstep.Disagreement is { } d
+    public static string LockstepOutcome(LockstepReplayResult lockstep) =>
+        lockstep.Disagreement is { } d
             ? $"{N(lockstep.Operations)} operations: DISAGREED at {d.Where}"
-            : $"{N(lockstep.Operations)} operations ({compared}): all agree";
-    }
+            : $"{N(lockstep.Operations)} operations ({LockstepCompared(lockstep)}): all agree";
+
+    /// <summary>What the lockstep heap compared, given its StatsEvery.</summary>
+    public static string LockstepCompared(LockstepReplayResult lockstep) => lockstep.StatsEvery == 1
+        ? "full stats after each"
+        : $"addresses after each, full stats every {lockstep.StatsEvery} allocations or marks and at each cycle";
 
     private static string Ratio(double x, double baseline) => baseline > 0 ? $"{x / baseline:0.00}x" : "-";
 

@@ -8,6 +8,9 @@
 // counted and kept for the report, and the object (if any) stays live. An allocation at an address
 // that is still live replaces the old object: the old one is dropped, so the replay stops marking it
 // and it dies at the next cycle (counted as an unpaired event too).
+// Tiny allocations (extended traces: noscan, under 16 bytes) share a 16-byte block: Go frees the
+// block (tracefree(block, 0x10)) when every object in it is dead, so such a free pairs with the live
+// block at that address and all its objects die in that cycle.
 // Invariant: DeathCycle[id] is Never or a cycle after the object's allocation.
 namespace GoAlloc.Cli;
 
@@ -53,6 +56,10 @@ public sealed class TracePlan
     public ulong[] ObjectTraceAddress { get; private set; } = [];
     /// <summary>Per object id: the cycle whose sweep frees it, or Never.</summary>
     public int[] DeathCycle { get; private set; } = [];
+    /// <summary>Per cycle: the objects the trace holds live after that cycle's sweep (a tiny block counts once).</summary>
+    public long[] TraceLiveObjects { get; private set; } = [];
+    /// <summary>Per cycle: their bytes (slot sizes; 16 per tiny block).</summary>
+    public long[] TraceLiveBytes { get; private set; } = [];
 
     /// <summary>Allocations between tracegc i-1 (or the start) and tracegc i.</summary>
     public int[] AllocsBeforeCycle { get; }
@@ -84,6 +91,8 @@ public sealed class TracePlan
         var death = new int[trace.Allocs];
         var birthWindow = new int[trace.Allocs];
         var live = new Dictionary<ulong, int>(); // trace address -> object id
+        var liveTiny = new Dictionary<ulong, List<int>>(); // tiny block address -> its objects' ids
+        var blockOf = new int[trace.Allocs];      // tiny object -> the id of its block's first object (-1: not tiny)
         int window = -1;                          // tracegc() lines seen - 1
         int nextId = 0;
         foreach (TraceEvent e in trace.Events)
@@ -105,6 +114,35 @@ public sealed class TracePlan
                         plan.AllocsBeforeCycle[window + 1]++;
                     else
                         plan.AllocsAfterLastCycle++;
+                    blockOf[id] = -1;
+                    ulong key = e.IsTiny ? e.TinyBlock : e.Address;
+                    if (liveTiny.TryGetValue(key, out List<int>? members) && !e.IsTiny)
+                    {
+                        // A non-tiny object where a tiny block is live: the trace lost the block's free.
+                        foreach (int m in members)
+                            death[m] = window + 1 < plan.Cycles ? window + 1 : Never;
+                        if (window + 1 < plan.Cycles)
+                            plan.ReplacedDyingInCycle[window + 1]++;
+                        plan.AddUnpaired(UnpairedKind.AllocOverLiveObject, window, e);
+                        liveTiny.Remove(key);
+                    }
+                    if (e.IsTiny)
+                    {
+                        if (live.Remove(key, out int replaced))
+                        {
+                            if (window + 1 < plan.Cycles)
+                            {
+                                death[replaced] = window + 1;
+                                plan.ReplacedDyingInCycle[window + 1]++;
+                            }
+                            plan.AddUnpaired(UnpairedKind.AllocOverLiveObject, window, e);
+                        }
+                        if (!liveTiny.TryGetValue(key, out members))
+                            liveTiny[key] = members = [];
+                        blockOf[id] = members.Count == 0 ? id : members[0];
+                        members.Add(id);
+                        break;
+                    }
                     if (live.TryGetValue(e.Address, out int old))
                     {
                         // The trace lost the old object's free: drop it; the next cycle sweeps it.
@@ -121,6 +159,22 @@ public sealed class TracePlan
 
                 case TraceEventKind.Free:
                 {
+                    if (e.Size == TraceEvent.MaxTinySize && liveTiny.TryGetValue(e.Address, out List<int>? block))
+                    {
+                        if (window < 0)
+                            plan.AddUnpaired(UnpairedKind.FreeBeforeFirstGc, window, e);
+                        else if (block.Exists(m => birthWindow[m] == window))
+                            plan.AddUnpaired(UnpairedKind.FreeOfObjectAllocatedThisCycle, window, e);
+                        else
+                        {
+                            foreach (int m in block)
+                                death[m] = window;
+                            liveTiny.Remove(e.Address);
+                            plan.TraceFreesInCycle[window]++;
+                            plan.PairedFrees++;
+                        }
+                        break;
+                    }
                     if (!live.TryGetValue(e.Address, out int id))
                         plan.AddUnpaired(UnpairedKind.FreeOfUnknownAddress, window, e);
                     else if (size[id] != e.Size)
@@ -143,7 +197,43 @@ public sealed class TracePlan
         plan.ObjectSize = size;
         plan.ObjectTraceAddress = traceAddr;
         plan.DeathCycle = death;
+        plan.CountTraceLive(birthWindow, blockOf);
         return plan;
+    }
+
+    /// <summary>
+    /// TraceLiveObjects / TraceLiveBytes: an object allocated in window b (before tracegc b+1) and
+    /// dying in cycle d is live after the sweeps of cycles b+1 .. d-1; a tiny block counts once, from
+    /// its first object's window to its objects' death.
+    /// </summary>
+    private void CountTraceLive(int[] birthWindow, int[] blockOf)
+    {
+        var objects = new long[Cycles + 1];
+        var bytes = new long[Cycles + 1];
+        for (int id = 0; id < ObjectCount; id++)
+        {
+            if (blockOf[id] >= 0 && blockOf[id] != id)
+                continue; // a tiny block is counted at its first object
+            int from = birthWindow[id] + 1;
+            int to = DeathCycle[id] == Never ? Cycles : Math.Min(DeathCycle[id], Cycles);
+            if (from >= to)
+                continue;
+            long size = blockOf[id] == id ? TraceEvent.MaxTinySize : SlotSize(ObjectSize[id]);
+            objects[from]++;
+            objects[to]--;
+            bytes[from] += size;
+            bytes[to] -= size;
+        }
+        TraceLiveObjects = new long[Cycles];
+        TraceLiveBytes = new long[Cycles];
+        long o = 0, b = 0;
+        for (int i = 0; i < Cycles; i++)
+        {
+            o += objects[i];
+            b += bytes[i];
+            TraceLiveObjects[i] = o;
+            TraceLiveBytes[i] = b;
+        }
     }
 
     private void AddUnpaired(UnpairedKind kind, int window, TraceEvent e)

@@ -1,12 +1,19 @@
 // TraceReplayer: replays an allocation trace on an allocator (any IHeap, made by a factory so the
 // Reference and the Optimized can run the same trace side by side) and checks the allocator's sweep
-// against the trace. It plays the part of Go's GC: a tracealloc allocates the recorded size on P0
-// (every object a scan object: noscan=false, needzero=true); at the i-th tracegc() it releases P0,
+// against the trace. It plays the part of Go's GC: a tracealloc allocates the recorded size on its
+// recorded P with its noscan flag (old traces: P0, scan; p=-1: P0, counted; a P >= Procs wraps
+// modulo Procs), needzero=true. Each P is acquired at its first allocation after a cycle and held:
+// an idle P keeps its mcache across a tracegc, so the heap's lazy flush on the next AcquireP runs,
+// as in Go. At the i-th tracegc() it releases every held P (stop-the-world needs none held),
 // StartMark, Marks every live object the trace does not free in cycle i (TracePlan decides which),
 // FinishMark, FinishSweep, and checks that the objects the sweep reported to HeapOptions.OnFree are
 // exactly the ones the trace frees in cycle i (same addresses, same slot sizes). After each cycle it
 // calls Verify() (optionally after Scavenge(all)) and checks HeapObjects / HeapAlloc against its
-// own live set. It does not own the console: the report is ReplayReport's job.
+// own live set. Tiny objects are tracked by the 16-byte block our heap put them in: a block is
+// expected free when all its objects are dead. Fidelity to Go (ReplayFidelity) is measured as it
+// goes: tiny offsets, span packing, per-cycle live bytes / objects against the trace's own. The
+// time spent inside the allocator (Alloc and the GC calls) is timed apart from the replayer's own
+// bookkeeping. It does not own the console: the report is ReplayReport's job.
 // End of trace: no extra cycle. The trace records no GC after its last event, so objects allocated
 // after the last tracegc() are checked only by a final Verify() and the final stats.
 // Lockstep (ReplayLockstep): the same replay on a LockstepHeap of two implementations, which
@@ -20,8 +27,8 @@ namespace GoAlloc.Cli;
 
 public sealed record ReplayOptions
 {
-    /// <summary>GOMAXPROCS of the replayed heap. The trace does not say which P allocated: the replay uses P0; idle Ps still take part in sweeps.</summary>
-    public int Procs { get; init; } = new HeapOptions().Procs;
+    /// <summary>GOMAXPROCS of the replayed heap; 0 = the trace's highest P + 1.</summary>
+    public int Procs { get; init; }
     /// <summary>Scavenge(long.MaxValue) after each cycle's sweep.</summary>
     public bool Scavenge { get; init; }
     /// <summary>Disagreements kept verbatim (all are counted).</summary>
@@ -78,7 +85,8 @@ public sealed class TraceReplayer
     {
         var run = new Run(plan, _options, names.Length);
         var sw = Stopwatch.StartNew();
-        var heapOptions = new HeapOptions { Procs = _options.Procs, OnFree = run.RecordFree };
+        int procs = _options.Procs > 0 ? _options.Procs : Math.Max(1, trace.MaxP + 1);
+        var heapOptions = new HeapOptions { Procs = procs, OnFree = run.RecordFree };
         using (IHeap heap = _factory(heapOptions))
         {
             run.Execute(heap, views(heap), trace);
@@ -102,6 +110,10 @@ public sealed class TraceReplayer
                     FinalStats = run.FinalStats[v] ?? new HeapStats(),
                     WallTime = sw.Elapsed,
                     VerifyTime = run.VerifyTime,
+                    AllocatorTime = run.AllocatorTime,
+                    MarkOffsets = run.MarkOffsets,
+                    Procs = procs,
+                    Fidelity = run.Fidelity,
                 };
             }
             return (results, run, operations);
@@ -121,6 +133,21 @@ public sealed class TraceReplayer
         /// <summary>What OnFree reported in the current sweep; OnFree runs on the sweeping thread.</summary>
         private readonly List<(nint Addr, long Size)> _freed = [];
         private readonly Stopwatch _verifyWatch = new();
+        /// <summary>Tiny objects by the 16-byte block our heap put them in.</summary>
+        private readonly Dictionary<nint, List<int>> _tinyBlocks = [];
+        private readonly bool[] _tiny = new bool[plan.ObjectCount];
+        /// <summary>Per (P, span class): the previous allocation's trace and our address, for span packing.</summary>
+        private readonly Dictionary<(int P, long Size, bool Noscan), (ulong Go, nint Ours)> _lastInClass = [];
+        /// <summary>Per P: did the previous tiny allocation's offset disagree (a cascade follows)?</summary>
+        private readonly Dictionary<int, bool> _tinyDiverged = [];
+        /// <summary>Per (P, cycle): tiny divergences explained by the GC's timing.</summary>
+        private readonly Dictionary<(int P, int Cycle), int> _gcTimingEpisodes = [];
+        private long _allocatorTicks;
+
+        public ReplayFidelity Fidelity { get; } = new();
+        /// <summary>Per cycle: the arena offsets this replay marked (for TimeAllocatorAlone).</summary>
+        public List<long[]> MarkOffsets { get; } = [];
+        public TimeSpan AllocatorTime => Stopwatch.GetElapsedTime(0, _allocatorTicks);
 
         /// <summary>The cycle rows, one list per stats view.</summary>
         public List<CycleRow>[] Rows { get; } = [.. Enumerable.Range(0, viewCount).Select(_ => new List<CycleRow>())];
@@ -149,31 +176,30 @@ public sealed class TraceReplayer
             TraceEvent? current = null;
             bool ended = false;
             string Where() => ended ? "end of trace" : current?.ToString() ?? "start of trace";
-            IProcessor? p = null;
+            var ps = new IProcessor?[heap.ProcCount];
             try
             {
-                p = heap.AcquireP(0);
                 foreach (TraceEvent e in trace.Events)
                 {
                     current = e;
                     if (e.Kind == TraceEventKind.Alloc)
                     {
+                        int pid = e.P < 0 ? 0 : e.P % ps.Length;
+                        IProcessor p = ps[pid] ?? Timed(() => heap.AcquireP(pid));
+                        ps[pid] = p;
                         Alloc(p, nextId++, e, cycle);
                     }
                     else if (e.Kind == TraceEventKind.Gc)
                     {
-                        p.Release();
-                        p = null;
+                        ReleaseAll(ps);
                         if (!Cycle(heap, views, cycle))
                             break;
                         cycle++;
-                        p = heap.AcquireP(0);
                     }
                     // tracefree: nothing to do here; the plan already knows which cycle frees what.
                 }
                 ended = true;
-                p?.Release();
-                p = null;
+                ReleaseAll(ps);
                 if (Failure == null)
                     VerifyHeap(heap, "end of trace");
             }
@@ -181,16 +207,45 @@ public sealed class TraceReplayer
             {
                 // The two heaps of a lockstep replay differ: the replay stops at the first difference.
                 Equivalence = new LockstepDisagreement(Where(), ended ? null : current, cycle, ex.Message);
-                ReleaseAfterFailure(p);
+                foreach (IProcessor? p in ps)
+                    ReleaseAfterFailure(p);
             }
             catch (Exception ex)
             {
                 // A heap that throws (a fail-fast invariant check, an unexpected state) ends the replay.
                 Failure = $"at {Where()}: {ex.GetType().Name}: {ex.Message}";
-                ReleaseAfterFailure(p);
+                foreach (IProcessor? p in ps)
+                    ReleaseAfterFailure(p);
             }
             for (int v = 0; v < views.Length; v++)
                 FinalStats[v] = views[v].ReadStats();
+        }
+
+        private void ReleaseAll(IProcessor?[] ps)
+        {
+            for (int i = 0; i < ps.Length; i++)
+            {
+                if (ps[i] is { } p)
+                {
+                    ps[i] = null;
+                    Timed(p.Release);
+                }
+            }
+        }
+
+        private T Timed<T>(Func<T> call)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            T r = call();
+            _allocatorTicks += Stopwatch.GetTimestamp() - t0;
+            return r;
+        }
+
+        private void Timed(Action call)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            call();
+            _allocatorTicks += Stopwatch.GetTimestamp() - t0;
         }
 
         private static void ReleaseAfterFailure(IProcessor? p)
@@ -207,10 +262,24 @@ public sealed class TraceReplayer
 
         private void Alloc(IProcessor p, int id, TraceEvent e, int cycle)
         {
-            nint x = p.Alloc(e.Size, noscan: false, needzero: true);
+            long t0 = Stopwatch.GetTimestamp();
+            nint x = p.Alloc(e.Size, noscan: e.Noscan, needzero: true);
+            _allocatorTicks += Stopwatch.GetTimestamp() - t0;
             Allocations++;
             _ourAddr[id] = x;
             _live.Add(id);
+            if (e.IsTiny)
+            {
+                TinyFidelity(p.Id, id, e, x, cycle);
+                return;
+            }
+            if (e.Size <= SizeClasses.MaxSmallSize)
+            {
+                var key = (p.Id, e.Size, e.Noscan);
+                if (_lastInClass.TryGetValue(key, out var last))
+                    Fidelity.AddPacking(e.Address == last.Go + (ulong)e.Size, x == last.Ours + (nint)e.Size);
+                _lastInClass[key] = (e.Address, x);
+            }
             if (!_byOurAddr.TryAdd(x, id))
             {
                 int old = _byOurAddr[x];
@@ -221,27 +290,109 @@ public sealed class TraceReplayer
             }
         }
 
+        /// <summary>
+        /// Tiny allocator fidelity: our offset inside the 16-byte block against Go's (address &amp; 15).
+        /// A disagreement is explained when the object was allocated with no P (Go used another
+        /// mcache), when the previous tiny allocation on this P already disagreed (the block states
+        /// diverged and stay so until an equal offset inside a block), or by the GC's timing (at
+        /// most two episodes per P and cycle, see below).
+        /// </summary>
+        private void TinyFidelity(int pid, int id, TraceEvent e, nint x, int cycle)
+        {
+            _tiny[id] = true;
+            nint block = x & ~(nint)(TraceEvent.MaxTinySize - 1);
+            if (!_tinyBlocks.TryGetValue(block, out List<int>? members))
+                _tinyBlocks[block] = members = [];
+            members.Add(id);
+            long goOffset = (long)(e.Address & (TraceEvent.MaxTinySize - 1));
+            long ourOffset = x & (TraceEvent.MaxTinySize - 1);
+            bool diverged = _tinyDiverged.GetValueOrDefault(pid);
+            if (goOffset == ourOffset)
+            {
+                Fidelity.AddTiny(null);
+                // Equal offsets inside a block leave equal tinyoffsets: the states agree again.
+                if (goOffset != 0)
+                    _tinyDiverged[pid] = false;
+                return;
+            }
+            TinyMismatch kind;
+            if (e.P < 0)
+                kind = TinyMismatch.NoP;
+            else if (diverged)
+                kind = TinyMismatch.Cascade;
+            else if (cycle > 0 && _gcTimingEpisodes.GetValueOrDefault((pid, cycle)) < 2)
+            {
+                // Go's tracegc() is printed at gcStart; its mcaches drop their tiny blocks at mark
+                // termination, later and at a moment the trace does not record. We drop them at the
+                // cycle. So once per P and cycle Go may keep using its old block past the tracegc, and
+                // once its reset may come later than ours.
+                _gcTimingEpisodes[(pid, cycle)] = _gcTimingEpisodes.GetValueOrDefault((pid, cycle)) + 1;
+                kind = TinyMismatch.GcTiming;
+            }
+            else
+                kind = TinyMismatch.Unexplained;
+            Fidelity.AddTiny(kind);
+            _tinyDiverged[pid] = true;
+            if (kind == TinyMismatch.Unexplained)
+                Disagree(cycle, DisagreementKind.TinyOffset, $"{e}: tiny offset {ourOffset}, Go's {goOffset} (P{pid})");
+        }
+
         /// <summary>One GC cycle at the i-th tracegc(); false if the replay must stop (a failure).</summary>
         private bool Cycle(IHeap heap, IHeap[] views, int i)
         {
             long disagreementsBefore = DisagreementCount;
+            long t0 = Stopwatch.GetTimestamp();
             heap.StartMark();
+            _allocatorTicks += Stopwatch.GetTimestamp() - t0;
             var expected = new Dictionary<nint, int>(plan.ExpectedFreesInCycle(i));
             int[] death = plan.DeathCycle;
+            long markTicks = 0;
+            var marked = new List<long>(_live.Count);
             foreach (int id in _live)
             {
                 if (_gone[id])
                     continue;
+                if (_tiny[id])
+                {
+                    // Tiny: the block is expected free when every object in it is dead this cycle.
+                    nint block = _ourAddr[id] & ~(nint)(TraceEvent.MaxTinySize - 1);
+                    if (death[id] > i)
+                    {
+                        long m0 = Stopwatch.GetTimestamp();
+                        bool ok = heap.Mark(_ourAddr[id]);
+                        markTicks += Stopwatch.GetTimestamp() - m0;
+                        marked.Add(_ourAddr[id] - heap.ArenaBase);
+                        if (!ok)
+                            Disagree(i, DisagreementKind.MarkMissed, $"live tiny object {Describe(id)}: Mark found no allocated object");
+                    }
+                    else if (death[id] == i && !expected.ContainsKey(block)
+                        && _tinyBlocks[block].TrueForAll(m => _gone[m] || death[m] <= i))
+                    {
+                        expected[block] = id;
+                    }
+                    continue;
+                }
                 if (death[id] == i)
                     expected[_ourAddr[id]] = id;
-                else if (death[id] > i && !heap.Mark(_ourAddr[id]))
-                    Disagree(i, DisagreementKind.MarkMissed, $"live object {Describe(id)}: Mark found no allocated object");
+                else if (death[id] > i)
+                {
+                    long m0 = Stopwatch.GetTimestamp();
+                    bool ok = heap.Mark(_ourAddr[id]);
+                    markTicks += Stopwatch.GetTimestamp() - m0;
+                    marked.Add(_ourAddr[id] - heap.ArenaBase);
+                    if (!ok)
+                        Disagree(i, DisagreementKind.MarkMissed, $"live object {Describe(id)}: Mark found no allocated object");
+                }
                 // death[id] < i: reported as KeptDeadObject already; left unmarked so this sweep frees it.
             }
-            heap.FinishMark();
+            _allocatorTicks += markTicks;
+            MarkOffsets.Add([.. marked]);
             lock (_freed)
                 _freed.Clear();
+            t0 = Stopwatch.GetTimestamp();
+            heap.FinishMark();
             heap.FinishSweep();
+            _allocatorTicks += Stopwatch.GetTimestamp() - t0;
 
             (nint Addr, long Size)[] freed;
             lock (_freed)
@@ -249,6 +400,17 @@ public sealed class TraceReplayer
             SweepFrees += freed.Length;
             foreach ((nint addr, long size) in freed)
             {
+                if (_tinyBlocks.Remove(addr, out List<int>? members))
+                {
+                    expected.Remove(addr);
+                    foreach (int m in members)
+                    {
+                        if (!_gone[m] && death[m] > i)
+                            Disagree(i, DisagreementKind.FreedLiveObject, $"tiny {Describe(m)}: its block was swept, but the trace keeps it live in cycle {i}");
+                        _gone[m] = true;
+                    }
+                    continue;
+                }
                 if (expected.Remove(addr, out int id))
                 {
                     long slot = TracePlan.SlotSize(plan.ObjectSize[id]);
@@ -272,18 +434,25 @@ public sealed class TraceReplayer
             foreach ((nint addr, int id) in expected)
                 Disagree(i, DisagreementKind.KeptDeadObject, $"{Describe(id)}: the trace frees it in cycle {i}, our sweep kept it");
 
-            // Compact the live list: drop what the sweep freed.
+            // Compact the live list: drop what the sweep freed. A tiny block counts once.
             var live = new List<int>(_live.Count);
-            long liveBytes = 0;
+            long liveBytes = 0, liveObjects = 0;
             foreach (int id in _live)
             {
                 if (!_gone[id])
                 {
                     live.Add(id);
-                    liveBytes += TracePlan.SlotSize(plan.ObjectSize[id]);
+                    if (!_tiny[id])
+                    {
+                        liveObjects++;
+                        liveBytes += TracePlan.SlotSize(plan.ObjectSize[id]);
+                    }
                 }
             }
+            liveObjects += _tinyBlocks.Count;
+            liveBytes += (long)_tinyBlocks.Count * TraceEvent.MaxTinySize;
             _live = live;
+            Fidelity.AddCycle(liveObjects, liveBytes, plan.TraceLiveObjects[i], plan.TraceLiveBytes[i]);
 
             long scavenged = options.Scavenge ? heap.Scavenge(long.MaxValue) : 0;
             if (!VerifyHeap(heap, $"cycle {i}"))
@@ -296,7 +465,7 @@ public sealed class TraceReplayer
                 // The first view is the oracle (a lockstep heap has already checked that the others equal it).
                 if (v == 0 && DisagreementCount == 0)
                 {
-                    CheckStats(i, st, live.Count, liveBytes);
+                    CheckStats(i, st, liveObjects, liveBytes);
                     disagreements = DisagreementCount - disagreementsBefore;
                 }
                 Rows[v].Add(new CycleRow(
@@ -311,6 +480,8 @@ public sealed class TraceReplayer
                     HeapReleased: st.HeapReleased,
                     ScavengedBytes: scavenged,
                     LiveObjects: st.HeapObjects,
+                    TraceLiveObjects: plan.TraceLiveObjects[i],
+                    TraceLiveBytes: plan.TraceLiveBytes[i],
                     TopClasses: TopClasses(st, options.TopClasses),
                     Disagreements: (int)disagreements));
             }
@@ -355,6 +526,65 @@ public sealed class TraceReplayer
             if (Disagreements.Count < options.MaxDisagreementsKept)
                 Disagreements.Add(new Disagreement(cycle, kind, message));
         }
+    }
+
+    /// <summary>
+    /// The allocator alone: the trace's allocations on their Ps and, at each tracegc, the marks a
+    /// checked replay of the same implementation made (<paramref name="markOffsets"/>, arena
+    /// offsets: the heap is deterministic), StartMark .. FinishSweep; no bookkeeping, no checks, one
+    /// clock read at each end. Returns the elapsed time, or null when a mark found no object (the
+    /// heap did not repeat the checked replay's addresses: no figure rather than a wrong one).
+    /// </summary>
+    public static TimeSpan? TimeAllocatorAlone(Trace trace, IReadOnlyList<long[]> markOffsets, Func<HeapOptions, IHeap> factory, int procs)
+    {
+        // The events as flat arrays, so the timed loop reads no records.
+        int n = trace.Events.Count;
+        var kind = new byte[n];
+        var size = new long[n];
+        var pid = new int[n];
+        var noscan = new bool[n];
+        for (int i = 0; i < n; i++)
+        {
+            TraceEvent e = trace.Events[i];
+            kind[i] = (byte)e.Kind;
+            size[i] = e.Size;
+            pid[i] = e.P < 0 ? 0 : e.P % procs;
+            noscan[i] = e.Noscan;
+        }
+        using IHeap heap = factory(new HeapOptions { Procs = procs });
+        var ps = new IProcessor?[procs];
+        int cycle = 0;
+        bool missed = false;
+        long t0 = Stopwatch.GetTimestamp();
+        for (int i = 0; i < n; i++)
+        {
+            if (kind[i] == (byte)TraceEventKind.Alloc)
+            {
+                IProcessor p = ps[pid[i]] ??= heap.AcquireP(pid[i]);
+                p.Alloc(size[i], noscan[i], needzero: true);
+            }
+            else if (kind[i] == (byte)TraceEventKind.Gc)
+            {
+                if (cycle >= markOffsets.Count)
+                    break; // the checked replay stopped before this cycle
+                for (int j = 0; j < procs; j++)
+                {
+                    ps[j]?.Release();
+                    ps[j] = null;
+                }
+                heap.StartMark();
+                nint arena = heap.ArenaBase;
+                foreach (long off in markOffsets[cycle])
+                    missed |= !heap.Mark(arena + (nint)off);
+                heap.FinishMark();
+                heap.FinishSweep();
+                cycle++;
+            }
+        }
+        for (int j = 0; j < procs; j++)
+            ps[j]?.Release();
+        TimeSpan elapsed = Stopwatch.GetElapsedTime(t0);
+        return missed ? null : elapsed;
     }
 
     /// <summary>The size classes with the most live objects (class 0 = large objects), most first.</summary>

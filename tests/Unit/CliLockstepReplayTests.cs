@@ -18,7 +18,7 @@ public class CliLockstepReplayTests
     [Fact]
     public void Lockstep_BundledSample_ReferenceAndOptimizedAgreeOnEveryEvent()
     {
-        Trace trace = TraceReader.ReadFile(SampleTrace.Locate()!);
+        Trace trace = TraceReader.ReadFile(SampleTrace.Locate(SampleTrace.OldFormatFileName)!);
         TracePlan plan = TracePlan.Build(trace);
 
         LockstepReplayResult r = TraceReplayer.ReplayLockstep(trace, plan, s_reference, s_optimized, statsEvery: 1);
@@ -49,7 +49,7 @@ public class CliLockstepReplayTests
     [Fact]
     public void Lockstep_AHeapThatAllocatesAnExtraObjectEvery1000thCall_IsADisagreementNamingTheTraceLine()
     {
-        Trace trace = TraceReader.ReadFile(SampleTrace.Locate()!);
+        Trace trace = TraceReader.ReadFile(SampleTrace.Locate(SampleTrace.OldFormatFileName)!);
         TracePlan plan = TracePlan.Build(trace);
         TraceEvent thousandth = trace.Events.Where(e => e.Kind == TraceEventKind.Alloc).ElementAt(999);
 
@@ -113,7 +113,7 @@ public class CliLockstepReplayTests
             var stderr = new StringWriter();
             var command = new ReplayCommand(CliTestSupport.StringConsole(stdout), stderr, factories);
 
-            int exit = command.Run(ReplaySettings.Default with { TracePath = path });
+            int exit = command.Run(ReplaySettings.Default with { TracePath = path, StatsEvery = 1 });
 
             string output = stdout.ToString();
             Assert.True(exit == ExitCodes.Disagreement, output + stderr);

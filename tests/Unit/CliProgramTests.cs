@@ -76,7 +76,12 @@ public class CliProgramTests
         (int exit, string output, string err) = Run();
         Assert.True(exit == ExitCodes.Ok, output + err);
         Assert.Contains(SampleTrace.FileName, output);
-        Assert.Contains("117,355", output);
+        Assert.Contains("159,034", output);
+        // Replayed on the recorded Ps with noscan, and the fidelity to Go printed.
+        Assert.Matches(@"procs \(Ps replayed\)\s+│\s+2 \(trace's highest P: 1\)", output);
+        Assert.Contains("fidelity: tiny offsets", output);
+        Assert.Contains("fidelity: span packing", output);
+        Assert.Contains("fidelity: live per cycle", output);
         // `alloc` alone is a lockstep replay of the reference and the optimized.
         Assert.Contains("GC cycles, lockstep (reference | optimized", output);
         Assert.Contains("all agree", output);
@@ -113,7 +118,9 @@ public class CliProgramTests
         string path = CliTestSupport.WriteTempTrace(CliTestSupport.HandTrace);
         try
         {
-            (int exit, string output, string err) = impl == null ? Run("replay", path) : Run("replay", path, "--impl", impl);
+            (int exit, string output, string err) = impl == null
+                ? Run("replay", path, "--stats-every", "1")
+                : Run("replay", path, "--impl", impl, "--stats-every", "1");
             Assert.True(exit == ExitCodes.Ok, output + err);
             // The cycle table: a row per cycle and implementation.
             Assert.Contains("GC cycles, lockstep (reference | optimized", output);
@@ -123,9 +130,11 @@ public class CliProgramTests
             // The summary: both column headers on one line, the lockstep row, the timed solo runs.
             Assert.Matches(@"│\s+│\s+reference\s+│\s+optimized\s+│", output);
             Assert.Matches(@"lockstep checks\s+│\s+[\d,]+ operations \(full stats after each\): all agree\s+│", output);
-            Assert.Contains("wall time (solo run)", output);
-            Assert.Contains("allocations/s (Verify excluded)", output);
-            Assert.Contains("speed vs reference", output);
+            Assert.Contains("wall time (solo, fastest allocator run)", output);
+            Assert.Contains("wall time (solo, median allocator run)", output);
+            Assert.Contains("allocator alone: allocations/s (fastest of", output);
+            Assert.Contains("allocator alone: allocations/s (median of", output);
+            Assert.Contains("allocator alone: speed vs reference", output);
             Assert.Contains("OK: reference and optimized agreed on all", output);
         }
         finally

@@ -15,7 +15,7 @@ public class CliReplayTests
     [Fact]
     public void Replay_BundledSample_SweepFreesExactlyTheTraceFreesInEveryCycle()
     {
-        Trace trace = TraceReader.ReadFile(SampleTrace.Locate()!);
+        Trace trace = TraceReader.ReadFile(SampleTrace.Locate(SampleTrace.OldFormatFileName)!);
         ReplayResult r = new TraceReplayer(o => new MHeap(o)).Replay(trace, HeapFactories.Reference);
 
         Assert.True(r.Passed, string.Join("\n", r.Disagreements) + r.Failure);
@@ -127,7 +127,7 @@ public class CliReplayTests
     [Fact]
     public void Replay_ScavengeOption_ReleasesTheFreePagesOfTheBundledSample()
     {
-        Trace trace = TraceReader.ReadFile(SampleTrace.Locate()!);
+        Trace trace = TraceReader.ReadFile(SampleTrace.Locate(SampleTrace.OldFormatFileName)!);
         ReplayResult r = new TraceReplayer(o => new MHeap(o), new ReplayOptions { Scavenge = true }).Replay(trace);
         Assert.True(r.Passed);
         Assert.True(r.Rows.Sum(row => row.ScavengedBytes) > 0);

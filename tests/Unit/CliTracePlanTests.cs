@@ -149,7 +149,7 @@ public class CliTracePlanTests
     [Fact]
     public void Plan_BundledSample_PairsAllButThreeFrees()
     {
-        TracePlan p = TracePlan.Build(TraceReader.ReadFile(SampleTrace.Locate()!));
+        TracePlan p = TracePlan.Build(TraceReader.ReadFile(SampleTrace.Locate(SampleTrace.OldFormatFileName)!));
         Assert.Equal(13, p.Cycles);
         Assert.Equal(117_355, p.ObjectCount);
         Assert.Equal(92_457, p.PairedFrees);

@@ -103,7 +103,7 @@ public class CliTraceReaderTests
     [Fact]
     public void Read_BundledSample_HasTheEventCountsOfTheNotes()
     {
-        string? path = SampleTrace.Locate();
+        string? path = SampleTrace.Locate(SampleTrace.OldFormatFileName);
         Assert.NotNull(path);
         Trace t = TraceReader.ReadFile(path);
         Assert.Equal(0, t.MalformedLines);
