@@ -18,8 +18,19 @@ internal sealed class BackgroundSweeper(MHeap heap)
                 throw new InvalidOperationException("the background sweeper is already running");
             _stop = false;
             _work = true;
-            _thread = new Thread(Loop);
+            // A background thread: a program that returns from Main without Dispose still exits.
+            _thread = new Thread(Loop) { IsBackground = true, Name = "GoAlloc bgsweep" };
             _thread.Start();
+        }
+    }
+
+    /// <summary>Whether the sweeper runs on a background thread (false when it is not running).</summary>
+    internal bool OnBackgroundThread
+    {
+        get
+        {
+            lock (_gate)
+                return _thread?.IsBackground ?? false;
         }
     }
 

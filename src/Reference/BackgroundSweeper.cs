@@ -28,8 +28,19 @@ internal sealed class BackgroundSweeper(MHeap heap)
                 throw new InvalidOperationException("the background sweeper is already running");
             _stop = false;
             _kick = true;
-            _thread = new Thread(Run);
+            // A background thread: a program that returns from Main without Dispose still exits.
+            _thread = new Thread(Run) { IsBackground = true, Name = "GoAlloc bgsweep" };
             _thread.Start();
+        }
+    }
+
+    /// <summary>Whether the sweeper runs on a background thread (false when it is not running).</summary>
+    internal bool OnBackgroundThread
+    {
+        get
+        {
+            lock (_gate)
+                return _thread?.IsBackground ?? false;
         }
     }
 
