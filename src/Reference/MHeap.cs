@@ -640,9 +640,13 @@ public sealed unsafe partial class MHeap : IHeap
 
     /// <summary>
     /// A heap that is never disposed gives its mappings back once it is unreachable: no thread
-    /// holds one of its Ps and its background sweeper (which holds it) is not running.
+    /// holds one of its Ps (a parked background sweeper holds it only weakly, and is stopped here).
     /// </summary>
-    ~MHeap() => ReleaseMappings();
+    ~MHeap()
+    {
+        _bgSweeper?.RequestStop(); // parked, holding only a weak reference
+        ReleaseMappings();
+    }
 
     /// <summary>Unmaps the arenas and every metadata region. Under Lock, or from the finalizer (nobody else can reach the heap).</summary>
     private void ReleaseMappings()
