@@ -24,8 +24,7 @@ internal sealed class BackgroundSweeper(MHeap heap)
                 throw new InvalidOperationException("the background sweeper is already running");
             _stop = false;
             _work = true;
-            // A background thread: a program that returns from Main without Dispose still exits.
-            _thread = new Thread(Loop) { IsBackground = true, Name = "GoAlloc bgsweep" };
+            _thread = new Thread(Loop);
             _thread.Start();
         }
     }
@@ -71,6 +70,9 @@ internal sealed class BackgroundSweeper(MHeap heap)
 
     private void Loop()
     {
+        // A background thread: a program that returns from Main without Dispose still exits.
+        // (Set here, not before Start: Coyote's controlled threads reject a setter from the creator.)
+        Thread.CurrentThread.IsBackground = true;
         while (true)
         {
             lock (_gate)

@@ -34,8 +34,7 @@ internal sealed class BackgroundSweeper(MHeap heap)
                 throw new InvalidOperationException("the background sweeper is already running");
             _stop = false;
             _kick = true;
-            // A background thread: a program that returns from Main without Dispose still exits.
-            _thread = new Thread(Run) { IsBackground = true, Name = "GoAlloc bgsweep" };
+            _thread = new Thread(Run);
             _thread.Start();
         }
     }
@@ -87,6 +86,9 @@ internal sealed class BackgroundSweeper(MHeap heap)
 
     private void Run()
     {
+        // A background thread: a program that returns from Main without Dispose still exits.
+        // (Set here, not before Start: Coyote's controlled threads reject a setter from the creator.)
+        Thread.CurrentThread.IsBackground = true;
         while (true)
         {
             lock (_gate)

@@ -156,8 +156,9 @@ public abstract class HeapLifeCycleContractTests
     {
         using IHeap heap = CreateHeap();
         heap.StartBackgroundSweeper();
-        // A foreground thread would keep a process that returns from Main without Dispose alive forever.
-        Assert.True(SweeperOnBackgroundThread(heap));
+        // A foreground thread would keep a process that returns from Main without Dispose alive
+        // forever. The thread marks itself background as it starts: wait for that (hang detector).
+        Assert.True(SpinWait.SpinUntil(() => SweeperOnBackgroundThread(heap), HangBound));
         heap.StopBackgroundSweeper();
     }
 
