@@ -32,7 +32,10 @@ public interface IHeap : IDisposable
     /// <summary>Acquires the lowest-numbered idle P for the calling thread and runs prepareForSweep.</summary>
     IProcessor AcquireP();
 
-    /// <summary>Acquires P <paramref name="id"/>; InvalidOperationException if another thread holds it.</summary>
+    /// <summary>
+    /// Acquires P <paramref name="id"/>; InvalidOperationException if another live thread holds it
+    /// (a P held by a thread that has exited is reclaimed here, at StartMark/FinishMark, FinishSweep and Dispose).
+    /// </summary>
     IProcessor AcquireP(int id);
 
     /// <summary>Stop-the-world: finishes the previous sweep, then starts marking (allocate-black on).</summary>
@@ -75,7 +78,11 @@ public interface IHeap : IDisposable
     /// <summary>A consistent snapshot of memstats (exact when no P is allocating concurrently).</summary>
     HeapStats ReadStats();
 
-    /// <summary>Resolves an address (interior pointers too) to its object, if it lies in an in-use span.</summary>
+    /// <summary>
+    /// Resolves an address (interior pointers too) to its object, if it lies in an in-use span.
+    /// Needs no P and may run concurrently with sweeps, flushes and cycle boundaries: it always
+    /// returns, and an object live throughout the call is reported allocated (spec/SPEC.md 4.12).
+    /// </summary>
     bool FindObject(nint ptr, out ObjectInfo info);
 
     /// <summary>Checks every invariant of spec/SPEC.md; throws HeapInvariantException naming the broken INV id.</summary>

@@ -31,6 +31,10 @@ public enum SeededBug
     UncacheMisreadsStaleSpan,
     /// <summary>sweep ownership by check-then-set instead of CAS.</summary>
     SweepOwnershipCheckThenSet,
+    /// <summary>FindObject (no P) waits for its span's sweep without noticing a cycle boundary: it can wait forever.</summary>
+    FindObjectWaitIgnoresCycle,
+    /// <summary>FindObject (no P) answers from bitmaps read while a sweep or flush changes them (no sweepgen re-check).</summary>
+    FindObjectReadsUnownedSpan,
 }
 
 public static class SeededBugs

@@ -13,7 +13,7 @@ internal static class ConcurrencyChoices
 
     /// <summary>The scenarios of tests/Concurrency/Scenarios.cs, in its order.</summary>
     public static readonly string[] Scenarios =
-        ["refill-sweep-flush", "cycle-boundary", "mark-vs-alloc", "pagecache-vs-scavenger", "large-vs-small", "sweep-credit-repace", "sweep-vs-refill", "spanset-push-pop"];
+        ["refill-sweep-flush", "cycle-boundary", "mark-vs-alloc", "pagecache-vs-scavenger", "large-vs-small", "sweep-credit-repace", "sweep-vs-refill", "spanset-push-pop", "findobject-across-cycles"];
 
     /// <summary>Scenarios that exist for the optimized allocator only (Go's lock-free spanSet).</summary>
     public static readonly string[] OptimizedOnly = ["spanset-push-pop"];
@@ -29,7 +29,7 @@ internal static class ConcurrencyChoices
     [
         "Go46500SweepDoneWhileSweeping", "Go45315UncountedStaleSweep", "Go57523SweepCreditUnderflow", "Go27997StaleCacheNotFlushed",
         "SpanSetLastClaimerFreesBlock", "SpanSetSpineLenBeforeBlock", "SweepgenPublishedAfterPush", "RefillForgetsSg3",
-        "UncacheMisreadsStaleSpan", "SweepOwnershipCheckThenSet",
+        "UncacheMisreadsStaleSpan", "SweepOwnershipCheckThenSet", "FindObjectWaitIgnoresCycle", "FindObjectReadsUnownedSpan",
     ];
 
     public const string DefaultStrategy = "random";

@@ -208,9 +208,13 @@ public sealed unsafe partial class MHeap
         }
     }
 
-    internal void EnsureSwept(MSpan* s)
+    /// <summary>
+    /// ensureSwept for a caller that holds no P (FindObject): returns once s is swept in cycle sg
+    /// (sweeping it here if nobody owns it), once it is freed, or once the cycle moved on past sg
+    /// (the caller does not stop the world, so it must read the span again).
+    /// </summary>
+    internal void EnsureSwept(MSpan* s, uint sg)
     {
-        uint sg = SweepGen;
         uint g = Volatile.Read(ref s->SweepGen);
         if (g == sg || g == sg + 3)
             return;
@@ -228,11 +232,17 @@ public sealed unsafe partial class MHeap
         }
         if (Tracing)
             Trace(HeapTraceKind.EnsureSwept, -1, s, g, s->SweepGen, "waiting for its sweeper");
+        // Somebody else is sweeping it: wait for them to publish sweepgen.
         while (true)
         {
             g = Volatile.Read(ref s->SweepGen);
             if (g == sg || g == sg + 3 || s->LoadState() != SpanState.InUse)
                 return;
+#if SEEDED_BUGS
+            if (!SeededBugs.On(SeededBug.FindObjectWaitIgnoresCycle))
+#endif
+            if (SweepGen != sg)
+                return; // a cycle boundary passed: sg and sg+3 may never come back
             Thread.Yield();
         }
     }
@@ -352,6 +362,8 @@ public sealed unsafe partial class MHeap
         ThrowIfDisposed();
         _bgSweeper.Start();
     }
+
+    internal bool BackgroundSweeperOnBackgroundThread => _bgSweeper.OnBackgroundThread;
 
     public void StopBackgroundSweeper()
     {

@@ -10,6 +10,8 @@ public sealed unsafe partial class MHeap : IHeap
 {
     internal readonly object Lock = new();
     private readonly object _pLock = new();
+    /// <summary>The thread holding each P (null when idle), under _pLock: a dead holder's P is reclaimed.</summary>
+    private readonly Thread?[] _holders;
 
     private readonly HeapOptions _options;
     private readonly PersistentAlloc _persistent = new();
@@ -51,6 +53,7 @@ public sealed unsafe partial class MHeap : IHeap
         for (int i = 0; i < Central.Length; i++)
             Central[i] = new MCentral(this, i, _blockPool);
         AllP = new P[_options.Procs];
+        _holders = new Thread?[AllP.Length];
         for (int i = 0; i < AllP.Length; i++)
         {
             var c = (MCache*)_cacheAlloc.Alloc();
@@ -100,7 +103,7 @@ public sealed unsafe partial class MHeap : IHeap
         {
             foreach (P q in AllP)
             {
-                if (q.Owner == 0)
+                if (IdleOrOrphaned(q))
                 {
                     p = q;
                     break;
@@ -121,7 +124,7 @@ public sealed unsafe partial class MHeap : IHeap
         P p = AllP[id];
         lock (_pLock)
         {
-            if (p.Owner != 0)
+            if (!IdleOrOrphaned(p))
                 throw new InvalidOperationException($"P{id} is held by thread {p.Owner}");
             Take(p);
         }
@@ -132,6 +135,7 @@ public sealed unsafe partial class MHeap : IHeap
     private void Take(P p)
     {
         p.Owner = Environment.CurrentManagedThreadId;
+        _holders[p.Id] = Thread.CurrentThread;
         if (Tracing)
             Trace(HeapTraceKind.AcquireP, p.Id, null);
     }
@@ -153,6 +157,7 @@ public sealed unsafe partial class MHeap : IHeap
         {
             p.CheckOwner();
             p.Owner = 0;
+            _holders[p.Id] = null;
             if (Tracing)
                 Trace(HeapTraceKind.ReleaseP, p.Id, null);
         }
@@ -162,9 +167,28 @@ public sealed unsafe partial class MHeap : IHeap
     {
         foreach (P p in AllP)
         {
-            if (p.Owner != 0)
+            if (!IdleOrOrphaned(p))
                 throw new InvalidOperationException($"{op} is a stop-the-world point: P{p.Id} is held by thread {p.Owner}; release every P first");
         }
+    }
+
+    /// <summary>
+    /// Whether p is idle, reclaiming it first if the thread holding it has exited (it can never
+    /// release it): the P goes back idle with its mcache, as if that thread had called Release.
+    /// Caller holds _pLock.
+    /// </summary>
+    private bool IdleOrOrphaned(P p)
+    {
+        if (p.Owner == 0)
+            return true;
+        Thread? holder = _holders[p.Id];
+        if (holder == null || holder.IsAlive)
+            return false;
+        p.Owner = 0;
+        _holders[p.Id] = null;
+        if (Tracing)
+            Trace(HeapTraceKind.ReleaseP, p.Id, null, detail: "its thread exited holding it");
+        return true;
     }
 
     internal void FlushIdleStalePs()
@@ -174,7 +198,7 @@ public sealed unsafe partial class MHeap : IHeap
             uint sg = SweepGen;
             foreach (P p in AllP)
             {
-                if (p.Owner == 0 && Volatile.Read(ref p.MCache->FlushGen) != sg)
+                if (IdleOrOrphaned(p) && Volatile.Read(ref p.MCache->FlushGen) != sg)
             #if SEEDED_BUGS
         if (!SeededBugs.On(SeededBug.Go27997StaleCacheNotFlushed))
 #endif
@@ -200,6 +224,23 @@ public sealed unsafe partial class MHeap : IHeap
         n = (n + MallocConstants.HeapArenaBytes - 1) & ~(MallocConstants.HeapArenaBytes - 1);
         if (n <= 0 || Stats.HeapSys + n > _options.MemoryLimit || Stats.HeapSys + n < 0)
             throw new OutOfMemoryException($"heap memory limit: heap_sys {Stats.HeapSys} + {n} bytes exceeds MemoryLimit {_options.MemoryLimit}");
+        // A failed growth leaves the hints as they were (the heap is unchanged on OOM).
+        (long Addr, bool Down)[] hints = [.. _arenaHints];
+        try
+        {
+            return SysAllocArenasAtHints(n);
+        }
+        catch (OutOfMemoryException)
+        {
+            _arenaHints.Clear();
+            _arenaHints.AddRange(hints);
+            throw;
+        }
+    }
+
+    /// <summary>SysAllocArenas after the limit check: the hints in order, then any aligned address. Caller holds Lock.</summary>
+    private (nint Base, nint Size) SysAllocArenasAtHints(long n)
+    {
         nint v = 0;
         while (_arenaHints.Count > 0)
         {
@@ -511,25 +552,52 @@ public sealed unsafe partial class MHeap : IHeap
         };
     }
 
+    /// <summary>
+    /// FindObject needs no P, so sweeps, mcache flushes and cycle boundaries run while it reads
+    /// (spec/SPEC.md, "FindObject under concurrency"). It answers only from a span whose sweepgen,
+    /// and the heap's, did not change across its read (else it reads again), so an object that
+    /// stays live is never reported free; it waits for a span being swept only until that sweep
+    /// publishes or the cycle moves on.
+    /// </summary>
     public bool FindObject(nint ptr, out ObjectInfo info)
     {
         ThrowIfDisposed();
         info = default;
-        MSpan* s = SpanOf(ptr);
-        if (s == null || s->LoadState() != SpanState.InUse || ptr < s->StartAddr || ptr >= s->Limit)
-            return false;
-        uint sg = SweepGen;
-        uint g = Volatile.Read(ref s->SweepGen);
-        if (g == sg - 2 || g == sg - 1)
+        while (true)
         {
-            EnsureSwept(s);
-            if (s->LoadState() != SpanState.InUse || SpanOf(ptr) != s)
+            uint sg = SweepGen;
+            MSpan* s = SpanOf(ptr);
+            if (s == null)
                 return false;
+            uint g = Volatile.Read(ref s->SweepGen);
+            if (s->LoadState() != SpanState.InUse || ptr < s->StartAddr || ptr >= s->Limit)
+            {
+                // Not an in-use span here, unless the span record changed under us: read again.
+                if (SpanOf(ptr) == s && SweepGen == sg)
+                    return false;
+                continue;
+            }
+            if (g == sg - 2 || g == sg - 1)
+            {
+                // Allocation state is only meaningful on a swept span.
+                EnsureSwept(s, sg);
+                continue;
+            }
+            int i = s->ObjIndex(ptr);
+            // A stale cached span (sg+1) is swept when its P flushes: what survives is what is marked.
+            bool allocated = g == sg + 1 ? s->IsMarked(i) : s->IsAllocated(i);
+            var found = new ObjectInfo(s->ObjectAddress(i), s->ElemSize, s->SpanClass, allocated);
+            // The bitmap reads above complete before the sweepgens are read again.
+            Interlocked.MemoryBarrier();
+            // A sweep (or a flush's sweep) began meanwhile, or the cycle moved on: the bits may be torn.
+#if SEEDED_BUGS
+            if (!SeededBugs.On(SeededBug.FindObjectReadsUnownedSpan))
+#endif
+            if (Volatile.Read(ref s->SweepGen) != g || SweepGen != sg || s->LoadState() != SpanState.InUse || SpanOf(ptr) != s)
+                continue;
+            info = found;
+            return true;
         }
-        int i = s->ObjIndex(ptr);
-        bool allocated = Volatile.Read(ref s->SweepGen) == sg + 1 ? s->IsMarked(i) : s->IsAllocated(i);
-        info = new ObjectInfo(s->ObjectAddress(i), s->ElemSize, s->SpanClass, allocated);
-        return true;
     }
 
     // ---------------------------------------------------------------- dispose
@@ -543,24 +611,42 @@ public sealed unsafe partial class MHeap : IHeap
             int me = Environment.CurrentManagedThreadId;
             foreach (P p in AllP)
             {
-                if (p.Owner != 0 && p.Owner != me)
+                if (p.Owner != me && !IdleOrOrphaned(p))
                     throw new InvalidOperationException($"Dispose: P{p.Id} is still held by thread {p.Owner}");
             }
             _disposed = true;
         }
         _bgSweeper.Stop();
         lock (Lock)
-        {
+            ReleaseMappings();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>
+    /// A heap that is never disposed gives its mappings back once it is unreachable: no thread
+    /// holds one of its Ps (a parked background sweeper holds it only weakly, and is stopped here).
+    /// </summary>
+    ~MHeap()
+    {
+        _bgSweeper?.RequestStop(); // parked, holding only a weak reference
+        ReleaseMappings();
+    }
+
+    /// <summary>Unmaps the arenas and every metadata region. Under Lock, or from the finalizer (nobody else can reach the heap).</summary>
+    private void ReleaseMappings()
+    {
+        if (_reservations == null)
+            return;
             foreach ((nint b, nint size) in _reservations)
                 SysMem.SysFree(b, size);
             _reservations.Clear();
-            foreach (MCentral c in Central)
-                c.Dispose();
-            _blockPool.Dispose();
-            Pages.Dispose();
-            GcBits.Dispose();
-            _arenaIndex.Dispose();
-            _persistent.Dispose();
-        }
+            // Null only if the constructor failed part way (the finalizer still runs then).
+            foreach (MCentral? c in Central)
+                c?.Dispose();
+            _blockPool?.Dispose();
+            Pages?.Dispose();
+            GcBits?.Dispose();
+            _arenaIndex?.Dispose();
+            _persistent?.Dispose();
     }
 }

@@ -1,11 +1,17 @@
 // BackgroundSweeper: Go's bgsweep goroutine as a dedicated thread (runtime/mgcsweep.go). It sweeps
 // one span at a time until nothing is left, flushes idle Ps still holding the previous cycle's
 // spans (Go's forEachP(prepareForSweep)), then parks until FinishMark kicks it or it is stopped.
-// C# difference: a Thread parked on Monitor.Wait instead of a parked goroutine.
+// C# difference: a background Thread parked on Monitor.Wait instead of a parked goroutine; it
+// holds the heap weakly while parked, so an abandoned heap can still be finalized.
+using System.Runtime.CompilerServices;
+
 namespace GoAlloc.Reference;
 
 internal sealed class BackgroundSweeper(MHeap heap)
 {
+    // Weak: a parked sweeper must not keep a heap nobody references alive (its finalizer frees the
+    // mappings and stops this thread); a sweep round holds it strongly while it works.
+    private readonly WeakReference<MHeap> _heap = new(heap);
     private readonly object _gate = new();
     private Thread? _thread; // under _gate
     private bool _stop;      // under _gate
@@ -30,6 +36,16 @@ internal sealed class BackgroundSweeper(MHeap heap)
             _kick = true;
             _thread = new Thread(Run);
             _thread.Start();
+        }
+    }
+
+    /// <summary>Whether the sweeper runs on a background thread (false when it is not running).</summary>
+    internal bool OnBackgroundThread
+    {
+        get
+        {
+            lock (_gate)
+                return _thread?.IsBackground ?? false;
         }
     }
 
@@ -70,6 +86,9 @@ internal sealed class BackgroundSweeper(MHeap heap)
 
     private void Run()
     {
+        // A background thread: a program that returns from Main without Dispose still exits.
+        // (Set here, not before Start: Coyote's controlled threads reject a setter from the creator.)
+        Thread.CurrentThread.IsBackground = true;
         while (true)
         {
             lock (_gate)
@@ -80,10 +99,31 @@ internal sealed class BackgroundSweeper(MHeap heap)
                     return;
                 _kick = false;
             }
-            while (!StopRequested && heap.SweepOneCore(-1) != -1)
-                Thread.Yield();
-            if (!StopRequested)
-                heap.FlushIdleStalePs();
+            if (!SweepRound())
+                return;
+        }
+    }
+
+    /// <summary>One kick's work: sweep until nothing is left, then flush idle stale Ps. False once the heap is gone.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)] // the strong reference must not outlive the round
+    private bool SweepRound()
+    {
+        if (!_heap.TryGetTarget(out MHeap? heap))
+            return false;
+        while (!StopRequested && heap.SweepOneCore(-1) != -1)
+            Thread.Yield();
+        if (!StopRequested)
+            heap.FlushIdleStalePs();
+        return true;
+    }
+
+    /// <summary>From the heap's finalizer: ask the parked thread to exit, without waiting for it.</summary>
+    public void RequestStop()
+    {
+        lock (_gate)
+        {
+            _stop = true;
+            Monitor.PulseAll(_gate);
         }
     }
 }

@@ -20,6 +20,9 @@ internal sealed class LinearAlloc : IDisposable
         _end = _base + reserveBytes;
     }
 
+    /// <summary>Address space reserved for the region.</summary>
+    public long ReservedBytes => _end - _base;
+
     /// <summary>Bytes mapped so far (metadata memory that counts as used).</summary>
     public long MappedBytes => _mapped - _base;
 

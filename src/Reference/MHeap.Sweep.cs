@@ -201,10 +201,13 @@ public sealed unsafe partial class MHeap
         return false;
     }
 
-    /// <summary>ensureSwept: returns once s is swept (sweeping it here if nobody owns it).</summary>
-    internal void EnsureSwept(MSpan s)
+    /// <summary>
+    /// ensureSwept for a caller that holds no P (FindObject): returns once s is swept in cycle sg
+    /// (sweeping it here if nobody owns it), once it is freed, or once the cycle moved on past sg
+    /// (the caller does not stop the world, so it must read the span again).
+    /// </summary>
+    internal void EnsureSwept(MSpan s, uint sg)
     {
-        uint sg = SweepGen;
         uint g = Volatile.Read(ref s.SweepGen);
         if (g == sg || g == sg + 3)
             return;
@@ -228,6 +231,11 @@ public sealed unsafe partial class MHeap
             g = Volatile.Read(ref s.SweepGen);
             if (g == sg || g == sg + 3 || s.State != SpanState.InUse)
                 return;
+#if SEEDED_BUGS
+            if (!SeededBugs.On(SeededBug.FindObjectWaitIgnoresCycle))
+#endif
+            if (SweepGen != sg)
+                return; // a cycle boundary passed: sg and sg+3 may never come back
             Thread.Yield();
         }
     }
@@ -348,6 +356,8 @@ public sealed unsafe partial class MHeap
         ThrowIfDisposed();
         _bgSweeper.Start();
     }
+
+    internal bool BackgroundSweeperOnBackgroundThread => _bgSweeper.OnBackgroundThread;
 
     public void StopBackgroundSweeper()
     {

@@ -1,25 +1,53 @@
 // PersistentAlloc: off-heap memory for allocator metadata that is never freed (mirrors
 // persistentalloc in runtime/malloc.go): bump allocation inside 256 KiB chunks, each chunk carved
-// from the heap's LinearAlloc. Memory comes back zeroed. Thread-safe: one lock (Go uses a per-P
-// chunk plus a global lock; the Reference keeps just the global one).
+// from a LinearAlloc region. Regions are reserved lazily: the first of the size the heap asks for,
+// each next one twice as large (up to 1 GiB), so a small heap reserves little address space.
+// Memory comes back zeroed. Thread-safe: one lock (Go uses a per-P chunk plus a global lock; the
+// Reference keeps just the global one).
 namespace GoAlloc.Reference;
 
 internal sealed class PersistentAlloc : IDisposable
 {
     private readonly object _lock = new();
-    private readonly LinearAlloc _region;
+    private const long MaxRegionBytes = 1L << 30;
+    private readonly List<LinearAlloc> _regions = []; // under _lock; the last one is current
+    private nint _nextRegionBytes; // under _lock
     private nint _chunk;  // current chunk, under _lock
     private nint _offset; // bytes used in it, under _lock
 
-    public PersistentAlloc(nint reserveBytes) => _region = new LinearAlloc(reserveBytes);
+    public PersistentAlloc(nint firstRegionBytes)
+    {
+        _nextRegionBytes = firstRegionBytes;
+        AddRegion();
+    }
 
+    /// <summary>Bytes mapped so far (metadata memory that counts as used).</summary>
     public long SysBytes
     {
         get
         {
             lock (_lock)
-                return _region.MappedBytes;
+                return _regions.Sum(r => r.MappedBytes);
         }
+    }
+
+    /// <summary>Address space reserved for metadata so far.</summary>
+    public long ReservedBytes
+    {
+        get
+        {
+            lock (_lock)
+                return _regions.Sum(r => r.ReservedBytes);
+        }
+    }
+
+    /// <summary>Reserves the next region (OutOfMemoryException if the OS refuses). Caller holds _lock or constructs.</summary>
+    private LinearAlloc AddRegion()
+    {
+        var r = new LinearAlloc(_nextRegionBytes);
+        _regions.Add(r);
+        _nextRegionBytes = (nint)Math.Min(MaxRegionBytes, 2L * _nextRegionBytes);
+        return r;
     }
 
     /// <summary>Zeroed size bytes aligned to align (a power of two, at most a page).</summary>
@@ -32,9 +60,9 @@ internal sealed class PersistentAlloc : IDisposable
             _offset = (_offset + align - 1) & ~(align - 1);
             if (_chunk == 0 || _offset + size > MallocConstants.PersistentChunkSize)
             {
-                _chunk = _region.Alloc(MallocConstants.PersistentChunkSize, SysMem.PhysPageSize);
+                _chunk = _regions[^1].Alloc(MallocConstants.PersistentChunkSize, SysMem.PhysPageSize);
                 if (_chunk == 0)
-                    throw new OutOfMemoryException("persistentalloc: metadata region exhausted");
+                    _chunk = AddRegion().Alloc(MallocConstants.PersistentChunkSize, SysMem.PhysPageSize);
                 _offset = 0;
             }
             nint p = _chunk + _offset;
@@ -43,5 +71,14 @@ internal sealed class PersistentAlloc : IDisposable
         }
     }
 
-    public void Dispose() => _region.Dispose();
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            foreach (LinearAlloc r in _regions)
+                r.Dispose();
+            _regions.Clear();
+            _chunk = 0;
+        }
+    }
 }

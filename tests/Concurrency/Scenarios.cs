@@ -52,6 +52,7 @@ public static class Scenarios
         "sweep-credit-repace" => () => SweepCreditRepace(impl),
         "sweep-vs-refill" => () => SweepVsRefill(impl),
         "spanset-push-pop" => SpanSetPushPop,
+        "findobject-across-cycles" => () => FindObjectAcrossCycles(impl),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "scenarios: " + string.Join(", ", Names)),
     };
 
@@ -335,6 +336,52 @@ public static class Scenarios
         heap.FinishSweep();
         CheckSweepDone(heap);
         CheckOutcome(heap, live, dead, made);
+    }
+
+    /// <summary>
+    /// FindObject's contract (spec/SPEC.md, "FindObject under concurrency"): two P-less finders
+    /// check every answer for objects that stay live (marked in every cycle) while P0's stale
+    /// cached span is flushed and swept by an acquire, the background sweeper and FinishSweep
+    /// sweep the rest, and a second cycle boundary passes. A live object reported free, or a
+    /// finder that never returns (the step bound), is a bug.
+    /// </summary>
+    public static async Task FindObjectAcrossCycles(string impl)
+    {
+        IHeap heap = CreateHeap(impl, new HeapOptions { Procs = 2, MemProfileRate = 0 });
+        // 12 objects of 1 KiB: one full span (uncached) and one cached on P0 (stale after FinishMark).
+        (List<nint> live, List<nint> dead) = SetUpCycle(heap, 12, 1024, 1);
+        heap.StartBackgroundSweeper();
+        List<nint> made = [];
+        Task mutator = Task.Run(() => made = AllocOn(heap, 0, 3, 1024)); // flushes P0's stale span
+        Task cycle = Task.Run(async () =>
+        {
+            await mutator;
+            heap.StartMark();
+            foreach (nint a in live.Concat(made))
+                heap.Mark(a);
+            heap.FinishMark();
+            heap.FinishSweep(); // flushes P0 (idle, stale again) and sweeps what is left
+        });
+        Task Finder(int skip) => Task.Run(() =>
+        {
+            for (int round = 0; round < 2; round++)
+            {
+                // Newest first: the objects in P0's stale cached span, which the mutator's acquire flushes.
+                foreach (nint a in live.AsEnumerable().Reverse().Skip(skip).Where((_, i) => i % 2 == 0))
+                {
+                    bool ok = heap.FindObject(a + 5, out ObjectInfo info);
+                    // Offsets, not addresses: a replay's heap may sit at another arena hint.
+                    Check(ok && info.Allocated && info.Base == a, $"FindObject reported the live object at arena offset 0x{a - heap.ArenaBase:x} "
+                        + (!ok ? "not in the heap" : info.Base != a ? $"at base offset 0x{info.Base - heap.ArenaBase:x}" : "not allocated"));
+                }
+            }
+        });
+        await Task.WhenAll(new[] { mutator, cycle, Finder(0), Finder(1) });
+        heap.FinishSweep();
+        CheckSweepDone(heap);
+        heap.StopBackgroundSweeper();
+        CheckOutcome(heap, live, dead, made);
+        heap.Dispose();
     }
 
     /// <summary>

@@ -1,5 +1,5 @@
 // The seeded-bug catalog (only in the seeded-bug build, -p:SeededBugs=true): each known protocol
-// bug of src/Allocator/SeededBugs.cs is switched on, its scenario explored with three fixed seeds
+// bug of src/Allocator/SeededBugs.cs is switched on, its scenario explored (StrategyFor) with three fixed seeds
 // and up to 2,000 iterations each; it must be found for at least 2 of 3 seeds, its trace saved,
 // and the replay of the trace must hit the same failure. The clean code then passes the same runs
 // (same scenario and seeds, as many iterations as the bug needed, at most 300). Iterations per seed go to the test output and to
@@ -14,9 +14,18 @@ public class SeededBugCatalogTests(ITestOutputHelper output)
 {
     public const uint MaxIterations = 2000;
 
-    /// <summary>The exploration strategy per bug (random finds every one of them; PCT, tried too,
-    /// starves the yielding wait loops into the step bound).</summary>
-    public static string StrategyFor(SeededBug bug) => "random";
+    /// <summary>The exploration strategy per bug. Random finds the protocol bugs; PCT, tried too,
+    /// starves the yielding wait loops into the step bound. The FindObject races need a P-less
+    /// finder held off while a flush sweeps its span (probabilistic: it keeps running the same
+    /// task) or while a whole cycle passes (fair PCT: a low-priority finder waits out the cycle,
+    /// and fairness after the priority changes lets clean wait loops end). Random almost never
+    /// holds one task off that long.</summary>
+    public static string StrategyFor(SeededBug bug) => bug switch
+    {
+        SeededBug.FindObjectWaitIgnoresCycle => "fair-prioritization",
+        SeededBug.FindObjectReadsUnownedSpan => "probabilistic",
+        _ => "random",
+    };
 
     public static TheoryData<SeededBug, string, string> Catalog()
     {
@@ -38,6 +47,8 @@ public class SeededBugCatalogTests(ITestOutputHelper output)
         Both(SeededBug.SweepOwnershipCheckThenSet, "cycle-boundary");
         data.Add(SeededBug.SpanSetLastClaimerFreesBlock, "spanset-push-pop", Scenarios.Optimized);
         data.Add(SeededBug.SpanSetSpineLenBeforeBlock, "spanset-push-pop", Scenarios.Optimized);
+        Both(SeededBug.FindObjectWaitIgnoresCycle, "findobject-across-cycles");
+        Both(SeededBug.FindObjectReadsUnownedSpan, "findobject-across-cycles");
         return data;
     }
 
@@ -51,7 +62,7 @@ public class SeededBugCatalogTests(ITestOutputHelper output)
         foreach (uint seed in Budget.Seeds)
         {
             string name = $"{bug}.{impl}.seed{seed}";
-            var spec = new ExploreSpec(scenario, impl, MaxIterations, seed, "random", bug.ToString());
+            var spec = new ExploreSpec(scenario, impl, MaxIterations, seed, StrategyFor(bug), bug.ToString());
             ExplorationResult r = CoyoteRunner.Explore(spec, name);
             Assert.True(r.Uncontrolled.Count == 0, "uncontrolled invocations: " + string.Join(", ", r.Uncontrolled));
             if (!r.BugFound)
@@ -75,7 +86,7 @@ public class SeededBugCatalogTests(ITestOutputHelper output)
         // The clean code passes the same runs (capped at 300 iterations per seed, the scenario budget).
         foreach (uint seed in Budget.Seeds)
         {
-            ExplorationResult clean = CoyoteRunner.Explore(new ExploreSpec(scenario, impl, Math.Min(longest, 300), seed), $"clean.{scenario}.{impl}.seed{seed}");
+            ExplorationResult clean = CoyoteRunner.Explore(new ExploreSpec(scenario, impl, Math.Min(longest, 300), seed, StrategyFor(bug)), $"clean.{scenario}.{impl}.seed{seed}");
             Assert.False(clean.BugFound, $"the clean code failed {scenario}/{impl} seed {seed}: {clean.BugReport}\nreplay: {CoyoteRunner.ReplayCommand(clean.TracePath!)}");
         }
     }

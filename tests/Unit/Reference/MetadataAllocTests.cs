@@ -41,11 +41,16 @@ public unsafe class MetadataAllocTests
     }
 
     [Fact]
-    public void PersistentAlloc_ExhaustionIsOutOfMemory()
+    public void PersistentAlloc_FullRegionReservesTheNextTwiceAsLarge()
     {
         using var pa = new PersistentAlloc(MallocConstants.PersistentChunkSize);
-        pa.Alloc(MallocConstants.PersistentChunkSize, 8);
-        Assert.Throws<OutOfMemoryException>(() => pa.Alloc(8, 8));
+        Assert.Equal(MallocConstants.PersistentChunkSize, pa.ReservedBytes);
+        nint a = pa.Alloc(MallocConstants.PersistentChunkSize, 8);
+        nint b = pa.Alloc(8, 8);
+        Assert.Equal(3L * MallocConstants.PersistentChunkSize, pa.ReservedBytes);
+        Assert.True(b < a || b >= a + MallocConstants.PersistentChunkSize, "the new chunk overlaps the first");
+        *(long*)b = 42; // mapped and writable
+        Assert.Equal(2L * MallocConstants.PersistentChunkSize, pa.SysBytes);
     }
 
     [Fact]
