@@ -28,10 +28,10 @@ esac
 # The fewest tests each suite may run. A suite that runs fewer fails the gate: a deleted test file,
 # a filter that matches nothing or a discovery error cannot pass silently.
 declare -A minimum=(
-  [unit]=781
+  [unit]=833
   [properties]=14
-  [concurrency]=37
-  [catalog]=17
+  [concurrency]=39
+  [catalog]=21
   [models]=18
 )
 
