@@ -4,6 +4,7 @@
 // a heap that is never disposed, and a failed huge growth leaving the arena hints as they were.
 // Hang detection: a thread that does not finish within a generous bound (60 s) fails the test;
 // it is a hang detector, not a timing assertion (the loops are bounded by iteration counts).
+using GoAlloc.Tests.Helpers;
 using Xunit;
 
 namespace GoAlloc.Tests.Contract;
@@ -81,7 +82,7 @@ public abstract class HeapLifeCycleContractTests
     {
         IHeap heap = CreateHeap(new HeapOptions { Procs = 2, MemProfileRate = 0 });
         List<nint> objs = SixtyFourByteObjects(heap);
-        List<string> wrong = FindWhileCyclesPass(heap, objs, finders: 1, cycles: 20_000);
+        List<string> wrong = FindWhileCyclesPass(heap, objs, finders: 1, cycles: TestBudget.Count(20_000));
         Assert.Empty(wrong);
         heap.Verify();
         heap.Dispose();
@@ -92,7 +93,7 @@ public abstract class HeapLifeCycleContractTests
     {
         IHeap heap = CreateHeap(new HeapOptions { Procs = 2, MemProfileRate = 0 });
         List<nint> objs = SixtyFourByteObjects(heap);
-        List<string> wrong = FindWhileCyclesPass(heap, objs, finders: 4, cycles: 100_000);
+        List<string> wrong = FindWhileCyclesPass(heap, objs, finders: 4, cycles: TestBudget.Count(100_000));
         Assert.True(wrong.Count == 0, $"{wrong.Count} live objects reported free, e.g. {string.Join("; ", wrong.Take(3))}");
         heap.Verify();
         heap.Dispose();
