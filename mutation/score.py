@@ -276,7 +276,34 @@ def guard_compare(record, lib, report, skip, root):
     return 0
 
 
+def advance_guards(record, lib, commit, skip):
+    """After a passed weakened-test check: every recorded kill of the changed tests still kills, so
+    the guards of the library's files (except the re-recorded ones in skip) now stand for the tests
+    at commit; the gate diffs the tests from there."""
+    with open(record, encoding="utf-8") as f:
+        rec = json.load(f)
+    moved = 0
+    for path, c in rec["projects"][lib].get("files", {}).items():
+        g = c.get("guards")
+        if g and path not in skip and g["testsCommit"] != commit:
+            g["testsCommit"] = commit
+            moved += 1
+    with open(record, "w", encoding="utf-8") as f:
+        json.dump(rec, f, indent=2)
+        f.write("\n")
+    print(f"weakened-test gate: {lib}: the guards of {moved} files now stand for the tests at {commit[:12]}")
+    return 0
+
+
 def main():
+    if len(sys.argv) >= 5 and sys.argv[1] == "--advance-guards":
+        g = argparse.ArgumentParser(prog="score.py --advance-guards")
+        g.add_argument("record")
+        g.add_argument("lib")
+        g.add_argument("commit")
+        g.add_argument("--skip", default="")
+        ga = g.parse_args(sys.argv[2:])
+        return advance_guards(ga.record, ga.lib, ga.commit, {x for x in ga.skip.split(",") if x})
     if len(sys.argv) == 3 and sys.argv[1] == "--table":
         return table(sys.argv[2])
     if len(sys.argv) == 3 and sys.argv[1] == "--timeout-patterns":
