@@ -11,7 +11,9 @@
 // Both validate the command line here (names from ConcurrencyChoices), then hand a
 // ConcurrencyRun to the launcher (ConcurrencyProcess.Launch: build tests/Concurrency, run its tool,
 // relay output and exit code). Exit codes: explore 0 no bug / 1 bug found; reproduce 0 reproduced /
-// 1 not; 2 usage (bad arguments, missing trace or sidecar, build failure).
+// 1 not; 2 usage (bad arguments, a missing, truncated or damaged trace (CoyoteTraceFile), a missing
+// or bad sidecar, or one that names another scenario); 3 host failure (build failure, the tool
+// crashed or was killed).
 using System.CommandLine;
 using System.Text.Json;
 
@@ -63,17 +65,13 @@ public sealed class ConcurrencyCommands
     {
         _error = error;
         _launch = launch ?? (run => ConcurrencyProcess.Launch(run, output, error));
-        _scenario.AcceptOnlyFromAmong(ConcurrencyChoices.Scenarios);
-        _impl.AcceptOnlyFromAmong(ConcurrencyChoices.Impls);
-        _strategy.AcceptOnlyFromAmong(ConcurrencyChoices.Strategies);
-        _bug.AcceptOnlyFromAmong(ConcurrencyChoices.SeededBugs);
-        _iterations.Validators.Add(result =>
-        {
-            // Reads the token, not GetValueOrDefault: that throws when the token is not a number
-            // (the conversion error is reported on its own).
-            if (result.Tokens is [{ Value: string v }] && uint.TryParse(v, out uint n) && n == 0)
-                result.AddError("--iterations must be at least 1");
-        });
+        CliValidation.Choices(_scenario, ConcurrencyChoices.Scenarios, () => Explore!);
+        CliValidation.Choices(_impl, ConcurrencyChoices.Impls);
+        CliValidation.Choices(_strategy, ConcurrencyChoices.Strategies);
+        CliValidation.Choices(_bug, ConcurrencyChoices.SeededBugs);
+        CliValidation.WholeNumber(_iterations, 1, uint.MaxValue, fallback: ConcurrencyChoices.DefaultIterations);
+        CliValidation.WholeNumber(_seed, 0, uint.MaxValue, fallback: ConcurrencyChoices.DefaultSeed);
+        CliValidation.NotAnOption(_trace, () => Reproduce!);
 
         Explore = new Command("explore", "Explore a concurrency scenario's interleavings with Coyote; on a bug, save the trace (TestResults/coyote) to reproduce")
         {
@@ -105,7 +103,7 @@ public sealed class ConcurrencyCommands
     private int RunExplore(string scenario, string? impl, uint iterations, string strategy, uint seed, string? bug)
     {
         // Checked here, not in a command validator: in System.CommandLine 2.0.0 a command validator
-        // that reads an argument's value hides that argument's own AcceptOnlyFromAmong error.
+        // that reads an argument's value hides that argument's own validation error.
         if (impl != null && !ConcurrencyChoices.Applies(scenario, impl))
             return UsageError("explore", $"{scenario} exists for the optimized allocator only (--impl optimized)");
         return _launch(new ConcurrencyRun(Seeded: bug != null, ExploreArguments(scenario, impl, iterations, strategy, seed, bug)));
@@ -116,6 +114,8 @@ public sealed class ConcurrencyCommands
         string path = Path.GetFullPath(trace);
         if (!File.Exists(path))
             return UsageError("reproduce", $"trace file not found: {trace}");
+        if (CoyoteTraceFile.StepCount(path, out string damage) == null)
+            return UsageError("reproduce", damage);
         if (!TryReadBuild(path + ".json", out bool seeded, out string problem))
             return UsageError("reproduce", problem);
         return _launch(new ConcurrencyRun(seeded, ["reproduce", path]));

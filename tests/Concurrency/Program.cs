@@ -10,7 +10,8 @@
 //     (Interleaving), then the failure.
 // Exit codes (as `alloc`): explore 0 no bug found, 1 a bug found (or uncontrolled concurrency);
 // reproduce 0 the failure reproduced, 1 it did not; 2 a usage error (bad arguments, missing trace
-// or sidecar, a seeded trace in the clean build: the command to run instead is printed).
+// or sidecar, a truncated or damaged trace, a sidecar whose scenario the schedule does not fit, a
+// seeded trace in the clean build: the command to run instead is printed).
 using System.Collections.Concurrent;
 using System.Globalization;
 using GoAlloc.Cli;
@@ -221,8 +222,26 @@ public static class Program
         if (meta.Failure != null)
             output.WriteLine($"  recorded failure: {meta.Failure}");
 
+        if (CoyoteTraceFile.StepCount(tracePath, out string damage) is not { } steps)
+            throw new UsageException(damage);
         var events = new ConcurrentQueue<HeapTraceEvent>();
-        ExplorationResult r = CoyoteRunner.Reproduce(tracePath, meta, events.Enqueue);
+        ExplorationResult r;
+        try
+        {
+            r = CoyoteRunner.Reproduce(tracePath, meta, events.Enqueue);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // The engine rejects a schedule it cannot parse or follow: bad input, not a crash.
+            throw new UsageException($"Coyote cannot replay {tracePath}: {e.Message.ReplaceLineEndings(" ")}");
+        }
+        if (!r.BugFound && r.MaxSteps != steps)
+        {
+            // The schedule diverged: the trace belongs to another scenario, allocator or bug than the sidecar says.
+            throw new UsageException($"the trace's schedule ({steps} steps) does not fit {meta.Scenario} on {meta.Impl}" +
+                (meta.Bug == null ? "" : $" with {meta.Bug}") + $" (the replay diverged after {r.MaxSteps}): the sidecar does not belong to " +
+                "this trace, or the code changed since it was found");
+        }
 
         output.WriteLine();
         output.WriteLine(events.IsEmpty
