@@ -80,6 +80,27 @@ public class ConcurrencyProgramTests
         }
     }
 
+    [Theory]
+    [InlineData("{ \"Settings\": { \"Strategy\": \"random\" }, \"Ste", "is not a Coyote trace (truncated or damaged?)")]
+    [InlineData("{ \"Settings\": {}, \"Steps\": [ \"op(0:1)\", \"garbage\" ] }", "damaged Coyote trace: step 2")]
+    public void Reproduce_TruncatedOrDamagedTrace_ExitsTwoWithAMessage_NotAnUnhandledException(string content, string message)
+    {
+        string trace = Path.Combine(Path.GetTempPath(), $"coyote-{Guid.NewGuid():N}.trace");
+        File.WriteAllText(trace, content);
+        new TraceSidecar("cycle-boundary", "reference", "random", 17, 100, null, TraceSidecar.CurrentBuild, 3, "boom", "").Write(trace);
+        try
+        {
+            (int exit, _, string err) = Run("reproduce", trace);
+            Assert.Equal(Program.Usage, exit);
+            Assert.Contains(message, err);
+        }
+        finally
+        {
+            File.Delete(trace);
+            File.Delete(TraceSidecar.PathFor(trace));
+        }
+    }
+
 #if !SEEDED_BUGS
     [Fact]
     public void CleanBuild_ExploreWithABug_PrintsTheSeededCommandAndExitsTwo()
