@@ -99,6 +99,9 @@ public static class HelpText
         return string.Join(' ', parts);
     }
 
+    /// <summary>Whether the parse asks for help (then its errors, such as a missing argument, do not matter).</summary>
+    public static bool Requested(ParseResult parse) => parse.Action is WithExamples;
+
     private sealed class WithExamples(CommandLineAction original, IReadOnlyDictionary<Command, string> examples) : SynchronousCommandLineAction
     {
         public override int Invoke(ParseResult parseResult)

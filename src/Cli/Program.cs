@@ -63,7 +63,7 @@ public static class Program
         });
 
         ParseResult parse = root.Parse(args);
-        if (parse.Errors.Count > 0)
+        if (parse.Errors.Count > 0 && !HelpText.Requested(parse))
         {
             foreach (string line in CommandLineErrors.Describe(parse))
                 stderr.WriteLine(line);
