@@ -158,7 +158,8 @@ public sealed class ReplayCommand
         TimeSpan readTime = readWatch.Elapsed;
         TracePlan plan = TracePlan.Build(trace);
         TimeSpan planTime = readWatch.Elapsed - readTime;
-        ReplayReport.Line(console, $"trace {shownPath}: {trace.Allocs:N0} allocs, {trace.Frees:N0} frees, {trace.Gcs} GC cycles, {trace.MalformedLines:N0} malformed lines " +
+        ReplayReport.Line(console, $"trace {shownPath}");
+        ReplayReport.Line(console, $"  {trace.Allocs:N0} allocs, {trace.Frees:N0} frees, {trace.Gcs} GC cycles, {trace.MalformedLines:N0} malformed lines " +
             $"(read in {readTime.TotalMilliseconds:N0} ms, pre-scan {planTime.TotalMilliseconds:N0} ms)");
         ReplayReport.WriteTraceNotes(console, trace, plan);
 
@@ -302,8 +303,8 @@ public sealed class ReplayCommand
             ok = false;
         }
         ReplayReport.Line(console, ok
-            ? $"OK: {lockstep.A.Implementation} and {lockstep.B.Implementation} agreed on all {lockstep.Operations:N0} operations in lock step; " +
-              "every sweep freed what the trace frees; Verify passed"
+            ? $"OK: {lockstep.A.Implementation} and {lockstep.B.Implementation} agreed on all {lockstep.Operations:N0} operations in lock step;" +
+              Environment.NewLine + "    every sweep freed what the trace frees; Verify passed"
             : "FAILED");
         return new ReplayOutcome(path, trace, settings, [lockstep.A, lockstep.B], lockstep, solo, median, differences, soloFailed,
             ok ? ExitCodes.Ok : ExitCodes.Disagreement);
