@@ -50,7 +50,8 @@ public static class CliValidation
     /// <summary>Limits an option to names; an unknown one is an error with the list and the nearest name.</summary>
     public static void Choices(Option option, IReadOnlyList<string> names)
     {
-        option.HelpName = string.Join('|', names.Count <= 4 ? names : ["name"]);
+        if (option.HelpName == null && names.Count <= 4)
+            option.HelpName = string.Join('|', names);
         option.Validators.Add(r => CheckChoices(r.Tokens, option.Name, names, r.AddError));
         option.CompletionSources.Add([.. names]);
     }
