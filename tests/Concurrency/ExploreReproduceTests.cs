@@ -43,13 +43,22 @@ public class ExploreReproduceTests
     }
 
     [Fact]
-    public void Reproduce_WithASidecarOfAnotherScenario_ExitsTwo_NotNotReproducedOrACrash()
+    public void Reproduce_ItsOwnSidecarReproduces_OneOfAnotherScenarioExitsTwo_NotNotReproducedOrACrash()
     {
         (int exit, string output, string err) = ConcurrencyProgramTests.Run(
             "explore", "refill-sweep-flush", "--impl", "reference", "--bug", "RefillForgetsSg3", "--iterations", "100");
         Assert.True(exit == Program.Failed, output + err);
         string trace = Regex.Match(output, @"^trace:\s+(.+)$", RegexOptions.Multiline).Groups[1].Value.Trim();
         TraceSidecar meta = TraceSidecar.Read(trace);
+        // Its own sidecar: reproduced (here as JSON).
+        (exit, output, err) = ConcurrencyProgramTests.Run("reproduce", trace, "--json");
+        Assert.True(exit == Program.Ok, output + err);
+        using (var doc = System.Text.Json.JsonDocument.Parse(output))
+        {
+            Assert.True(doc.RootElement.GetProperty("reproduced").GetBoolean(), output);
+            Assert.Equal("ok", doc.RootElement.GetProperty("outcome").GetString());
+            Assert.True(doc.RootElement.GetProperty("allocatorSteps").GetInt32() > 0);
+        }
         // The same schedule, its sidecar naming another scenario: the replay diverges.
         string other = Path.Combine(Path.GetTempPath(), $"coyote-{Guid.NewGuid():N}.trace");
         File.Copy(trace, other);

@@ -139,6 +139,32 @@ public class CliJsonTests
     }
 
     [Fact]
+    public void ExploreAndReproduce_Json_IsForwardedToTheConcurrencyTool()
+    {
+        var runs = new List<ConcurrencyRun>();
+        int Launch(ConcurrencyRun run)
+        {
+            runs.Add(run);
+            return ExitCodes.Ok;
+        }
+        Assert.Equal(ExitCodes.Ok, Program.Run(["explore", "cycle-boundary", "--json"], new StringWriter(), new StringWriter(), Launch));
+        Assert.Equal("--json", runs[0].Args[^1]);
+        string trace = Path.Combine(Path.GetTempPath(), $"alloc-json-{Guid.NewGuid():N}.trace");
+        File.WriteAllText(trace, CliConcurrencyTests.MinimalCoyoteTrace);
+        File.WriteAllText(trace + ".json", """{ "build": "clean" }""");
+        try
+        {
+            Assert.Equal(ExitCodes.Ok, Program.Run(["reproduce", trace, "--json"], new StringWriter(), new StringWriter(), Launch));
+            Assert.Equal(["reproduce", trace, "--json"], runs[1].Args);
+        }
+        finally
+        {
+            File.Delete(trace);
+            File.Delete(trace + ".json");
+        }
+    }
+
+    [Fact]
     public void Schema_RequiresTheVersionAndTheOutcome()
     {
         // The schema is not vacuous: a document without them, or of another version, is rejected.
