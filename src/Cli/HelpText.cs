@@ -42,6 +42,7 @@ public static class HelpText
           alloc explore refill-sweep-flush
           alloc explore spanset-push-pop --impl optimized --strategy prioritization --iterations 5000
           alloc explore refill-sweep-flush --bug RefillForgetsSg3    (the seeded build: finds the bug)
+          alloc explore cycle-boundary --json | jq .bugFound          (JSON summary on stdout)
         """;
 
     public const string ReproduceExamples = """
