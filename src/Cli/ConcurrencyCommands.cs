@@ -1,17 +1,19 @@
 // ConcurrencyCommands: `alloc explore` and `alloc reproduce`, the command-line face of the Coyote
 // suite in tests/Concurrency (see README "Reproduce a concurrency bug").
-//   alloc explore <scenario> [--impl reference|optimized] [--iterations N] [--strategy S] [--seed K] [--bug SeededBug]
+//   alloc explore <scenario> [--impl reference|optimized] [--iterations N] [--strategy S] [--seed K] [--bug SeededBug] [--json]
 //     Coyote explores the scenario's interleavings on one allocator; progress line; on a bug the
 //     trace and its sidecar (<trace>.json) go to TestResults/coyote/ and the replay command is
 //     printed. --bug switches a seeded bug on (the seeded build, -p:SeededBugs=true).
-//   alloc reproduce <trace>
+//   alloc reproduce <trace> [--json]
 //     replays the trace deterministically (in the build its sidecar names) and prints the
 //     interleaving as numbered allocator steps (which P did what to which span, with sweepgen),
 //     then the failure.
 // Both validate the command line here (names from ConcurrencyChoices), then hand a
 // ConcurrencyRun to the launcher (ConcurrencyProcess.Launch: build tests/Concurrency, run its tool,
 // relay output and exit code). Exit codes: explore 0 no bug / 1 bug found; reproduce 0 reproduced /
-// 1 not; 2 usage (bad arguments, missing trace or sidecar, build failure).
+// 1 not; 2 usage (bad arguments, a missing, truncated or damaged trace (CoyoteTraceFile), a missing
+// or bad sidecar, or one that names another scenario); 3 host failure (build failure, the tool
+// crashed or was killed).
 using System.CommandLine;
 using System.Text.Json;
 
@@ -53,6 +55,14 @@ public sealed class ConcurrencyCommands
         Description = "Switch on a seeded bug of src/Allocator/SeededBugs.cs (runs the seeded build): " + string.Join(", ", ConcurrencyChoices.SeededBugs),
         HelpName = "SeededBug",
     };
+    private readonly Option<bool> _json = new("--json")
+    {
+        Description = "Print a JSON summary on stdout (schemaVersion 1: outcome, exitCode, scenario, failure, trace, ...); the text goes to stderr",
+    };
+    private readonly Option<bool> _reproduceJson = new("--json")
+    {
+        Description = "Print a JSON summary on stdout (schemaVersion 1: outcome, exitCode, reproduced, failure, steps); the text goes to stderr",
+    };
     private readonly Argument<string> _trace = new("trace")
     {
         Description = "A Coyote trace written by `alloc explore` or a failing tests/Concurrency test (its sidecar <trace>.json next to it)",
@@ -63,62 +73,63 @@ public sealed class ConcurrencyCommands
     {
         _error = error;
         _launch = launch ?? (run => ConcurrencyProcess.Launch(run, output, error));
-        _scenario.AcceptOnlyFromAmong(ConcurrencyChoices.Scenarios);
-        _impl.AcceptOnlyFromAmong(ConcurrencyChoices.Impls);
-        _strategy.AcceptOnlyFromAmong(ConcurrencyChoices.Strategies);
-        _bug.AcceptOnlyFromAmong(ConcurrencyChoices.SeededBugs);
-        _iterations.Validators.Add(result =>
-        {
-            // Reads the token, not GetValueOrDefault: that throws when the token is not a number
-            // (the conversion error is reported on its own).
-            if (result.Tokens is [{ Value: string v }] && uint.TryParse(v, out uint n) && n == 0)
-                result.AddError("--iterations must be at least 1");
-        });
+        CliValidation.Choices(_scenario, ConcurrencyChoices.Scenarios, () => Explore!);
+        CliValidation.Choices(_impl, ConcurrencyChoices.Impls);
+        CliValidation.Choices(_strategy, ConcurrencyChoices.Strategies);
+        CliValidation.Choices(_bug, ConcurrencyChoices.SeededBugs);
+        CliValidation.WholeNumber(_iterations, 1, uint.MaxValue, fallback: ConcurrencyChoices.DefaultIterations);
+        CliValidation.WholeNumber(_seed, 0, uint.MaxValue, fallback: ConcurrencyChoices.DefaultSeed);
+        CliValidation.NotAnOption(_trace, () => Reproduce!);
 
         Explore = new Command("explore", "Explore a concurrency scenario's interleavings with Coyote; on a bug, save the trace (TestResults/coyote) to reproduce")
         {
-            _scenario, _impl, _iterations, _strategy, _seed, _bug,
+            _scenario, _impl, _iterations, _strategy, _seed, _bug, _json,
         };
         Explore.SetAction(parse => RunExplore(parse.GetValue(_scenario)!, parse.GetValue(_impl), parse.GetValue(_iterations),
-            parse.GetValue(_strategy)!, parse.GetValue(_seed), parse.GetValue(_bug)));
+            parse.GetValue(_strategy)!, parse.GetValue(_seed), parse.GetValue(_bug), parse.GetValue(_json)));
 
         Reproduce = new Command("reproduce", "Replay a Coyote trace and print the interleaving as allocator steps (which P did what to which span, with sweepgen)")
         {
-            _trace,
+            _trace, _reproduceJson,
         };
-        Reproduce.SetAction(parse => RunReproduce(parse.GetValue(_trace)!));
+        Reproduce.SetAction(parse => RunReproduce(parse.GetValue(_trace)!, parse.GetValue(_reproduceJson)));
     }
 
     public Command Explore { get; }
     public Command Reproduce { get; }
 
     /// <summary>The concurrency tool's arguments for an explore run (impl resolved: reference, or optimized for optimized-only scenarios).</summary>
-    public static IReadOnlyList<string> ExploreArguments(string scenario, string? impl, uint iterations, string strategy, uint seed, string? bug)
+    public static IReadOnlyList<string> ExploreArguments(string scenario, string? impl, uint iterations, string strategy, uint seed, string? bug,
+        bool json = false)
     {
         impl ??= ConcurrencyChoices.Applies(scenario, ConcurrencyChoices.Reference) ? ConcurrencyChoices.Reference : ConcurrencyChoices.Optimized;
         List<string> args = ["explore", scenario, "--impl", impl, "--iterations", $"{iterations}", "--strategy", strategy, "--seed", $"{seed}"];
         if (bug != null)
             args.AddRange(["--bug", bug]);
+        if (json)
+            args.Add("--json");
         return args;
     }
 
-    private int RunExplore(string scenario, string? impl, uint iterations, string strategy, uint seed, string? bug)
+    private int RunExplore(string scenario, string? impl, uint iterations, string strategy, uint seed, string? bug, bool json)
     {
         // Checked here, not in a command validator: in System.CommandLine 2.0.0 a command validator
-        // that reads an argument's value hides that argument's own AcceptOnlyFromAmong error.
+        // that reads an argument's value hides that argument's own validation error.
         if (impl != null && !ConcurrencyChoices.Applies(scenario, impl))
             return UsageError("explore", $"{scenario} exists for the optimized allocator only (--impl optimized)");
-        return _launch(new ConcurrencyRun(Seeded: bug != null, ExploreArguments(scenario, impl, iterations, strategy, seed, bug)));
+        return _launch(new ConcurrencyRun(Seeded: bug != null, ExploreArguments(scenario, impl, iterations, strategy, seed, bug, json)));
     }
 
-    private int RunReproduce(string trace)
+    private int RunReproduce(string trace, bool json)
     {
         string path = Path.GetFullPath(trace);
         if (!File.Exists(path))
             return UsageError("reproduce", $"trace file not found: {trace}");
+        if (CoyoteTraceFile.StepCount(path, out string damage) == null)
+            return UsageError("reproduce", damage);
         if (!TryReadBuild(path + ".json", out bool seeded, out string problem))
             return UsageError("reproduce", problem);
-        return _launch(new ConcurrencyRun(seeded, ["reproduce", path]));
+        return _launch(new ConcurrencyRun(seeded, json ? ["reproduce", path, "--json"] : ["reproduce", path]));
     }
 
     /// <summary>

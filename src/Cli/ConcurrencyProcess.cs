@@ -3,8 +3,10 @@
 // build), so `alloc` does not link it: it finds the repository (the folder with Allocator.sln,
 // above the current directory or the alloc binary), builds tests/Concurrency in Release (with
 // -p:SeededBugs=true for the seeded build, into bin-seeded/), then runs
-// `dotnet .../GoAlloc.Concurrency.dll <args>` and relays its output and exit code. No shell:
-// every argument is passed as is.
+// `dotnet .../GoAlloc.Concurrency.dll <args>` and relays its output and exit code (0, 1 and 2
+// as they are; any other code, a crash such as SIGABRT's 134 or a kill, is a host failure: exit
+// 3). No shell: every argument is passed as is. Every child is registered with Termination, so
+// Ctrl-C / SIGTERM kill its process tree and alloc exits 130 / 143.
 using System.Diagnostics;
 
 namespace GoAlloc.Cli;
@@ -38,7 +40,7 @@ public static class ConcurrencyProcess
     public static string ToolPath(string repoRoot, bool seeded) =>
         Path.Combine(repoRoot, "tests", "Concurrency", seeded ? "bin-seeded" : "bin", "Release", "net10.0", "GoAlloc.Concurrency.dll");
 
-    /// <summary>Builds, runs and relays (see the file header). Exit code: the tool's, or Usage when the repository is not found or the build fails.</summary>
+    /// <summary>Builds, runs and relays (see the file header). Exit code: the tool's (ExitCodes.FromChild), Usage when the repository is not found, HostFailure when the build fails.</summary>
     public static int Launch(ConcurrencyRun run, TextWriter output, TextWriter error)
     {
         string command = run.Args.Count > 0 ? run.Args[0] : "concurrency";
@@ -59,14 +61,16 @@ public static class ConcurrencyProcess
         }
         catch (System.ComponentModel.Win32Exception e)
         {
-            error.WriteLine($"alloc {command}: cannot run {DotnetHost}: {e.Message}");
-            return ExitCodes.Usage;
+            error.WriteLine($"alloc {command}: host failure: cannot run {DotnetHost}: {e.Message}");
+            return ExitCodes.HostFailure;
         }
+        if (Termination.Signal is { } signal)
+            return signal;
         if (rc != 0)
         {
             error.Write(buildOutput.ToString());
-            error.WriteLine($"alloc {command}: building {ProjectDir} failed (exit {rc})");
-            return ExitCodes.Usage;
+            error.WriteLine($"alloc {command}: host failure: building {ProjectDir} failed (exit {rc})");
+            return ExitCodes.HostFailure;
         }
         string tool = ToolPath(root, run.Seeded);
         if (!File.Exists(tool))
@@ -74,8 +78,29 @@ public static class ConcurrencyProcess
             error.WriteLine($"alloc {command}: the build did not produce {tool}");
             return ExitCodes.Usage;
         }
-        return Execute(DotnetHost, [tool, .. run.Args], Directory.GetCurrentDirectory(), output, error);
+        rc = Execute(DotnetHost, [tool, .. run.Args], Directory.GetCurrentDirectory(), output, error);
+        if (Termination.Signal is { } stopped)
+            return stopped;
+        return Relay(command, rc, error);
     }
+
+    /// <summary>The child's exit code as alloc's: 0, 1, 2 as they are; anything else is reported as a host failure (exit 3).</summary>
+    public static int Relay(string command, int childExit, TextWriter error)
+    {
+        int code = ExitCodes.FromChild(childExit);
+        if (code == ExitCodes.HostFailure)
+            error.WriteLine($"alloc {command}: host failure: the concurrency tool crashed or was killed (exit {childExit}{SignalName(childExit)})");
+        return code;
+    }
+
+    private static string SignalName(int exit) => exit switch
+    {
+        134 => ": SIGABRT, e.g. an unhandled exception or out of memory",
+        137 => ": SIGKILL, e.g. the kernel's out-of-memory killer",
+        139 => ": SIGSEGV",
+        143 => ": SIGTERM",
+        _ => "",
+    };
 
     /// <summary>The dotnet host running this process (or the one on PATH).</summary>
     private static string DotnetHost
@@ -124,9 +149,12 @@ public static class ConcurrencyProcess
             }
         };
         p.Start();
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
-        p.WaitForExit(); // also waits for the redirected streams to drain
+        using (Termination.Track(p))
+        {
+            p.BeginOutputReadLine();
+            p.BeginErrorReadLine();
+            p.WaitForExit(); // also waits for the redirected streams to drain
+        }
         return p.ExitCode;
     }
 }

@@ -5,6 +5,7 @@
 // taken (through the OnFree / OnSample hooks), and the full HeapStats after every operation that
 // is not an allocation or a Mark and after every StatsEvery-th of those (1 = all of them). The first
 // difference throws EquivalenceException naming the operation.
+// Out of memory on either heap is rethrown as is (a host failure, not a difference).
 // Single-threaded use only: that is where the contract holds.
 namespace GoAlloc.Cli;
 
@@ -97,6 +98,9 @@ public sealed class LockstepHeap : IHeap
             eb = e;
         }
         _ops++;
+        // Out of memory on either side is the host's failure, not a difference between the heaps.
+        if (ea is OutOfMemoryException || eb is OutOfMemoryException)
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ea is OutOfMemoryException ? ea : eb!).Throw();
         if (ea != null || eb != null)
         {
             if (ea?.GetType() != eb?.GetType())

@@ -1,6 +1,10 @@
 // ReplayCommand: `alloc replay [trace-file] [--impl reference|optimized|both] [--procs N]
-// [--stats-every N] [--lenient] [--scavenge] [--quiet]`. Reads the trace (default: the bundled
-// sample), rejects a file that is not a trace (TraceReader.Check: exit 2), and pre-scans it once.
+// [--stats-every N] [--lenient] [--scavenge] [--quiet] [--json] [--json-file F]`. Reads the trace
+// (default: the bundled sample; "-": standard input), rejects a file that is not a trace
+// (TraceReader.Check: exit 2), and pre-scans it once. --json prints the result as JSON on stdout
+// (ReplayJson, docs/alloc-replay.schema.json) instead of the tables; --json-file writes it to a
+// file (complete or not at all: AtomicFile). A long replay on a terminal shows a progress bar with
+// an ETA (ReplayProgress; off when stdout is not a terminal).
 // --impl reference / optimized: one replay on that allocator, checked against the trace (each
 // cycle's sweep, Verify after each cycle, the tiny offsets against Go's). --impl both (the
 // default): one LOCKSTEP replay on a LockstepHeap(reference, optimized, --stats-every), so after
@@ -12,7 +16,7 @@
 // summary, and turns the outcome into the exit code: 0 all cycles agree and Verify passed (and both
 // heaps agreed on every operation), 1 a disagreement / failure / unexplained tiny offset /
 // implementations differing, 2 a usage error (bad trace path, a file that is not a trace, an
-// implementation that is not built).
+// implementation that is not built); out of memory propagates (Program: exit 3, no re-runs).
 using System.CommandLine;
 using Spectre.Console;
 
@@ -29,6 +33,12 @@ public sealed record ReplaySettings(string? TracePath, string Impl, int Procs, b
 
     /// <summary>The fraction of malformed lines tolerated (0 = none; --lenient = LenientFraction).</summary>
     public double MalformedTolerance { get; init; }
+
+    /// <summary>--json: the result as JSON on stdout instead of the tables.</summary>
+    public bool Json { get; init; }
+
+    /// <summary>--json-file: also write the JSON result to this file.</summary>
+    public string? JsonFile { get; init; }
 }
 
 public sealed class ReplayCommand
@@ -49,9 +59,12 @@ public sealed class ReplayCommand
     private readonly TextWriter _error;
     private readonly IReadOnlyDictionary<string, Func<HeapOptions, IHeap>> _factories;
 
+    /// <summary>The trace path that reads standard input.</summary>
+    public const string StdinPath = "-";
+
     private readonly Argument<string?> _trace = new("trace-file")
     {
-        Description = $"Allocation trace, gzip or plain text (default: the bundled testdata/{SampleTrace.FileName})",
+        Description = $"Allocation trace, gzip or plain text; - reads standard input (optional: default the bundled testdata/{SampleTrace.FileName})",
         Arity = ArgumentArity.ZeroOrOne,
     };
     private readonly Option<string> _impl = new("--impl")
@@ -72,6 +85,8 @@ public sealed class ReplayCommand
     private readonly Option<bool> _lenient = new("--lenient") { Description = "Tolerate up to 1% malformed lines (default: none)" };
     private readonly Option<bool> _scavenge = new("--scavenge") { Description = "Scavenge(all) after each GC cycle" };
     private readonly Option<bool> _quiet = new("--quiet", "-q") { Description = "Print only the summary (and problems)" };
+    private readonly Option<bool> _json = new("--json") { Description = "Print the result as JSON (docs/alloc-replay.schema.json, schemaVersion 1) instead of the tables" };
+    private readonly Option<string?> _jsonFile = new("--json-file") { Description = "Also write the JSON result to this file (written whole or not at all)", HelpName = "file" };
 
     /// <param name="factories">The allocators by name (default: HeapFactories.Available; tests substitute a broken one).</param>
     public ReplayCommand(IAnsiConsole console, TextWriter error, IReadOnlyDictionary<string, Func<HeapOptions, IHeap>>? factories = null)
@@ -79,22 +94,14 @@ public sealed class ReplayCommand
         _console = console;
         _error = error;
         _factories = factories ?? HeapFactories.Available;
-        _impl.AcceptOnlyFromAmong([.. HeapFactories.ImplChoices]);
-        _procs.Validators.Add(result =>
+        CliValidation.Choices(_impl, [.. HeapFactories.ImplChoices]);
+        CliValidation.WholeNumber(_procs, 1, 256, fallback: ReplaySettings.Default.Procs);
+        CliValidation.WholeNumber(_statsEvery, 1, int.MaxValue, fallback: LockstepStatsEvery);
+        CliValidation.NotAnOption(_trace, () => Command!);
+        Command = new Command("replay", "Replay a Go allocation trace (GODEBUG=allocfreetrace=1) and check every GC cycle's sweep against it; " +
+            "with no trace-file, the bundled sample")
         {
-            // Reads the token: GetValueOrDefault throws when it is not a number (that conversion
-            // error is reported on its own); no token = the default, which is valid.
-            if (result.Tokens is [{ Value: string v }] && int.TryParse(v, out int n) && n is < 1 or > 256)
-                result.AddError($"--procs must be 1..256, not {n}");
-        });
-        _statsEvery.Validators.Add(result =>
-        {
-            if (result.Tokens is [{ Value: string v }] && int.TryParse(v, out int n) && n < 1)
-                result.AddError($"--stats-every must be at least 1, not {n}");
-        });
-        Command = new Command("replay", "Replay a Go allocation trace (GODEBUG=allocfreetrace=1) and check every GC cycle's sweep against it")
-        {
-            _trace, _impl, _procs, _statsEvery, _lenient, _scavenge, _quiet,
+            _trace, _impl, _procs, _statsEvery, _lenient, _scavenge, _quiet, _json, _jsonFile,
         };
         Command.SetAction(parse => Run(new ReplaySettings(
             parse.GetValue(_trace), parse.GetValue(_impl) ?? ReplaySettings.Default.Impl, parse.GetValue(_procs),
@@ -102,56 +109,109 @@ public sealed class ReplayCommand
         {
             StatsEvery = parse.GetValue(_statsEvery),
             MalformedTolerance = parse.GetValue(_lenient) ? LenientFraction : 0,
+            Json = parse.GetValue(_json),
+            JsonFile = parse.GetValue(_jsonFile),
         }));
     }
 
     public Command Command { get; }
 
+    /// <summary>What "-" reads (Program sets the process's standard input; tests a stream of their own).</summary>
+    public Func<Stream> Stdin { get; init; } = Console.OpenStandardInput;
+
+    /// <summary>Where --json writes (Program's stdout).</summary>
+    public TextWriter? Stdout { get; init; }
+
     public int Run(ReplaySettings settings)
     {
         if (!HeapFactories.TryResolve(settings.Impl, _factories, out var factories, out string error))
             return UsageError(error);
+        bool stdin = settings.TracePath == StdinPath;
         string? path = settings.TracePath ?? SampleTrace.Locate();
         if (path == null)
             return UsageError($"the bundled sample trace {SampleTrace.FileName} was not found; pass a trace file");
-        if (!File.Exists(path))
+        if (!stdin && !File.Exists(path))
             return UsageError($"trace file not found: {path}");
+        string shownPath = stdin ? "(standard input)" : path;
 
+        // --json: the tables go nowhere, the JSON document to stdout.
+        IAnsiConsole console = settings.Json ? NullConsole() : _console;
         Trace trace;
         var readWatch = System.Diagnostics.Stopwatch.StartNew();
         try
         {
-            trace = TraceReader.ReadFile(path);
+            if (stdin)
+            {
+                using Stream input = Stdin();
+                trace = TraceReader.Read(input);
+            }
+            else
+            {
+                trace = TraceReader.ReadFile(path);
+            }
             TraceReader.Check(trace, settings.MalformedTolerance);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException or TraceFormatException)
         {
-            return UsageError($"cannot read {path}: {ex.Message}");
+            return UsageError($"cannot read {shownPath}: {ex.Message}");
         }
         TimeSpan readTime = readWatch.Elapsed;
         TracePlan plan = TracePlan.Build(trace);
         TimeSpan planTime = readWatch.Elapsed - readTime;
-        ReplayReport.Line(_console, $"trace {path}: {trace.Allocs:N0} allocs, {trace.Frees:N0} frees, {trace.Gcs} GC cycles, {trace.MalformedLines:N0} malformed lines " +
+        ReplayReport.Line(console, $"trace {shownPath}");
+        ReplayReport.Line(console, $"  {trace.Allocs:N0} allocs, {trace.Frees:N0} frees, {trace.Gcs} GC cycles, {trace.MalformedLines:N0} malformed lines " +
             $"(read in {readTime.TotalMilliseconds:N0} ms, pre-scan {planTime.TotalMilliseconds:N0} ms)");
-        ReplayReport.WriteTraceNotes(_console, trace, plan);
+        ReplayReport.WriteTraceNotes(console, trace, plan);
 
         var options = new ReplayOptions { Procs = settings.Procs, Scavenge = settings.Scavenge };
-        return factories.Count == 1
-            ? RunOne(settings, path, trace, plan, options, factories[0])
-            : RunLockstep(settings, path, trace, plan, options, factories);
+        var progress = ReplayProgress.For(_console, enabled: !settings.Json, trace.Events.Count);
+        ReplayOutcome outcome = factories.Count == 1
+            ? RunOne(console, progress, settings, shownPath, trace, plan, options, factories[0])
+            : RunLockstep(console, progress, settings, shownPath, trace, plan, options, factories);
+        return Finish(settings, outcome);
     }
 
-    /// <summary>One implementation: the replay checked against the trace, with its timing.</summary>
-    private int RunOne(ReplaySettings settings, string path, Trace trace, TracePlan plan, ReplayOptions options,
-        (string Name, Func<HeapOptions, IHeap> Factory) impl)
+    /// <summary>Writes the JSON result where asked (stdout, a file); returns the outcome's exit code.</summary>
+    private int Finish(ReplaySettings settings, ReplayOutcome outcome)
     {
-        ReplayResult r = new TraceReplayer(impl.Factory, options).Replay(trace, plan, impl.Name);
+        if (settings.Json)
+        {
+            TextWriter stdout = Stdout ?? _console.Profile.Out.Writer;
+            stdout.WriteLine(ReplayJson.Serialize(outcome));
+            stdout.Flush();
+        }
+        if (settings.JsonFile is { } file)
+        {
+            try
+            {
+                AtomicFile.Write(file, stream => stream.Write(System.Text.Encoding.UTF8.GetBytes(ReplayJson.Serialize(outcome) + "\n")));
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                return UsageError($"cannot write {file}: {ex.Message}");
+            }
+        }
+        return outcome.ExitCode;
+    }
+
+    private static IAnsiConsole NullConsole() =>
+        AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(TextWriter.Null), Ansi = AnsiSupport.No });
+
+    /// <summary>One implementation: the replay checked against the trace, with its timing.</summary>
+    private static ReplayOutcome RunOne(IAnsiConsole console, ReplayProgress progress, ReplaySettings settings, string path, Trace trace,
+        TracePlan plan, ReplayOptions options, (string Name, Func<HeapOptions, IHeap> Factory) impl)
+    {
+        ReplayResult r = progress.Run(phase =>
+        {
+            Action<double> replayed = phase($"replay ({impl.Name})", trace.Events.Count);
+            return new TraceReplayer(impl.Factory, options with { OnProgress = n => replayed(n) }).Replay(trace, plan, impl.Name);
+        });
         if (!settings.Quiet)
-            ReplayReport.WriteCycles(_console, r);
-        ReplayReport.WriteSummary(_console, path, trace, [r]);
-        ReplayReport.WriteProblems(_console, r);
-        ReplayReport.Line(_console, r.Passed ? "OK: every cycle's sweep freed exactly what the trace frees; Verify passed" : "FAILED");
-        return r.Passed ? ExitCodes.Ok : ExitCodes.Disagreement;
+            ReplayReport.WriteCycles(console, r);
+        ReplayReport.WriteSummary(console, path, trace, [r]);
+        ReplayReport.WriteProblems(console, r);
+        ReplayReport.Line(console, r.Passed ? "OK: every cycle's sweep freed exactly what the trace frees; Verify passed" : "FAILED");
+        return new ReplayOutcome(path, trace, settings, [r], null, [r], null, [], [], r.Passed ? ExitCodes.Ok : ExitCodes.Disagreement);
     }
 
     /// <summary>
@@ -159,82 +219,95 @@ public sealed class ReplayCommand
     /// operation; then each alone for its timing. (AllNames has two implementations; a third would
     /// need a lockstep run of its own against the first.)
     /// </summary>
-    private int RunLockstep(ReplaySettings settings, string path, Trace trace, TracePlan plan, ReplayOptions options,
-        IReadOnlyList<(string Name, Func<HeapOptions, IHeap> Factory)> factories)
+    private static ReplayOutcome RunLockstep(IAnsiConsole console, ReplayProgress progress, ReplaySettings settings, string path, Trace trace,
+        TracePlan plan, ReplayOptions options, IReadOnlyList<(string Name, Func<HeapOptions, IHeap> Factory)> factories)
     {
         if (factories.Count != 2)
             throw new InvalidOperationException($"a lockstep replay compares two implementations, not {factories.Count}");
-        LockstepReplayResult lockstep = TraceReplayer.ReplayLockstep(trace, plan, factories[0], factories[1], options, settings.StatsEvery);
+        var (lockstep, solo, median, soloFailed) = progress.Run(phase =>
+        {
+            Action<double> replayed = phase("lockstep replay", trace.Events.Count);
+            Action<double> soloDone = phase("timed solo runs", (SoloRounds + 1) * factories.Count);
+            Action<double> aloneDone = phase("allocator alone", (AloneRounds + 1) * factories.Count);
+            LockstepReplayResult lockstep = TraceReplayer.ReplayLockstep(trace, plan, factories[0], factories[1],
+                options with { OnProgress = n => replayed(n) }, settings.StatsEvery);
+
+            // The timed runs: each implementation alone (no lockstep, no stats read per event), SoloRounds
+            // times, interleaved, keeping each one's fastest (Verify excluded): one ~100 ms run on a busy
+            // machine is mostly noise. They run after the lockstep replay, so both have been through the
+            // JIT by then, and each starts after a full collection so none pays for another's garbage.
+            // Every run is checked against the trace like a single-implementation replay.
+            // One untimed warm-up run each first, so the timed runs use the JIT's tier-1 code.
+            var runs = new List<ReplayResult>[factories.Count];
+            var soloFailed = new List<ReplayResult>();
+            int done = 0;
+            for (int round = -1; round < SoloRounds; round++)
+            {
+                for (int i = 0; i < factories.Count; i++)
+                {
+                    GC.Collect();
+                    GC.WaitForPendingFinalizers();
+                    ReplayResult r = new TraceReplayer(factories[i].Factory, options).Replay(trace, plan, factories[i].Name);
+                    if (!r.Passed && !soloFailed.Any(f => f.Implementation == r.Implementation))
+                        soloFailed.Add(r);
+                    if (round >= 0)
+                        (runs[i] ??= []).Add(r);
+                    soloDone(++done);
+                }
+            }
+            // Ordered by the allocator's own time: fastest first, the median in the middle.
+            var byTime = runs.Select(l => l.OrderBy(r => r.AllocatorTime).ToArray()).ToArray();
+            ReplayResult[] solo = [.. byTime.Select(a => a[0])];
+            ReplayResult[] median = [.. byTime.Select(a => a[a.Length / 2])];
+            // The allocator alone (no replayer bookkeeping, no checks): a warm-up round, then AloneRounds
+            // timed rounds, interleaved; fastest and median.
+            var alone = new List<TimeSpan>[factories.Count];
+            done = 0;
+            for (int round = -1; round < AloneRounds; round++)
+            {
+                for (int i = 0; i < factories.Count; i++)
+                {
+                    GC.Collect();
+                    GC.WaitForPendingFinalizers();
+                    TimeSpan? t = TraceReplayer.TimeAllocatorAlone(trace, solo[i].MarkOffsets, factories[i].Factory, solo[i].Procs);
+                    if (round >= 0 && t is { } time)
+                        (alone[i] ??= []).Add(time);
+                    aloneDone(++done);
+                }
+            }
+            for (int i = 0; i < factories.Count; i++)
+            {
+                if (alone[i] is not { Count: > 0 } times)
+                    continue;
+                times.Sort();
+                solo[i].AllocatorAloneTime = times[0];
+                median[i].AllocatorAloneTime = times[times.Count / 2];
+            }
+            return (lockstep, solo, median, soloFailed);
+        });
         if (!settings.Quiet)
-            ReplayReport.WriteCycles(_console, [lockstep.A, lockstep.B]);
+            ReplayReport.WriteCycles(console, [lockstep.A, lockstep.B]);
+        ReplayReport.WriteLockstepSummary(console, path, trace, lockstep, solo, SoloRounds, median, AloneRounds);
 
-        // The timed runs: each implementation alone (no lockstep, no stats read per event), SoloRounds
-        // times, interleaved, keeping each one's fastest (Verify excluded): one ~100 ms run on a busy
-        // machine is mostly noise. They run after the lockstep replay, so both have been through the
-        // JIT by then, and each starts after a full collection so none pays for another's garbage.
-        // Every run is checked against the trace like a single-implementation replay.
-        // One untimed warm-up run each first, so the timed runs use the JIT's tier-1 code.
-        var runs = new List<ReplayResult>[factories.Count];
-        var soloFailed = new List<ReplayResult>();
-        for (int round = -1; round < SoloRounds; round++)
-        {
-            for (int i = 0; i < factories.Count; i++)
-            {
-                GC.Collect();
-                GC.WaitForPendingFinalizers();
-                ReplayResult r = new TraceReplayer(factories[i].Factory, options).Replay(trace, plan, factories[i].Name);
-                if (!r.Passed && !soloFailed.Any(f => f.Implementation == r.Implementation))
-                    soloFailed.Add(r);
-                if (round >= 0)
-                    (runs[i] ??= []).Add(r);
-            }
-        }
-        // Ordered by the allocator's own time: fastest first, the median in the middle.
-        var byTime = runs.Select(l => l.OrderBy(r => r.AllocatorTime).ToArray()).ToArray();
-        ReplayResult[] solo = [.. byTime.Select(a => a[0])];
-        ReplayResult[] median = [.. byTime.Select(a => a[a.Length / 2])];
-        // The allocator alone (no replayer bookkeeping, no checks): a warm-up round, then AloneRounds
-        // timed rounds, interleaved; fastest and median.
-        var alone = new List<TimeSpan>[factories.Count];
-        for (int round = -1; round < AloneRounds; round++)
-        {
-            for (int i = 0; i < factories.Count; i++)
-            {
-                GC.Collect();
-                GC.WaitForPendingFinalizers();
-                TimeSpan? t = TraceReplayer.TimeAllocatorAlone(trace, solo[i].MarkOffsets, factories[i].Factory, solo[i].Procs);
-                if (round >= 0 && t is { } time)
-                    (alone[i] ??= []).Add(time);
-            }
-        }
-        for (int i = 0; i < factories.Count; i++)
-        {
-            if (alone[i] is not { Count: > 0 } times)
-                continue;
-            times.Sort();
-            solo[i].AllocatorAloneTime = times[0];
-            median[i].AllocatorAloneTime = times[times.Count / 2];
-        }
-        ReplayReport.WriteLockstepSummary(_console, path, trace, lockstep, solo, SoloRounds, median, AloneRounds);
-
-        ReplayReport.WriteLockstepProblems(_console, lockstep);
+        ReplayReport.WriteLockstepProblems(console, lockstep);
         bool ok = lockstep.Passed;
         foreach (ReplayResult r in soloFailed)
         {
-            ReplayReport.WriteProblems(_console, r, $"{r.Implementation} (solo run)");
+            ReplayReport.WriteProblems(console, r, $"{r.Implementation} (solo run)");
             ok = false;
         }
-        foreach (string d in ReplayComparison.Compare(solo[0], solo[1]))
+        List<string> differences = ReplayComparison.Compare(solo[0], solo[1]);
+        foreach (string d in differences)
         {
-            ReplayReport.Line(_console, $"DIFFERENT (solo runs) {d}");
+            ReplayReport.Line(console, $"DIFFERENT (solo runs) {d}");
             ok = false;
         }
-        ReplayReport.Line(_console, ok
-            ? $"OK: {lockstep.A.Implementation} and {lockstep.B.Implementation} agreed on all {lockstep.Operations:N0} operations in lock step " +
-              $"({ReplayReport.LockstepCompared(lockstep)}); every cycle's sweep freed exactly what the trace frees; " +
-              $"{lockstep.A.Procs} Ps; tiny offsets: {lockstep.A.Fidelity.TinyText()}; Verify passed"
+        ReplayReport.Line(console, ok
+            ? $"OK: {lockstep.A.Implementation} and {lockstep.B.Implementation} agreed on all {lockstep.Operations:N0} operations in lock step;" +
+              Environment.NewLine + "    every sweep freed what the trace frees; Verify passed"
             : "FAILED");
-        return ok ? ExitCodes.Ok : ExitCodes.Disagreement;
+        return new ReplayOutcome(path, trace, settings, [lockstep.A, lockstep.B], lockstep, solo, median, differences, soloFailed,
+            ok ? ExitCodes.Ok : ExitCodes.Disagreement);
     }
 
     private int UsageError(string message)

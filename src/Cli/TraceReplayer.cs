@@ -21,6 +21,8 @@
 // EquivalenceException ends the replay and is kept with the trace event it happened at. The cycle
 // rows and final stats are then read from each heap (LockstepHeap.A / .B): one ReplayResult each.
 // Threading: single-threaded (no background sweeper), so the replay is deterministic.
+// Out of memory (OutOfMemoryException from the heap or the runtime) ends the replay by propagating:
+// the host failed, the allocator did not disagree with anything.
 using System.Diagnostics;
 
 namespace GoAlloc.Cli;
@@ -35,6 +37,8 @@ public sealed record ReplayOptions
     public int MaxDisagreementsKept { get; init; } = 20;
     /// <summary>How many size classes a cycle row lists.</summary>
     public int TopClasses { get; init; } = 5;
+    /// <summary>Called after each GC cycle and at the end with the number of trace events replayed so far (a progress bar).</summary>
+    public Action<int>? OnProgress { get; init; }
 }
 
 public sealed class TraceReplayer
@@ -179,9 +183,11 @@ public sealed class TraceReplayer
             var ps = new IProcessor?[heap.ProcCount];
             try
             {
+                int done = 0;
                 foreach (TraceEvent e in trace.Events)
                 {
                     current = e;
+                    done++;
                     if (e.Kind == TraceEventKind.Alloc)
                     {
                         int pid = e.P < 0 ? 0 : e.P % ps.Length;
@@ -195,10 +201,12 @@ public sealed class TraceReplayer
                         if (!Cycle(heap, views, cycle))
                             break;
                         cycle++;
+                        options.OnProgress?.Invoke(done);
                     }
                     // tracefree: nothing to do here; the plan already knows which cycle frees what.
                 }
                 ended = true;
+                options.OnProgress?.Invoke(trace.Events.Count);
                 ReleaseAll(ps);
                 if (Failure == null)
                     VerifyHeap(heap, "end of trace");
@@ -210,9 +218,11 @@ public sealed class TraceReplayer
                 foreach (IProcessor? p in ps)
                     ReleaseAfterFailure(p);
             }
-            catch (Exception ex)
+            catch (Exception ex) when (ex is not OutOfMemoryException)
             {
                 // A heap that throws (a fail-fast invariant check, an unexpected state) ends the replay.
+                // Out of memory is not caught: it is the host's failure, not a finding about the
+                // allocator (the command reports it as exit 3 and does not replay again).
                 Failure = $"at {Where()}: {ex.GetType().Name}: {ex.Message}";
                 foreach (IProcessor? p in ps)
                     ReleaseAfterFailure(p);

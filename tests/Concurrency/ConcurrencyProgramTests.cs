@@ -80,6 +80,45 @@ public class ConcurrencyProgramTests
         }
     }
 
+    [Fact]
+    public void Explore_Json_PrintsOnlyAJsonSummaryOnStdout_AndTheTextOnStderr()
+    {
+        (int exit, string output, string err) = Run("explore", "cycle-boundary", "--iterations", "3", "--json");
+        Assert.True(exit == Program.Ok, output + err);
+        using var doc = System.Text.Json.JsonDocument.Parse(output);
+        var root = doc.RootElement;
+        Assert.Equal(Program.JsonSchemaVersion, root.GetProperty("schemaVersion").GetInt32());
+        Assert.Equal("alloc explore", root.GetProperty("tool").GetString());
+        Assert.Equal("ok", root.GetProperty("outcome").GetString());
+        Assert.Equal(0, root.GetProperty("exitCode").GetInt32());
+        Assert.Equal("cycle-boundary", root.GetProperty("scenario").GetString());
+        Assert.False(root.GetProperty("bugFound").GetBoolean());
+        Assert.Equal(3, root.GetProperty("iterations").GetInt32());
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, root.GetProperty("trace").ValueKind);
+        Assert.Contains("no bug found in 3 iterations", err);
+    }
+
+    [Theory]
+    [InlineData("{ \"Settings\": { \"Strategy\": \"random\" }, \"Ste", "is not a Coyote trace (truncated or damaged?)")]
+    [InlineData("{ \"Settings\": {}, \"Steps\": [ \"op(0:1)\", \"garbage\" ] }", "damaged Coyote trace: step 2")]
+    public void Reproduce_TruncatedOrDamagedTrace_ExitsTwoWithAMessage_NotAnUnhandledException(string content, string message)
+    {
+        string trace = Path.Combine(Path.GetTempPath(), $"coyote-{Guid.NewGuid():N}.trace");
+        File.WriteAllText(trace, content);
+        new TraceSidecar("cycle-boundary", "reference", "random", 17, 100, null, TraceSidecar.CurrentBuild, 3, "boom", "").Write(trace);
+        try
+        {
+            (int exit, _, string err) = Run("reproduce", trace);
+            Assert.Equal(Program.Usage, exit);
+            Assert.Contains(message, err);
+        }
+        finally
+        {
+            File.Delete(trace);
+            File.Delete(TraceSidecar.PathFor(trace));
+        }
+    }
+
 #if !SEEDED_BUGS
     [Fact]
     public void CleanBuild_ExploreWithABug_PrintsTheSeededCommandAndExitsTwo()

@@ -4,7 +4,7 @@
 // for its duration. On a bug the reproducible trace is saved to TestResults/coyote/<name>.trace
 // with a sidecar <name>.trace.json (TraceSidecar: scenario, allocator, strategy, seed, bug, build),
 // and the failure message names the command that replays it (`alloc reproduce <trace>`, which
-// reads the sidecar).
+// reads the sidecar). Both files are written whole or not at all (WriteWhole: temp + rename).
 using System.Text.RegularExpressions;
 using Microsoft.Coyote;
 using Microsoft.Coyote.Logging;
@@ -112,7 +112,7 @@ public static class CoyoteRunner
         {
             Directory.CreateDirectory(TraceDirectory);
             tracePath = Path.Combine(TraceDirectory, name + ".trace");
-            File.WriteAllText(tracePath, engine.ReproducibleTrace);
+            WriteWhole(tracePath, engine.ReproducibleTrace);
         }
         return new ExplorationResult(name, bug, bug ? string.Join("\n", report.BugReports) : null,
             report.NumOfExploredFairPaths + report.NumOfExploredUnfairPaths, tracePath, uncontrolled,
@@ -142,6 +142,17 @@ public static class CoyoteRunner
                 Scenarios.TraceSink = null;
             }
         }
+    }
+
+    /// <summary>
+    /// Writes a file complete or not at all (a temporary name, then a rename), so a run stopped
+    /// mid-write (Ctrl-C, SIGTERM from `alloc explore`) leaves no half trace for reproduce.
+    /// </summary>
+    public static void WriteWhole(string path, string text)
+    {
+        string temp = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
+        File.WriteAllText(temp, text);
+        File.Move(temp, path, overwrite: true);
     }
 
     public static string ReplayCommand(string tracePath) => $"dotnet run --project src/Cli -c Release -- reproduce \"{tracePath}\"";

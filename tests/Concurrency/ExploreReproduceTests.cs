@@ -3,7 +3,7 @@
 // sweepgen = sg) on refill-sweep-flush. explore must find it and write the trace and its sidecar;
 // reproduce must replay it from the sidecar alone, print the interleaving with its sweepgen steps
 // (the bug's footprint: a span cached while its sweeper still holds it, sg-1 -> sg+3) and the
-// recorded failure, and exit 0.
+// recorded failure, and exit 0; with a sidecar naming another scenario it must exit 2.
 #if SEEDED_BUGS
 using System.Text.RegularExpressions;
 using Xunit;
@@ -40,6 +40,40 @@ public class ExploreReproduceTests
         Assert.True(failure.Success, output);
         Assert.True(CoyoteRunner.SameFailure(meta.Failure, failure.Groups[1].Value), $"{failure.Groups[1].Value}\nrecorded: {meta.Failure}");
         Assert.Contains("REPRODUCED: the replay hit the recorded failure", output);
+    }
+
+    [Fact]
+    public void Reproduce_ItsOwnSidecarReproduces_OneOfAnotherScenarioExitsTwo_NotNotReproducedOrACrash()
+    {
+        (int exit, string output, string err) = ConcurrencyProgramTests.Run(
+            "explore", "refill-sweep-flush", "--impl", "reference", "--bug", "RefillForgetsSg3", "--iterations", "100");
+        Assert.True(exit == Program.Failed, output + err);
+        string trace = Regex.Match(output, @"^trace:\s+(.+)$", RegexOptions.Multiline).Groups[1].Value.Trim();
+        TraceSidecar meta = TraceSidecar.Read(trace);
+        // Its own sidecar: reproduced (here as JSON).
+        (exit, output, err) = ConcurrencyProgramTests.Run("reproduce", trace, "--json");
+        Assert.True(exit == Program.Ok, output + err);
+        using (var doc = System.Text.Json.JsonDocument.Parse(output))
+        {
+            Assert.True(doc.RootElement.GetProperty("reproduced").GetBoolean(), output);
+            Assert.Equal("ok", doc.RootElement.GetProperty("outcome").GetString());
+            Assert.True(doc.RootElement.GetProperty("allocatorSteps").GetInt32() > 0);
+        }
+        // The same schedule, its sidecar naming another scenario: the replay diverges.
+        string other = Path.Combine(Path.GetTempPath(), $"coyote-{Guid.NewGuid():N}.trace");
+        File.Copy(trace, other);
+        (meta with { Scenario = "cycle-boundary" }).Write(other);
+        try
+        {
+            (exit, output, err) = ConcurrencyProgramTests.Run("reproduce", other);
+            Assert.True(exit == Program.Usage, output + err);
+            Assert.Contains("does not fit cycle-boundary on reference", err);
+        }
+        finally
+        {
+            File.Delete(other);
+            File.Delete(TraceSidecar.PathFor(other));
+        }
     }
 }
 #endif

@@ -8,9 +8,13 @@
 //     replays the trace as its sidecar describes it (scenario, allocator, seeded bug) with a trace
 //     sink on the heap, and prints the recorded interleaving as numbered allocator steps
 //     (Interleaving), then the failure.
+// --json: the text goes to stderr and a JSON summary (schemaVersion 1: outcome, exitCode, the
+// scenario, allocator, bug and build; explore: iterations, bugFound, failure, trace, sidecar;
+// reproduce: scheduleSteps, allocatorSteps, reproduced, failure) to stdout.
 // Exit codes (as `alloc`): explore 0 no bug found, 1 a bug found (or uncontrolled concurrency);
 // reproduce 0 the failure reproduced, 1 it did not; 2 a usage error (bad arguments, missing trace
-// or sidecar, a seeded trace in the clean build: the command to run instead is printed).
+// or sidecar, a truncated or damaged trace, a sidecar whose scenario the schedule does not fit, a
+// seeded trace in the clean build: the command to run instead is printed).
 using System.Collections.Concurrent;
 using System.Globalization;
 using GoAlloc.Cli;
@@ -25,8 +29,8 @@ public static class Program
 
     public const string UsageText = """
         usage:
-          explore <scenario> [--impl reference|optimized] [--iterations N] [--strategy S] [--seed K] [--bug SeededBug]
-          reproduce <trace>
+          explore <scenario> [--impl reference|optimized] [--iterations N] [--strategy S] [--seed K] [--bug SeededBug] [--json]
+          reproduce <trace> [--json]
         """;
 
     public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
@@ -39,15 +43,33 @@ public static class Program
             (args.Length == 0 ? error : output).WriteLine(UsageText);
             return args.Length == 0 ? Usage : Ok;
         }
+        // --json (anywhere): the text goes to stderr and one JSON summary (JsonSchemaVersion) to stdout.
+        Dictionary<string, object?>? summary = args.Contains(JsonFlag) ? [] : null;
+        args = [.. args.Where(a => a != JsonFlag)];
+        TextWriter text = summary != null ? error : output;
         try
         {
-            return args[0] switch
+            int code = args[0] switch
             {
-                "explore" => Explore(ParseExplore(args.AsSpan(1)), output, error),
-                "reproduce" when args.Length == 2 && !args[1].StartsWith('-') => Reproduce(args[1], output, error),
+                "explore" => Explore(ParseExplore(args.AsSpan(1)), text, error, summary),
+                "reproduce" when args.Length == 2 && !args[1].StartsWith('-') => Reproduce(args[1], text, error, summary),
                 "reproduce" => throw new UsageException("reproduce takes one argument: the trace file"),
                 _ => throw new UsageException($"unknown command '{args[0]}'"),
             };
+            if (summary != null && code is Ok or Failed)
+            {
+                var document = new Dictionary<string, object?>
+                {
+                    ["schemaVersion"] = JsonSchemaVersion,
+                    ["tool"] = $"alloc {args[0]}",
+                    ["outcome"] = code == Ok ? "ok" : "finding",
+                    ["exitCode"] = code,
+                };
+                foreach (var (k, v) in summary)
+                    document[k] = v;
+                output.WriteLine(System.Text.Json.JsonSerializer.Serialize(document, new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+            }
+            return code;
         }
         catch (UsageException e)
         {
@@ -56,6 +78,12 @@ public static class Program
             return Usage;
         }
     }
+
+    /// <summary>The flag that asks for a JSON summary on stdout (the text goes to stderr).</summary>
+    public const string JsonFlag = "--json";
+
+    /// <summary>Version of the --json summary's fields (README "Reproduce a concurrency bug"); bumped when one is removed or changes meaning.</summary>
+    public const int JsonSchemaVersion = 1;
 
     /// <summary>A bad command line: Run prints it with the usage and exits 2.</summary>
     public sealed class UsageException(string message) : Exception(message);
@@ -137,7 +165,7 @@ public static class Program
         return n;
     }
 
-    private static int Explore(ExploreSpec spec, TextWriter output, TextWriter error)
+    private static int Explore(ExploreSpec spec, TextWriter output, TextWriter error, Dictionary<string, object?>? summary = null)
     {
         if (spec.Bug != null && !CoyoteRunner.SeededBuild)
         {
@@ -158,6 +186,23 @@ public static class Program
             }
         }
         ExplorationResult r = CoyoteRunner.Explore(spec, progress: Progress);
+        if (summary != null)
+        {
+            summary["scenario"] = spec.Scenario;
+            summary["impl"] = spec.Impl;
+            summary["strategy"] = spec.Strategy;
+            summary["seed"] = spec.Seed;
+            summary["iterationBudget"] = spec.Iterations;
+            summary["bug"] = spec.Bug;
+            summary["build"] = TraceSidecar.CurrentBuild;
+            summary["iterations"] = r.Iterations;
+            summary["bugFound"] = r.BugFound;
+            summary["iterationsToBug"] = r.BugFound ? r.IterationsToBug : null;
+            summary["failure"] = r.FirstLine;
+            summary["trace"] = r.TracePath;
+            summary["sidecar"] = r.TracePath == null ? null : TraceSidecar.PathFor(r.TracePath);
+            summary["uncontrolled"] = r.Uncontrolled.ToArray();
+        }
         if (lastShown != (uint)r.Iterations)
             output.WriteLine($"  iterations {r.Iterations:N0}/{spec.Iterations:N0}, bugs found {(r.BugFound ? 1 : 0)}");
         if (r.Uncontrolled.Count > 0)
@@ -185,7 +230,7 @@ public static class Program
 
     // ---------------------------------------------------------------- reproduce
 
-    private static int Reproduce(string tracePath, TextWriter output, TextWriter error)
+    private static int Reproduce(string tracePath, TextWriter output, TextWriter error, Dictionary<string, object?>? summary = null)
     {
         if (!File.Exists(tracePath))
             throw new UsageException($"trace file not found: {tracePath}");
@@ -221,9 +266,41 @@ public static class Program
         if (meta.Failure != null)
             output.WriteLine($"  recorded failure: {meta.Failure}");
 
+        if (CoyoteTraceFile.StepCount(tracePath, out string damage) is not { } steps)
+            throw new UsageException(damage);
         var events = new ConcurrentQueue<HeapTraceEvent>();
-        ExplorationResult r = CoyoteRunner.Reproduce(tracePath, meta, events.Enqueue);
+        ExplorationResult r;
+        try
+        {
+            r = CoyoteRunner.Reproduce(tracePath, meta, events.Enqueue);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // The engine rejects a schedule it cannot parse or follow: bad input, not a crash.
+            throw new UsageException($"Coyote cannot replay {tracePath}: {e.Message.ReplaceLineEndings(" ")}");
+        }
+        if (!r.BugFound && r.MaxSteps != steps)
+        {
+            // The schedule diverged: the trace belongs to another scenario, allocator or bug than the sidecar says.
+            throw new UsageException($"the trace's schedule ({steps} steps) does not fit {meta.Scenario} on {meta.Impl}" +
+                (meta.Bug == null ? "" : $" with {meta.Bug}") + $" (the replay diverged after {r.MaxSteps}): the sidecar does not belong to " +
+                "this trace, or the code changed since it was found");
+        }
 
+        bool reproduced = r.BugFound && (meta.Failure == null || CoyoteRunner.SameFailure(r.BugReport, meta.Failure));
+        if (summary != null)
+        {
+            summary["trace"] = tracePath;
+            summary["scenario"] = meta.Scenario;
+            summary["impl"] = meta.Impl;
+            summary["bug"] = meta.Bug;
+            summary["build"] = meta.Build;
+            summary["scheduleSteps"] = steps;
+            summary["allocatorSteps"] = events.Count;
+            summary["reproduced"] = reproduced;
+            summary["recordedFailure"] = meta.Failure;
+            summary["failure"] = CoyoteRunner.FirstLine(r.BugReport);
+        }
         output.WriteLine();
         output.WriteLine(events.IsEmpty
             ? "interleaving: no allocator steps (the scenario has no heap, e.g. spanset-push-pop)"

@@ -41,7 +41,7 @@ public sealed record TraceSidecar(
         new(spec.Scenario, spec.Impl, spec.Strategy, spec.Seed, spec.Iterations, spec.Bug, CurrentBuild,
             r.IterationsToBug, r.FirstLine, CoyoteRunner.ReplayCommand(r.TracePath!));
 
-    public void Write(string tracePath) => File.WriteAllText(PathFor(tracePath), JsonSerializer.Serialize(this, s_json) + "\n");
+    public void Write(string tracePath) => CoyoteRunner.WriteWhole(PathFor(tracePath), JsonSerializer.Serialize(this, s_json) + "\n");
 
     /// <summary>Reads the sidecar of tracePath; FileNotFoundException if there is none, InvalidDataException if it is not one.</summary>
     public static TraceSidecar Read(string tracePath)

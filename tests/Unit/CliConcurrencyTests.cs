@@ -30,10 +30,13 @@ public class CliConcurrencyTests
         return (exit, stdout.ToString(), stderr.ToString(), rec);
     }
 
+    /// <summary>The shape of a Coyote 1.7 reproducible trace (CoyoteTraceFile checks it before launching).</summary>
+    internal const string MinimalCoyoteTrace = """{ "Settings": { "Strategy": "random" }, "Steps": [ "op(0:1),sp(Default),next(0:1)" ] }""";
+
     private static string TempTrace(string? sidecarJson)
     {
         string path = Path.Combine(Path.GetTempPath(), $"alloc-explore-test-{Guid.NewGuid():N}.trace");
-        File.WriteAllText(path, "{}");
+        File.WriteAllText(path, MinimalCoyoteTrace);
         if (sidecarJson != null)
             File.WriteAllText(path + ".json", sidecarJson);
         return path;

@@ -101,10 +101,17 @@ public class CliReplayTests
     [Fact]
     public void Replay_ExceptionFromTheHeap_IsAFailureNamingTheTraceLine()
     {
-        ReplayResult r = Replay(CliTestSupport.HandTrace, o => new MHeap(o with { MemoryLimit = 0 }));
+        ReplayResult r = Replay(CliTestSupport.HandTrace, o => new FaultyHeap(o, throwOnAllocNumber: 0));
         Assert.False(r.Passed);
         Assert.Contains("line 1: tracealloc", r.Failure);
-        Assert.Contains(nameof(OutOfMemoryException), r.Failure);
+        Assert.Contains(nameof(InvalidOperationException), r.Failure);
+    }
+
+    [Fact]
+    public void Replay_OutOfMemory_IsNotAFailureOfTheReplay_ItPropagatesAsAHostFailure()
+    {
+        // The host ran out of memory: no finding about the allocator to report (Program: exit 3).
+        Assert.Throws<OutOfMemoryException>(() => Replay(CliTestSupport.HandTrace, o => new MHeap(o with { MemoryLimit = 0 })));
     }
 
     [Fact]

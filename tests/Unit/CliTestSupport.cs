@@ -55,8 +55,11 @@ internal sealed class FaultyHeap : IHeap
     private int _marks;
     private int _verifies;
 
-    public FaultyHeap(HeapOptions options, int skipMarkNumber = -1, int hideFreeNumber = -1, int failVerifyNumber = -1, int repeatAllocNumber = -1)
+    public FaultyHeap(HeapOptions options, int skipMarkNumber = -1, int hideFreeNumber = -1, int failVerifyNumber = -1, int repeatAllocNumber = -1,
+        int throwOnAllocNumber = -1, bool outOfMemory = false)
     {
+        ThrowOnAllocNumber = throwOnAllocNumber;
+        OutOfMemory = outOfMemory;
         SkipMarkNumber = skipMarkNumber;
         FailVerifyNumber = failVerifyNumber;
         RepeatAllocNumber = repeatAllocNumber;
@@ -78,6 +81,9 @@ internal sealed class FaultyHeap : IHeap
     public int FailVerifyNumber { get; }
     /// <summary>The n-th Alloc (0-based) returns the previous Alloc's address again.</summary>
     public int RepeatAllocNumber { get; }
+    /// <summary>The n-th Alloc (0-based) throws: InvalidOperationException, or OutOfMemoryException when OutOfMemory.</summary>
+    public int ThrowOnAllocNumber { get; }
+    public bool OutOfMemory { get; }
 
     public HeapOptions Options => _heap.Options;
     public nint ArenaBase => _heap.ArenaBase;
@@ -120,6 +126,13 @@ internal sealed class FaultyHeap : IHeap
 
         public nint Alloc(long size, bool noscan = false, bool needzero = true)
         {
+            if (owner.Allocs == owner.ThrowOnAllocNumber)
+            {
+                owner.Allocs++;
+                throw owner.OutOfMemory
+                    ? new OutOfMemoryException("mmap failed: errno 12 (deliberately, FaultyHeap)")
+                    : new InvalidOperationException("deliberately broken by FaultyHeap");
+            }
             nint x = p.Alloc(size, noscan, needzero);
             if (owner.Allocs++ == owner.RepeatAllocNumber)
                 x = owner.LastAlloc;

@@ -1,0 +1,144 @@
+// Ctrl-C (SIGINT) and SIGTERM stop `alloc` cleanly (issue 18): they kill the child process tree
+// and leave no partial output. These run the built alloc.dll with `dotnet` as a separate process
+// (a signal cannot be sent to an in-process Program.Run) and signal it with kill(1):
+//   record: a stand-in tools/record/record-trace.sh (found from the working directory) writes
+//   part of its output, starts a long-running grandchild and says "ready"; after the signal alloc
+//   exits 130 / 143, the grandchild is gone, and neither the trace nor its temporary file remains.
+//   replay --json-file: signalled while replaying (no child), alloc exits 143 and writes no JSON.
+// The tests wait for alloc's own output (no sleeps); the process waits are bounds, not timings.
+using System.Diagnostics;
+using GoAlloc.Cli;
+using Xunit;
+
+namespace GoAlloc.Tests;
+
+public class CliSignalTests
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromMinutes(2);
+
+    private static string Dotnet
+    {
+        get
+        {
+            string? host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
+            if (!string.IsNullOrEmpty(host) && File.Exists(host))
+                return host;
+            string? self = Environment.ProcessPath;
+            return self != null && Path.GetFileNameWithoutExtension(self) == "dotnet" ? self : "dotnet";
+        }
+    }
+
+    private static Process StartAlloc(string workingDirectory, params string[] args)
+    {
+        var psi = new ProcessStartInfo(Dotnet)
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "alloc.dll"));
+        foreach (string a in args)
+            psi.ArgumentList.Add(a);
+        psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        return Process.Start(psi)!;
+    }
+
+    private static void Signal(int pid, string signal)
+    {
+        using Process kill = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { $"-{signal}", $"{pid}" }, UseShellExecute = false })!;
+        kill.WaitForExit();
+        Assert.Equal(0, kill.ExitCode);
+    }
+
+    /// <summary>Reads lines from reader until one starts with prefix; returns it (null at the end of the stream).</summary>
+    private static string? WaitForLine(StreamReader reader, string prefix)
+    {
+        for (string? line = reader.ReadLine(); line != null; line = reader.ReadLine())
+        {
+            if (line.StartsWith(prefix, StringComparison.Ordinal))
+                return line;
+        }
+        return null;
+    }
+
+    /// <summary>Whether pid is gone (or a zombie nobody reaped: it runs no more).</summary>
+    private static bool Stopped(int pid)
+    {
+        try
+        {
+            using Process p = Process.GetProcessById(pid);
+            if (p.WaitForExit(TimeSpan.FromSeconds(30)))
+                return true;
+        }
+        catch (ArgumentException)
+        {
+            return true; // no such process
+        }
+        string stat = $"/proc/{pid}/stat";
+        return !File.Exists(stat) || File.ReadAllText(stat).Split(") ")[1].StartsWith('Z');
+    }
+
+    [Theory]
+    [InlineData("TERM", ExitCodes.Terminated)]
+    [InlineData("INT", ExitCodes.Interrupted)]
+    public void Record_Signal_KillsTheChildTree_AndLeavesNoPartialTrace(string signal, int expectedExit)
+    {
+        string dir = Directory.CreateTempSubdirectory("alloc-signal-").FullName;
+        string scriptDir = Path.Combine(dir, "tools", "record");
+        Directory.CreateDirectory(scriptDir);
+        // -o OUT is the first option RecordCommand passes; the script writes half a trace there,
+        // starts a grandchild that would run for 10 minutes, and reports its pid.
+        File.WriteAllText(Path.Combine(scriptDir, "record-trace.sh"), """
+            #!/usr/bin/env bash
+            printf 'tracealloc(0xc000000000, 0x10)\ntrace' > "$2"
+            sleep 600 &
+            echo "ready $!" >&2
+            wait
+            """.Replace("\r", ""));
+        try
+        {
+            using Process alloc = StartAlloc(dir, "record", "-o", "out.trace.gz");
+            string? ready = WaitForLine(alloc.StandardError, "ready ");
+            Assert.NotNull(ready);
+            int grandchild = int.Parse(ready!["ready ".Length..]);
+
+            Signal(alloc.Id, signal);
+            string rest = alloc.StandardError.ReadToEnd();
+            Assert.True(alloc.WaitForExit(Bound), "alloc did not exit after the signal");
+            Assert.True(alloc.ExitCode == expectedExit, $"exit {alloc.ExitCode}: {rest}");
+            Assert.True(Stopped(grandchild), $"the record script's child {grandchild} still runs");
+            Assert.False(File.Exists(Path.Combine(dir, "out.trace.gz")));
+            Assert.Empty(Directory.GetFiles(dir, "*.tmp", SearchOption.AllDirectories));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Replay_SigtermWhileReplaying_ExitsAsTerminated_AndWritesNoJson()
+    {
+        string? sample = SampleTrace.Locate();
+        Assert.NotNull(sample);
+        string dir = Directory.CreateTempSubdirectory("alloc-signal-").FullName;
+        try
+        {
+            using Process alloc = StartAlloc(dir, "replay", sample!, "--json-file", "result.json");
+            // The first line is printed once the trace is read, before the replay starts (seconds).
+            Assert.NotNull(WaitForLine(alloc.StandardOutput, "trace "));
+            Signal(alloc.Id, "TERM");
+            alloc.StandardOutput.ReadToEnd();
+            string err = alloc.StandardError.ReadToEnd();
+            Assert.True(alloc.WaitForExit(Bound), "alloc did not exit after SIGTERM");
+            Assert.True(alloc.ExitCode == ExitCodes.Terminated, $"exit {alloc.ExitCode}: {err}");
+            Assert.Contains("alloc: terminated; no output was written", err);
+            Assert.Empty(Directory.GetFiles(dir));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}
