@@ -1,5 +1,5 @@
 // ReplayCommand: `alloc replay [trace-file] [--impl reference|optimized|both] [--procs N]
-// [--stats-every N] [--lenient] [--scavenge] [--quiet]`. Reads the trace (default: the bundled
+// [--stats-every N] [--lenient] [--scavenge] [--quiet] [--plot FILE.png]`. Reads the trace (default: the bundled
 // sample), rejects a file that is not a trace (TraceReader.Check: exit 2), and pre-scans it once.
 // --impl reference / optimized: one replay on that allocator, checked against the trace (each
 // cycle's sweep, Verify after each cycle, the tiny offsets against Go's). --impl both (the
@@ -12,7 +12,7 @@
 // summary, and turns the outcome into the exit code: 0 all cycles agree and Verify passed (and both
 // heaps agreed on every operation), 1 a disagreement / failure / unexplained tiny offset /
 // implementations differing, 2 a usage error (bad trace path, a file that is not a trace, an
-// implementation that is not built).
+// implementation that is not built, a --plot path that cannot be written). --plot: ReplayPlotter.
 using System.CommandLine;
 using Spectre.Console;
 
@@ -29,6 +29,9 @@ public sealed record ReplaySettings(string? TracePath, string Impl, int Procs, b
 
     /// <summary>The fraction of malformed lines tolerated (0 = none; --lenient = LenientFraction).</summary>
     public double MalformedTolerance { get; init; }
+
+    /// <summary>--plot: the PNG to draw the heap per cycle and the span occupancy into (ReplayPlotter), or null.</summary>
+    public string? PlotPath { get; init; }
 }
 
 public sealed class ReplayCommand
@@ -72,6 +75,7 @@ public sealed class ReplayCommand
     private readonly Option<bool> _lenient = new("--lenient") { Description = "Tolerate up to 1% malformed lines (default: none)" };
     private readonly Option<bool> _scavenge = new("--scavenge") { Description = "Scavenge(all) after each GC cycle" };
     private readonly Option<bool> _quiet = new("--quiet", "-q") { Description = "Print only the summary (and problems)" };
+    private readonly Option<string?> _plot = new("--plot") { Description = "Draw heap_inuse / heap_alloc / heap_released per GC cycle and the span occupancy at the end into this PNG", HelpName = "file.png" };
 
     /// <param name="factories">The allocators by name (default: HeapFactories.Available; tests substitute a broken one).</param>
     public ReplayCommand(IAnsiConsole console, TextWriter error, IReadOnlyDictionary<string, Func<HeapOptions, IHeap>>? factories = null)
@@ -94,7 +98,7 @@ public sealed class ReplayCommand
         });
         Command = new Command("replay", "Replay a Go allocation trace (GODEBUG=allocfreetrace=1) and check every GC cycle's sweep against it")
         {
-            _trace, _impl, _procs, _statsEvery, _lenient, _scavenge, _quiet,
+            _trace, _impl, _procs, _statsEvery, _lenient, _scavenge, _quiet, _plot,
         };
         Command.SetAction(parse => Run(new ReplaySettings(
             parse.GetValue(_trace), parse.GetValue(_impl) ?? ReplaySettings.Default.Impl, parse.GetValue(_procs),
@@ -102,6 +106,7 @@ public sealed class ReplayCommand
         {
             StatsEvery = parse.GetValue(_statsEvery),
             MalformedTolerance = parse.GetValue(_lenient) ? LenientFraction : 0,
+            PlotPath = parse.GetValue(_plot),
         }));
     }
 
@@ -116,6 +121,8 @@ public sealed class ReplayCommand
             return UsageError($"the bundled sample trace {SampleTrace.FileName} was not found; pass a trace file");
         if (!File.Exists(path))
             return UsageError($"trace file not found: {path}");
+        if (settings.PlotPath != null && PlotFile.Check(settings.PlotPath) is { } plotProblem)
+            return UsageError($"--plot {plotProblem}");
 
         Trace trace;
         var readWatch = System.Diagnostics.Stopwatch.StartNew();
@@ -145,13 +152,15 @@ public sealed class ReplayCommand
     private int RunOne(ReplaySettings settings, string path, Trace trace, TracePlan plan, ReplayOptions options,
         (string Name, Func<HeapOptions, IHeap> Factory) impl)
     {
-        ReplayResult r = new TraceReplayer(impl.Factory, options).Replay(trace, plan, impl.Name);
+        ReplayPlotter? plotter = settings.PlotPath == null ? null : new ReplayPlotter(settings.PlotPath);
+        ReplayResult r = new TraceReplayer(impl.Factory, plotter?.Attach(options) ?? options).Replay(trace, plan, impl.Name);
         if (!settings.Quiet)
             ReplayReport.WriteCycles(_console, r);
         ReplayReport.WriteSummary(_console, path, trace, [r]);
         ReplayReport.WriteProblems(_console, r);
         ReplayReport.Line(_console, r.Passed ? "OK: every cycle's sweep freed exactly what the trace frees; Verify passed" : "FAILED");
-        return r.Passed ? ExitCodes.Ok : ExitCodes.Disagreement;
+        int plotted = plotter?.Write(_console, _error, path, [r]) ?? ExitCodes.Ok;
+        return r.Passed ? plotted : ExitCodes.Disagreement;
     }
 
     /// <summary>
@@ -164,7 +173,8 @@ public sealed class ReplayCommand
     {
         if (factories.Count != 2)
             throw new InvalidOperationException($"a lockstep replay compares two implementations, not {factories.Count}");
-        LockstepReplayResult lockstep = TraceReplayer.ReplayLockstep(trace, plan, factories[0], factories[1], options, settings.StatsEvery);
+        ReplayPlotter? plotter = settings.PlotPath == null ? null : new ReplayPlotter(settings.PlotPath);
+        LockstepReplayResult lockstep = TraceReplayer.ReplayLockstep(trace, plan, factories[0], factories[1], plotter?.Attach(options) ?? options, settings.StatsEvery);
         if (!settings.Quiet)
             ReplayReport.WriteCycles(_console, [lockstep.A, lockstep.B]);
 
@@ -234,7 +244,8 @@ public sealed class ReplayCommand
               $"({ReplayReport.LockstepCompared(lockstep)}); every cycle's sweep freed exactly what the trace frees; " +
               $"{lockstep.A.Procs} Ps; tiny offsets: {lockstep.A.Fidelity.TinyText()}; Verify passed"
             : "FAILED");
-        return ok ? ExitCodes.Ok : ExitCodes.Disagreement;
+        int plotted = plotter?.Write(_console, _error, path, [lockstep.A, lockstep.B]) ?? ExitCodes.Ok;
+        return ok ? plotted : ExitCodes.Disagreement;
     }
 
     private int UsageError(string message)

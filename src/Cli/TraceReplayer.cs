@@ -35,6 +35,8 @@ public sealed record ReplayOptions
     public int MaxDisagreementsKept { get; init; } = 20;
     /// <summary>How many size classes a cycle row lists.</summary>
     public int TopClasses { get; init; } = 5;
+    /// <summary>Called once per stats view after the last event, before the heap is disposed and outside the timing (--plot reads span occupancy here).</summary>
+    public Action<string, IHeap>? AtEnd { get; init; }
 }
 
 public sealed class TraceReplayer
@@ -89,8 +91,11 @@ public sealed class TraceReplayer
         var heapOptions = new HeapOptions { Procs = procs, OnFree = run.RecordFree };
         using (IHeap heap = _factory(heapOptions))
         {
-            run.Execute(heap, views(heap), trace);
+            IHeap[] viewHeaps = views(heap);
+            run.Execute(heap, viewHeaps, trace);
             sw.Stop();
+            for (int v = 0; v < names.Length; v++)
+                _options.AtEnd?.Invoke(names[v], viewHeaps[v]);
             long operations = heap is LockstepHeap lockstep ? lockstep.Operations : 0;
             var results = new ReplayResult[names.Length];
             for (int v = 0; v < names.Length; v++)
