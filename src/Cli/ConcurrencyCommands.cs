@@ -8,6 +8,7 @@
 //     replays the trace deterministically (in the build its sidecar names) and prints the
 //     interleaving as numbered allocator steps (which P did what to which span, with sweepgen),
 //     then the failure.
+//   --swimlane FILE.png on either: also draws the interleaving (SwimLaneRecorder).
 // Both validate the command line here (names from ConcurrencyChoices), then hand a
 // ConcurrencyRun to the launcher (ConcurrencyProcess.Launch: build tests/Concurrency, run its tool,
 // relay output and exit code). Exit codes: explore 0 no bug / 1 bug found; reproduce 0 reproduced /
@@ -19,6 +20,7 @@ namespace GoAlloc.Cli;
 
 public sealed class ConcurrencyCommands
 {
+    private readonly TextWriter _output;
     private readonly TextWriter _error;
     private readonly Func<ConcurrencyRun, int> _launch;
 
@@ -53,6 +55,11 @@ public sealed class ConcurrencyCommands
         Description = "Switch on a seeded bug of src/Allocator/SeededBugs.cs (runs the seeded build): " + string.Join(", ", ConcurrencyChoices.SeededBugs),
         HelpName = "SeededBug",
     };
+    private readonly Option<string?> _swimlane = new("--swimlane")
+    {
+        Description = "Also draw the interleaving as swim lanes (one per thread; steps with span and sweepgen) into this PNG (explore: of the bug found)",
+        HelpName = "file.png",
+    };
     private readonly Argument<string> _trace = new("trace")
     {
         Description = "A Coyote trace written by `alloc explore` or a failing tests/Concurrency test (its sidecar <trace>.json next to it)",
@@ -61,6 +68,7 @@ public sealed class ConcurrencyCommands
     /// <param name="launch">Runs the concurrency tool (default: ConcurrencyProcess.Launch on output/error; tests record the run instead).</param>
     public ConcurrencyCommands(TextWriter output, TextWriter error, Func<ConcurrencyRun, int>? launch = null)
     {
+        _output = output;
         _error = error;
         _launch = launch ?? (run => ConcurrencyProcess.Launch(run, output, error));
         _scenario.AcceptOnlyFromAmong(ConcurrencyChoices.Scenarios);
@@ -77,16 +85,16 @@ public sealed class ConcurrencyCommands
 
         Explore = new Command("explore", "Explore a concurrency scenario's interleavings with Coyote; on a bug, save the trace (TestResults/coyote) to reproduce")
         {
-            _scenario, _impl, _iterations, _strategy, _seed, _bug,
+            _scenario, _impl, _iterations, _strategy, _seed, _bug, _swimlane,
         };
         Explore.SetAction(parse => RunExplore(parse.GetValue(_scenario)!, parse.GetValue(_impl), parse.GetValue(_iterations),
-            parse.GetValue(_strategy)!, parse.GetValue(_seed), parse.GetValue(_bug)));
+            parse.GetValue(_strategy)!, parse.GetValue(_seed), parse.GetValue(_bug), parse.GetValue(_swimlane)));
 
         Reproduce = new Command("reproduce", "Replay a Coyote trace and print the interleaving as allocator steps (which P did what to which span, with sweepgen)")
         {
-            _trace,
+            _trace, _swimlane,
         };
-        Reproduce.SetAction(parse => RunReproduce(parse.GetValue(_trace)!));
+        Reproduce.SetAction(parse => RunReproduce(parse.GetValue(_trace)!, parse.GetValue(_swimlane)));
     }
 
     public Command Explore { get; }
@@ -102,23 +110,29 @@ public sealed class ConcurrencyCommands
         return args;
     }
 
-    private int RunExplore(string scenario, string? impl, uint iterations, string strategy, uint seed, string? bug)
+    private int RunExplore(string scenario, string? impl, uint iterations, string strategy, uint seed, string? bug, string? swimlane = null)
     {
         // Checked here, not in a command validator: in System.CommandLine 2.0.0 a command validator
         // that reads an argument's value hides that argument's own AcceptOnlyFromAmong error.
         if (impl != null && !ConcurrencyChoices.Applies(scenario, impl))
             return UsageError("explore", $"{scenario} exists for the optimized allocator only (--impl optimized)");
-        return _launch(new ConcurrencyRun(Seeded: bug != null, ExploreArguments(scenario, impl, iterations, strategy, seed, bug)));
+        if (swimlane != null && PlotFile.Check(swimlane) is { } problem)
+            return UsageError("explore", $"--swimlane {problem}");
+        var run = new ConcurrencyRun(Seeded: bug != null, ExploreArguments(scenario, impl, iterations, strategy, seed, bug));
+        return swimlane == null ? _launch(run) : new SwimLaneRecorder(swimlane, _output, _error, _launch).Explore(run);
     }
 
-    private int RunReproduce(string trace)
+    private int RunReproduce(string trace, string? swimlane = null)
     {
         string path = Path.GetFullPath(trace);
         if (!File.Exists(path))
             return UsageError("reproduce", $"trace file not found: {trace}");
         if (!TryReadBuild(path + ".json", out bool seeded, out string problem))
             return UsageError("reproduce", problem);
-        return _launch(new ConcurrencyRun(seeded, ["reproduce", path]));
+        if (swimlane != null && PlotFile.Check(swimlane) is { } plotProblem)
+            return UsageError("reproduce", $"--swimlane {plotProblem}");
+        var run = new ConcurrencyRun(seeded, ["reproduce", path]);
+        return swimlane == null ? _launch(run) : new SwimLaneRecorder(swimlane, _output, _error, _launch).Reproduce(run);
     }
 
     /// <summary>
