@@ -144,7 +144,7 @@ public static class HeapPlot
         plot.Axes.Right.Label.Text = "heap_released, MiB";
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
         plot.Axes.Margins(bottom: 0);
-        plot.ShowLegend(Alignment.UpperLeft);
+        plot.ShowLegend(Edge.Right);
     }
 
     private static void DrawHeatMap(Plot plot, string implementation, SpanOccupancy occupancy, string note)
