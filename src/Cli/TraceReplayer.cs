@@ -36,6 +36,7 @@ public sealed record ReplayOptions
     /// <summary>How many size classes a cycle row lists.</summary>
     public int TopClasses { get; init; } = 5;
     /// <summary>Called once per stats view after the last event, before the heap is disposed and outside the timing (--plot reads span occupancy here).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public Action<string, IHeap>? AtEnd { get; init; }
 }
 
