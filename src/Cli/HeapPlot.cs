@@ -138,7 +138,8 @@ public static class HeapPlot
             live.MarkerSize = 5;
             live.LegendText = "live bytes in the trace (Go's heap)";
         }
-        plot.Title(data.Title, size: 15);
+        bool noCycle = data.Series.All(s => s.Cycles.Length == 0);
+        plot.Title(data.Title + (noCycle ? ": the trace has no GC cycle (span occupancy below)" : ""), size: 15);
         plot.Axes.Bottom.Label.Text = "GC cycle (stats after its sweep)";
         plot.Axes.Left.Label.Text = "MiB";
         plot.Axes.Right.Label.Text = "heap_released, MiB";

@@ -118,6 +118,25 @@ public class CliPlotTests
     }
 
     [Fact]
+    public void Replay_Plot_TraceWithoutAGcCycle_StillDrawsTheSpans()
+    {
+        string trace = CliTestSupport.WriteTempTrace("tracealloc(0xc000000000, 0x10)\ntracealloc(0xc000000010, 0x20)\n");
+        string png = TempPng();
+        try
+        {
+            (int exit, string stdout, string stderr) = RunReplay("replay", trace, "--impl", "both", "--quiet", "--plot", png);
+            Assert.True(exit == ExitCodes.Ok, stderr);
+            Assert.Contains("(0 GC cycles x 2 implementations; span occupancy: 2 small spans)", stdout);
+            Assert.Equal(HeapPlot.Width, PngSize(png).Width);
+        }
+        finally
+        {
+            File.Delete(trace);
+            File.Delete(png);
+        }
+    }
+
+    [Fact]
     public void HeapPlot_Save_WritesExactlyTheComputedSize()
     {
         var plotter = new ReplayPlotter(TempPng());
