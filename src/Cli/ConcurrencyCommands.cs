@@ -21,6 +21,7 @@ namespace GoAlloc.Cli;
 
 public sealed class ConcurrencyCommands
 {
+    private readonly TextWriter _output;
     private readonly TextWriter _error;
     private readonly Func<ConcurrencyRun, int> _launch;
 
@@ -59,6 +60,11 @@ public sealed class ConcurrencyCommands
     {
         Description = "Print a JSON summary on stdout (schemaVersion 1: outcome, exitCode, scenario, failure, trace, ...); the text goes to stderr",
     };
+    private readonly Option<string?> _swimlane = new("--swimlane")
+    {
+        Description = "Also draw the interleaving as swim lanes (one per thread; steps with span and sweepgen) into this PNG (explore: of the bug found)",
+        HelpName = "file.png",
+    };
     private readonly Option<bool> _reproduceJson = new("--json")
     {
         Description = "Print a JSON summary on stdout (schemaVersion 1: outcome, exitCode, reproduced, failure, steps); the text goes to stderr",
@@ -71,6 +77,7 @@ public sealed class ConcurrencyCommands
     /// <param name="launch">Runs the concurrency tool (default: ConcurrencyProcess.Launch on output/error; tests record the run instead).</param>
     public ConcurrencyCommands(TextWriter output, TextWriter error, Func<ConcurrencyRun, int>? launch = null)
     {
+        _output = output;
         _error = error;
         _launch = launch ?? (run => ConcurrencyProcess.Launch(run, output, error));
         CliValidation.Choices(_scenario, ConcurrencyChoices.Scenarios, () => Explore!);
@@ -83,16 +90,16 @@ public sealed class ConcurrencyCommands
 
         Explore = new Command("explore", "Explore a concurrency scenario's interleavings with Coyote; on a bug, save the trace (TestResults/coyote) to reproduce")
         {
-            _scenario, _impl, _iterations, _strategy, _seed, _bug, _json,
+            _scenario, _impl, _iterations, _strategy, _seed, _bug, _json, _swimlane,
         };
         Explore.SetAction(parse => RunExplore(parse.GetValue(_scenario)!, parse.GetValue(_impl), parse.GetValue(_iterations),
-            parse.GetValue(_strategy)!, parse.GetValue(_seed), parse.GetValue(_bug), parse.GetValue(_json)));
+            parse.GetValue(_strategy)!, parse.GetValue(_seed), parse.GetValue(_bug), parse.GetValue(_json), parse.GetValue(_swimlane)));
 
         Reproduce = new Command("reproduce", "Replay a Coyote trace and print the interleaving as allocator steps (which P did what to which span, with sweepgen)")
         {
-            _trace, _reproduceJson,
+            _trace, _reproduceJson, _swimlane,
         };
-        Reproduce.SetAction(parse => RunReproduce(parse.GetValue(_trace)!, parse.GetValue(_reproduceJson)));
+        Reproduce.SetAction(parse => RunReproduce(parse.GetValue(_trace)!, parse.GetValue(_reproduceJson), parse.GetValue(_swimlane)));
     }
 
     public Command Explore { get; }
@@ -111,16 +118,19 @@ public sealed class ConcurrencyCommands
         return args;
     }
 
-    private int RunExplore(string scenario, string? impl, uint iterations, string strategy, uint seed, string? bug, bool json)
+    private int RunExplore(string scenario, string? impl, uint iterations, string strategy, uint seed, string? bug, bool json, string? swimlane = null)
     {
         // Checked here, not in a command validator: in System.CommandLine 2.0.0 a command validator
         // that reads an argument's value hides that argument's own validation error.
         if (impl != null && !ConcurrencyChoices.Applies(scenario, impl))
             return UsageError("explore", $"{scenario} exists for the optimized allocator only (--impl optimized)");
-        return _launch(new ConcurrencyRun(Seeded: bug != null, ExploreArguments(scenario, impl, iterations, strategy, seed, bug, json)));
+        if (swimlane != null && PlotFile.Check(swimlane) is { } plotProblem)
+            return UsageError("explore", $"--swimlane {plotProblem}");
+        var run = new ConcurrencyRun(Seeded: bug != null, ExploreArguments(scenario, impl, iterations, strategy, seed, bug, json));
+        return swimlane == null ? _launch(run) : new SwimLaneRecorder(swimlane, _output, _error, _launch).Explore(run);
     }
 
-    private int RunReproduce(string trace, bool json)
+    private int RunReproduce(string trace, bool json, string? swimlane = null)
     {
         string path = Path.GetFullPath(trace);
         if (!File.Exists(path))
@@ -129,7 +139,10 @@ public sealed class ConcurrencyCommands
             return UsageError("reproduce", damage);
         if (!TryReadBuild(path + ".json", out bool seeded, out string problem))
             return UsageError("reproduce", problem);
-        return _launch(new ConcurrencyRun(seeded, json ? ["reproduce", path, "--json"] : ["reproduce", path]));
+        if (swimlane != null && PlotFile.Check(swimlane) is { } plotProblem)
+            return UsageError("reproduce", $"--swimlane {plotProblem}");
+        var run = new ConcurrencyRun(seeded, json ? ["reproduce", path, "--json"] : ["reproduce", path]);
+        return swimlane == null ? _launch(run) : new SwimLaneRecorder(swimlane, _output, _error, _launch).Reproduce(run);
     }
 
     /// <summary>

@@ -12,7 +12,11 @@ using System.Diagnostics;
 namespace GoAlloc.Cli;
 
 /// <summary>One run of the concurrency tool: which build, and its arguments (explore ... / reproduce ...).</summary>
-public sealed record ConcurrencyRun(bool Seeded, IReadOnlyList<string> Args);
+public sealed record ConcurrencyRun(bool Seeded, IReadOnlyList<string> Args)
+{
+    /// <summary>Also called with each line the tool prints on stdout (--swimlane reads the steps from them).</summary>
+    public Action<string>? OnOutputLine { get; init; }
+}
 
 public static class ConcurrencyProcess
 {
@@ -78,7 +82,7 @@ public static class ConcurrencyProcess
             error.WriteLine($"alloc {command}: the build did not produce {tool}");
             return ExitCodes.Usage;
         }
-        rc = Execute(DotnetHost, [tool, .. run.Args], Directory.GetCurrentDirectory(), output, error);
+        rc = Execute(DotnetHost, [tool, .. run.Args], Directory.GetCurrentDirectory(), output, error, run.OnOutputLine);
         if (Termination.Signal is { } stopped)
             return stopped;
         return Relay(command, rc, error);
@@ -116,7 +120,8 @@ public static class ConcurrencyProcess
     }
 
     /// <summary>Runs file with args (no shell), relaying stdout and stderr line by line; returns its exit code.</summary>
-    private static int Execute(string file, IEnumerable<string> args, string workingDirectory, TextWriter output, TextWriter error)
+    private static int Execute(string file, IEnumerable<string> args, string workingDirectory, TextWriter output, TextWriter error,
+        Action<string>? onOutputLine = null)
     {
         var psi = new ProcessStartInfo(file)
         {
@@ -137,7 +142,10 @@ public static class ConcurrencyProcess
             if (e.Data != null)
             {
                 lock (gate)
+                {
                     output.WriteLine(e.Data);
+                    onOutputLine?.Invoke(e.Data);
+                }
             }
         };
         p.ErrorDataReceived += (_, e) =>

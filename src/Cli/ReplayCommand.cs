@@ -1,5 +1,6 @@
 // ReplayCommand: `alloc replay [trace-file] [--impl reference|optimized|both] [--procs N]
-// [--stats-every N] [--lenient] [--scavenge] [--quiet] [--json] [--json-file F]`. Reads the trace
+// [--stats-every N] [--lenient] [--scavenge] [--quiet] [--json] [--json-file F] [--plot F.png]`
+// (--plot: ReplayPlotter draws the heap per cycle and the span occupancy). Reads the trace
 // (default: the bundled sample; "-": standard input), rejects a file that is not a trace
 // (TraceReader.Check: exit 2), and pre-scans it once. --json prints the result as JSON on stdout
 // (ReplayJson, docs/alloc-replay.schema.json) instead of the tables; --json-file writes it to a
@@ -39,6 +40,10 @@ public sealed record ReplaySettings(string? TracePath, string Impl, int Procs, b
 
     /// <summary>--json-file: also write the JSON result to this file.</summary>
     public string? JsonFile { get; init; }
+
+    /// <summary>--plot: the PNG to draw the heap per cycle and the span occupancy into (ReplayPlotter), or null.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string? PlotPath { get; init; }
 }
 
 public sealed class ReplayCommand
@@ -86,6 +91,7 @@ public sealed class ReplayCommand
     private readonly Option<bool> _scavenge = new("--scavenge") { Description = "Scavenge(all) after each GC cycle" };
     private readonly Option<bool> _quiet = new("--quiet", "-q") { Description = "Print only the summary (and problems)" };
     private readonly Option<bool> _json = new("--json") { Description = "Print the result as JSON (docs/alloc-replay.schema.json, schemaVersion 1) instead of the tables" };
+    private readonly Option<string?> _plot = new("--plot") { Description = "Draw heap_inuse / heap_alloc / heap_released per GC cycle and the span occupancy at the end into this PNG", HelpName = "file.png" };
     private readonly Option<string?> _jsonFile = new("--json-file") { Description = "Also write the JSON result to this file (written whole or not at all)", HelpName = "file" };
 
     /// <param name="factories">The allocators by name (default: HeapFactories.Available; tests substitute a broken one).</param>
@@ -101,7 +107,7 @@ public sealed class ReplayCommand
         Command = new Command("replay", "Replay a Go allocation trace (GODEBUG=allocfreetrace=1) and check every GC cycle's sweep against it; " +
             "with no trace-file, the bundled sample")
         {
-            _trace, _impl, _procs, _statsEvery, _lenient, _scavenge, _quiet, _json, _jsonFile,
+            _trace, _impl, _procs, _statsEvery, _lenient, _scavenge, _quiet, _json, _jsonFile, _plot,
         };
         Command.SetAction(parse => Run(new ReplaySettings(
             parse.GetValue(_trace), parse.GetValue(_impl) ?? ReplaySettings.Default.Impl, parse.GetValue(_procs),
@@ -111,6 +117,7 @@ public sealed class ReplayCommand
             MalformedTolerance = parse.GetValue(_lenient) ? LenientFraction : 0,
             Json = parse.GetValue(_json),
             JsonFile = parse.GetValue(_jsonFile),
+            PlotPath = parse.GetValue(_plot),
         }));
     }
 
@@ -133,6 +140,8 @@ public sealed class ReplayCommand
         if (!stdin && !File.Exists(path))
             return UsageError($"trace file not found: {path}");
         string shownPath = stdin ? "(standard input)" : path;
+        if (settings.PlotPath != null && PlotFile.Check(settings.PlotPath) is { } plotProblem)
+            return UsageError($"--plot {plotProblem}");
 
         // --json: the tables go nowhere, the JSON document to stdout.
         IAnsiConsole console = settings.Json ? NullConsole() : _console;
@@ -165,10 +174,13 @@ public sealed class ReplayCommand
 
         var options = new ReplayOptions { Procs = settings.Procs, Scavenge = settings.Scavenge };
         var progress = ReplayProgress.For(_console, enabled: !settings.Json, trace.Events.Count);
+        ReplayPlotter? plotter = settings.PlotPath == null ? null : new ReplayPlotter(settings.PlotPath);
         ReplayOutcome outcome = factories.Count == 1
-            ? RunOne(console, progress, settings, shownPath, trace, plan, options, factories[0])
-            : RunLockstep(console, progress, settings, shownPath, trace, plan, options, factories);
-        return Finish(settings, outcome);
+            ? RunOne(console, progress, settings, shownPath, trace, plan, options, plotter, factories[0])
+            : RunLockstep(console, progress, settings, shownPath, trace, plan, options, plotter, factories);
+        int plotted = plotter?.Write(console, _error, shownPath, outcome.Results) ?? ExitCodes.Ok;
+        int code = Finish(settings, outcome);
+        return code == ExitCodes.Ok ? plotted : code;
     }
 
     /// <summary>Writes the JSON result where asked (stdout, a file); returns the outcome's exit code.</summary>
@@ -199,12 +211,12 @@ public sealed class ReplayCommand
 
     /// <summary>One implementation: the replay checked against the trace, with its timing.</summary>
     private static ReplayOutcome RunOne(IAnsiConsole console, ReplayProgress progress, ReplaySettings settings, string path, Trace trace,
-        TracePlan plan, ReplayOptions options, (string Name, Func<HeapOptions, IHeap> Factory) impl)
+        TracePlan plan, ReplayOptions options, ReplayPlotter? plotter, (string Name, Func<HeapOptions, IHeap> Factory) impl)
     {
         ReplayResult r = progress.Run(phase =>
         {
             Action<double> replayed = phase($"replay ({impl.Name})", trace.Events.Count);
-            return new TraceReplayer(impl.Factory, options with { OnProgress = n => replayed(n) }).Replay(trace, plan, impl.Name);
+            return new TraceReplayer(impl.Factory, (plotter?.Attach(options) ?? options) with { OnProgress = n => replayed(n) }).Replay(trace, plan, impl.Name);
         });
         if (!settings.Quiet)
             ReplayReport.WriteCycles(console, r);
@@ -220,7 +232,7 @@ public sealed class ReplayCommand
     /// need a lockstep run of its own against the first.)
     /// </summary>
     private static ReplayOutcome RunLockstep(IAnsiConsole console, ReplayProgress progress, ReplaySettings settings, string path, Trace trace,
-        TracePlan plan, ReplayOptions options, IReadOnlyList<(string Name, Func<HeapOptions, IHeap> Factory)> factories)
+        TracePlan plan, ReplayOptions options, ReplayPlotter? plotter, IReadOnlyList<(string Name, Func<HeapOptions, IHeap> Factory)> factories)
     {
         if (factories.Count != 2)
             throw new InvalidOperationException($"a lockstep replay compares two implementations, not {factories.Count}");
@@ -230,7 +242,7 @@ public sealed class ReplayCommand
             Action<double> soloDone = phase("timed solo runs", (SoloRounds + 1) * factories.Count);
             Action<double> aloneDone = phase("allocator alone", (AloneRounds + 1) * factories.Count);
             LockstepReplayResult lockstep = TraceReplayer.ReplayLockstep(trace, plan, factories[0], factories[1],
-                options with { OnProgress = n => replayed(n) }, settings.StatsEvery);
+                (plotter?.Attach(options) ?? options) with { OnProgress = n => replayed(n) }, settings.StatsEvery);
 
             // The timed runs: each implementation alone (no lockstep, no stats read per event), SoloRounds
             // times, interleaved, keeping each one's fastest (Verify excluded): one ~100 ms run on a busy

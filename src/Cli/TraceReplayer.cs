@@ -39,6 +39,9 @@ public sealed record ReplayOptions
     public int TopClasses { get; init; } = 5;
     /// <summary>Called after each GC cycle and at the end with the number of trace events replayed so far (a progress bar).</summary>
     public Action<int>? OnProgress { get; init; }
+    /// <summary>Called once per stats view after the last event, before the heap is disposed and outside the timing (--plot reads span occupancy here).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public Action<string, IHeap>? AtEnd { get; init; }
 }
 
 public sealed class TraceReplayer
@@ -93,8 +96,11 @@ public sealed class TraceReplayer
         var heapOptions = new HeapOptions { Procs = procs, OnFree = run.RecordFree };
         using (IHeap heap = _factory(heapOptions))
         {
-            run.Execute(heap, views(heap), trace);
+            IHeap[] viewHeaps = views(heap);
+            run.Execute(heap, viewHeaps, trace);
             sw.Stop();
+            for (int v = 0; v < names.Length; v++)
+                _options.AtEnd?.Invoke(names[v], viewHeaps[v]);
             long operations = heap is LockstepHeap lockstep ? lockstep.Operations : 0;
             var results = new ReplayResult[names.Length];
             for (int v = 0; v < names.Length; v++)
