@@ -10,20 +10,28 @@ namespace GoAlloc.Stress.Tests;
 
 public sealed class RealThreadStressTests(ITestOutputHelper output)
 {
-    public static TheoryData<string, int> Runs()
+    public static TheoryData<string, int, bool> Runs()
     {
-        var data = new TheoryData<string, int>();
+        var data = new TheoryData<string, int, bool>();
         foreach (string impl in HeapFactories.AllNames)
         {
             foreach (int threads in StressBudget.ThreadCounts)
-                data.Add(impl, threads);
+            {
+                data.Add(impl, threads, false);
+                data.Add(impl, threads, true);
+            }
         }
         return data;
     }
 
+    /// <summary>
+    /// cycleHeavy: StressOptions.CycleHeavy (64 operations per epoch: thousands of cycle boundaries,
+    /// each flushing stale mcaches while P-less FindObject calls read them; the profile that found
+    /// issue #20's FindObject report on the Reference before ad3df40 in under a minute).
+    /// </summary>
     [Theory]
     [MemberData(nameof(Runs))]
-    public void RealThreads_NoViolationWithinTheBudget(string impl, int threads)
+    public void RealThreads_NoViolationWithinTheBudget(string impl, int threads, bool cycleHeavy)
     {
         var options = new StressOptions
         {
@@ -31,6 +39,8 @@ public sealed class RealThreadStressTests(ITestOutputHelper output)
             Seed = StressBudget.Seed + (ulong)threads,
             Duration = StressBudget.PerRun,
         };
+        if (cycleHeavy)
+            options = options.CycleHeavy();
         StressResult result = StressWorkload.Run(impl, HeapFactories.Available[impl], options);
         output.WriteLine(result.Summary);
         Assert.True(result.Passed, result.Violation?.ToString());

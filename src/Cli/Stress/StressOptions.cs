@@ -31,8 +31,8 @@ public sealed record StressOptions
     /// <summary>Run the heap's background sweeper (stopped only around each Verify).</summary>
     public bool BackgroundSweeper { get; init; } = true;
 
-    /// <summary>Verify and check every live object's pattern at every cycle.</summary>
-    public bool VerifyEveryCycle { get; init; } = true;
+    /// <summary>Verify and check every live object's pattern and FindObject every this many cycles (1: every cycle; 0: never).</summary>
+    public int VerifyEvery { get; init; } = 1;
 
     /// <summary>Operations shown from the end of the log when a violation is reported.</summary>
     public int LogTail { get; init; } = 40;
@@ -51,6 +51,13 @@ public sealed record StressOptions
     /// <summary>Test hook: at this cycle the coordinator marks none of worker 0's objects (the checks must catch their loss).</summary>
     public int SkipMarkAtCycle { get; init; } = -1;
 
+    /// <summary>
+    /// Many short cycles instead of long epochs: 64 operations per worker between stop-the-world
+    /// points, few live objects, Verify every 16 cycles. Cycle boundaries (stale mcaches flushed
+    /// while P-less FindObject calls read them) come about 50 times as often.
+    /// </summary>
+    public StressOptions CycleHeavy() => this with { OpsPerEpoch = 64, MaxLivePerThread = 200, VerifyEvery = 16 };
+
     internal void Validate()
     {
         if (Threads is < 1 or > 64)
@@ -59,6 +66,8 @@ public sealed record StressOptions
             throw new ArgumentOutOfRangeException(nameof(Duration), Duration, "the duration must not be negative");
         if (MaxCycles < 1)
             throw new ArgumentOutOfRangeException(nameof(MaxCycles), MaxCycles, "at least one cycle");
+        if (VerifyEvery < 0)
+            throw new ArgumentOutOfRangeException(nameof(VerifyEvery), VerifyEvery, "VerifyEvery must be >= 0");
         if (OpsPerEpoch < 1 || MaxLivePerThread < 1)
             throw new ArgumentOutOfRangeException(nameof(OpsPerEpoch), "OpsPerEpoch and MaxLivePerThread must be positive");
     }

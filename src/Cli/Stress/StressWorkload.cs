@@ -3,7 +3,8 @@
 // every kind (tiny, small scan/noscan, large, zero-sized; needzero on or off) whose memory is
 // checked zero when it must be and then filled with a per-object pattern, drops (the object
 // becomes garbage after its pattern is checked), pattern checks, FindObject on their own live
-// objects (found, allocated, bounds), Flush, Release + AcquireP, SweepOne. A reader thread calls
+// objects (found, allocated, bounds; also at each epoch's start while holding no P, when its idle
+// P may be being flushed by another thread), Flush, Release + AcquireP, SweepOne. A reader thread calls
 // FindObject on the objects marked in the last cycle (while they are certainly live) and ReadStats;
 // the heap's background sweeper runs. The coordinator (the calling thread) drives the cycles:
 //   sweep epoch (workers run, the background sweeper and the reader sweep and look up)
@@ -22,6 +23,8 @@ public sealed class StressWorkload
 {
     private const double LargeShare = 0.01;
     private const long MaxLarge = 256 * 1024;
+    /// <summary>FindObject calls a worker makes on its own objects at the start of each epoch, before it takes its P.</summary>
+    private const int PlessLookups = 16;
 
     private readonly string _impl;
     private readonly IHeap _heap;
@@ -162,7 +165,10 @@ public sealed class StressWorkload
 
                 // Quiescent point: no P is held and the reader is parked.
                 PauseReader();
-                if (_o.VerifyEveryCycle)
+                // The last rendezvous always verifies (unless VerifyEvery is 0).
+                bool last = _clock.Elapsed >= _o.Duration || _cycle >= _o.MaxCycles;
+                bool verify = _o.VerifyEvery > 0 && (last || _cycle % _o.VerifyEvery == 0);
+                if (verify || _cycle == _o.CorruptAtCycle)
                 {
                     if (_o.BackgroundSweeper)
                         _heap.StopBackgroundSweeper();
@@ -179,7 +185,7 @@ public sealed class StressWorkload
                 _maxHeapSys = Math.Max(_maxHeapSys, heapSys);
                 // The reader's snapshot is only certainly live until the next cycle starts marking.
                 Interlocked.Increment(ref _readerEpoch);
-                if (_clock.Elapsed >= _o.Duration || _cycle >= _o.MaxCycles)
+                if (last)
                     break;
                 ResumeReader();
 
@@ -372,6 +378,17 @@ public sealed class StressWorkload
 
     private void Epoch(Worker w)
     {
+        // P-less lookups first: after FinishMark this worker's idle P is stale, and the background
+        // sweeper or a FinishSweep may be flushing it (sweeping its cached spans) right now.
+        for (int k = 0; k < PlessLookups && w.Live.Count > 0; k++)
+        {
+            LiveObject obj = w.Live[w.Rng.Next(w.Live.Count)];
+            nint ptr = obj.Address + (nint)w.Rng.NextInt64(obj.Size);
+            _log.Add(w.Id, _cycle, StressOp.FindObject, ptr, obj.Size, "without a P");
+            w.Finds++;
+            if (!CheckFound(w.Id, obj, ptr, "by its owner, holding no P"))
+                return;
+        }
         IProcessor p = _heap.AcquireP(w.Id);
         _log.Add(w.Id, _cycle, StressOp.Reacquire, 0, w.Id, _markEpoch ? "mark epoch" : "sweep epoch");
         try
