@@ -1,6 +1,7 @@
 // Program: the `alloc` command line (the project's main job). `alloc` alone is `alloc replay` on
 // the bundled sample trace; subcommands are System.CommandLine commands, each in its own file:
-// replay (ReplayCommand), explore and reproduce (ConcurrencyCommands: the Coyote suite).
+// replay (ReplayCommand), explore and reproduce (ConcurrencyCommands: the Coyote suite), soak
+// (SoakCommand: the real-thread stress workload).
 // Output goes through a Spectre console made on the current Console.Out (so a test can redirect
 // it); when that is not a terminal Spectre writes no ANSI, and tables get a fixed wide width.
 // Exit codes: ExitCodes.
@@ -33,6 +34,7 @@ public static class Program
         var replay = new ReplayCommand(console, stderr);
         var concurrency = new ConcurrencyCommands(stdout, stderr, launch);
         var record = new RecordCommand(stderr);
+        var soak = new SoakCommand(console, stderr);
         var root = new RootCommand("alloc: replays Go allocation traces on the Go 1.16 allocator ports and checks every GC cycle; " +
             "explores and reproduces interleavings of its concurrent protocols with Coyote")
         {
@@ -40,6 +42,7 @@ public static class Program
             record.Command,
             concurrency.Explore,
             concurrency.Reproduce,
+            soak.Command,
         };
         root.SetAction(_ => replay.Run(ReplaySettings.Default));
 
