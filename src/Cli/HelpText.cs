@@ -19,6 +19,7 @@ public static class HelpText
           alloc record -o gofmt.trace.gz             record a Go program's trace (needs Go; see README)
           alloc explore refill-sweep-flush           look for interleaving bugs with Coyote
           alloc reproduce TestResults/coyote/X.trace replay a saved Coyote schedule step by step
+          alloc soak --minutes 10 --threads 4        real threads, random workload, Verify every cycle
         Run 'alloc <command> --help' for a command's options.
         """;
 
@@ -43,6 +44,13 @@ public static class HelpText
           alloc explore spanset-push-pop --impl optimized --strategy prioritization --iterations 5000
           alloc explore refill-sweep-flush --bug RefillForgetsSg3    (the seeded build: finds the bug)
           alloc explore cycle-boundary --json | jq .bugFound          (JSON summary on stdout)
+        """;
+
+    public const string SoakExamples = """
+        Examples:
+          alloc soak --impl both --minutes 10 --threads 4 --seed 42
+          alloc soak --impl reference --minutes 1 --threads 2 --cycle-heavy
+        (exit 1: a violation, printed with the seed and the operation log's tail)
         """;
 
     public const string ReproduceExamples = """

@@ -1,8 +1,8 @@
 // Program: the `alloc` command line (the project's main job). `alloc` alone is `alloc replay` on
 // the bundled sample trace; subcommands are System.CommandLine commands, each in its own file:
 // replay (ReplayCommand), record (RecordCommand), explore and reproduce (ConcurrencyCommands: the
-// Coyote suite). Output goes through a Spectre console made on the current Console.Out (so a test
-// can redirect it); when that is not a terminal Spectre writes no ANSI and the width is fixed at
+// Coyote suite), soak (SoakCommand: the real-thread stress workload). Output goes through a
+// Spectre console made on the current Console.Out (so a test can redirect it); when that is not a terminal Spectre writes no ANSI and the width is fixed at
 // RedirectedWidth columns (a pipe or a file has no width: nothing wraps differently per reader).
 // Failing cleanly: a command-line error is one line per problem (CommandLineErrors: unknown
 // options and values with "did you mean", no .NET type names), exit 2; an exception that escapes
@@ -42,6 +42,7 @@ public static class Program
         var replay = new ReplayCommand(console, stderr, factories) { Stdin = stdin ?? Console.OpenStandardInput, Stdout = stdout };
         var concurrency = new ConcurrencyCommands(stdout, stderr, launch);
         var record = new RecordCommand(stderr);
+        var soak = new SoakCommand(console, stderr);
         var root = new RootCommand("alloc: replays Go allocation traces on the Go 1.16 allocator ports (reference and optimized) and checks " +
             "every GC cycle; explores and reproduces interleavings of their concurrent protocols with Coyote. " +
             $"`alloc` with no command replays the bundled sample trace ({SampleTrace.FileName}), like `alloc replay`.")
@@ -50,6 +51,7 @@ public static class Program
             record.Command,
             concurrency.Explore,
             concurrency.Reproduce,
+            soak.Command,
             verbose,
         };
         root.SetAction(_ => replay.Run(ReplaySettings.Default));
@@ -60,6 +62,7 @@ public static class Program
             [record.Command] = HelpText.RecordExamples,
             [concurrency.Explore] = HelpText.ExploreExamples,
             [concurrency.Reproduce] = HelpText.ReproduceExamples,
+            [soak.Command] = HelpText.SoakExamples,
         });
 
         ParseResult parse = root.Parse(args);
