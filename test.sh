@@ -2,12 +2,16 @@
 # Runs every test of the project and installs what it needs.
 #
 #   ./test.sh            the default gate (CI; under 45 minutes on 2 cores): unit/contract,
-#                        properties, Coyote scenarios (300 iterations each), the seeded-bug catalog,
-#                        the mutation gate (mutation/run changed) and the spin model checks.
+#                        properties, Coyote scenarios (300 iterations each), the real-thread stress
+#                        suite (1 min per implementation), 60 s of fuzzing per target, the
+#                        seeded-bug catalog, the mutation gate (mutation/run changed), the packages
+#                        and the spin model checks.
 #   ./test.sh --nightly  the long run (hours): Coyote at 10,000 iterations per scenario and
 #                        allocator over 3 seeds, the properties at 20x their cases, every test of
-#                        the seeded build, spec/check --deep and mutation/run full for all three
-#                        libraries. Writes TestResults/nightly-summary.md with every figure.
+#                        the seeded build, the stress suite for 30 min per implementation, 5 min
+#                        of fuzzing per target, a 10-minute soak per implementation,
+#                        spec/check --deep and mutation/run full for all three libraries. Writes
+#                        TestResults/nightly-summary.md with every figure.
 #
 # No suite can pass by omission: each has a minimum test count (below; raise it when you add tests)
 # and fails when it ran fewer, ran none, or its runner failed; the catalog must report every entry;
@@ -32,6 +36,7 @@ declare -A minimum=(
   [properties]=14
   [concurrency]=39
   [catalog]=21
+  [stress]=17
   [models]=18
 )
 
@@ -97,6 +102,37 @@ dotnet_suite properties "$results/properties.log" -- \
   dotnet test tests/Properties -c Release --no-build
 dotnet_suite concurrency "$results/concurrency.log" -- \
   dotnet test tests/Concurrency -c Release --no-build
+
+# Real threads (tests/Stress): each implementation for GOALLOC_STRESS_SECONDS (default 60; nightly
+# 1800) spread over its cases, pattern-checked objects and Verify at every cycle.
+stress_seconds=${GOALLOC_STRESS_SECONDS:-60}
+[ $nightly -eq 0 ] || stress_seconds=${GOALLOC_STRESS_SECONDS:-1800}
+GOALLOC_STRESS_SECONDS=$stress_seconds dotnet_suite stress "$results/stress.log" -- \
+  dotnet test tests/Stress -c Release --no-build
+
+# Fuzzing (AFL++ through SharpFuzz; tools/fuzz/run.sh installs afl++): each target for 60 s
+# (nightly 300 s); a crash or a hang fails. Findings: TestResults/fuzz/<target>.
+fuzz_seconds=60
+[ $nightly -eq 0 ] || fuzz_seconds=300
+fuzz_clean=0
+fuzz_failed=0
+fuzz_note=""
+for target in trace heap-ops; do
+  rc=0
+  tools/fuzz/run.sh "$target" "$fuzz_seconds" 2>&1 | tee "$results/fuzz-$target.log" || rc=$?
+  line=$(grep -aE "^fuzz $target: " "$results/fuzz-$target.log" | tail -1 || true)
+  if [ $rc -eq 0 ] && [ -n "$line" ]; then fuzz_clean=$((fuzz_clean + 1)); else fuzz_failed=$((fuzz_failed + 1)); fi
+  fuzz_note="$fuzz_note${fuzz_note:+; }${line:-fuzz $target: failed (exit $rc), see $results/fuzz-$target.log}"
+done
+record fuzz "$fuzz_clean" "$fuzz_failed" "${fuzz_note#fuzz }"
+
+# The nightly soak: `alloc soak` for 10 minutes per implementation.
+if [ $nightly -eq 1 ]; then
+  rc=0
+  dotnet src/Cli/bin/Release/net10.0/alloc.dll soak --impl both --minutes 10 --threads 4 --seed 1 2>&1 \
+    | tee "$results/soak.log" || rc=$?
+  record soak $((rc == 0 ? 1 : 0)) $((rc == 0 ? 0 : 1)) "$(grep -aE '^(OK|FAILED)' "$results/soak.log" | tail -1)"
+fi
 
 # The seeded-bug catalog: a separate build with SEEDED_BUGS (bin-seeded/, obj-seeded/). The nightly
 # run also runs the rest of the seeded build's tests (the clean scenarios with every bug off).

@@ -20,7 +20,8 @@ out=$root/TestResults/fuzz/bin
 
 if ! command -v afl-fuzz >/dev/null; then
     echo "fuzz: installing afl++ (apt-get)" >&2
-    if [[ $(id -u) -eq 0 ]]; then apt-get install -y afl++ >&2; else sudo apt-get install -y afl++ >&2; fi
+    sudo_cmd=""; [[ $(id -u) -eq 0 ]] || sudo_cmd=sudo
+    $sudo_cmd apt-get update -qq >&2 && $sudo_cmd apt-get install -y -qq afl++ >&2
 fi
 cd "$root"
 dotnet tool restore >/dev/null
