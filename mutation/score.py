@@ -20,7 +20,7 @@ Usage: score.py [--files] [--threshold T] [--commit SHA --out FILE] NAME=REPORT.
   Exit code: 0; 1 when a library scores below --threshold; 3 when no mutant was tested at all
   (a gate that must not pass silently).
 """
-import json, sys, datetime, argparse, os, hashlib, subprocess
+import re, sys, json, datetime, argparse, os, hashlib, subprocess
 
 DETECTED = {"Killed", "Timeout"}
 UNDETECTED = {"Survived", "NoCoverage"}
@@ -134,6 +134,41 @@ def changed_tests(root, since):
     return {l for l in out.stdout.splitlines() if l.endswith(".cs")}
 
 
+TEST_ATTRIBUTE = re.compile(r"\[(Fact|Theory|Property)\b")
+DECLARED_TYPE = re.compile(r"\b(?:class|record|struct|interface|enum)\s+([A-Za-z_]\w*)")
+
+
+def helped_tests(root, changed_file, killers):
+    """The recorded killers a changed file that killed nothing itself may have weakened. A file that
+    defines tests of its own (xunit / FsCheck attributes) is a test file: its tests killed nothing
+    recorded, so it guards nothing. Otherwise it is a helper: it stands for the killers in its
+    folder that use one of the types it declares (all of the folder's when it was deleted or
+    declares none)."""
+    folder = os.path.dirname(changed_file)
+    beside = [t for t in killers if os.path.dirname(t) == folder]
+    path = os.path.join(root, changed_file)
+    if not os.path.exists(path):
+        return set(beside)
+    with open(path, encoding="utf-8", errors="replace") as f:
+        text = f.read()
+    if TEST_ATTRIBUTE.search(text):
+        return set()
+    names = set(DECLARED_TYPE.findall(text))
+    if not names:
+        return set(beside)
+    used = set()
+    for t in beside:
+        try:
+            with open(os.path.join(root, t), encoding="utf-8", errors="replace") as f:
+                body = f.read()
+        except OSError:
+            used.add(t)
+            continue
+        if any(re.search(r"\b" + re.escape(n) + r"\b", body) for n in names):
+            used.add(t)
+    return used
+
+
 def guarded(record, lib, skip, root):
     """The recorded kills a changed test file may have lost: {source file: [killed entries]}, the
     changed test files involved, and the files recorded before per-mutant guards existed."""
@@ -155,8 +190,11 @@ def guarded(record, lib, skip, root):
         if not changed:
             continue
         defining = {t for k in g["killed"] for t in (g["tests"][i] for i in k[3])}
-        folders = {os.path.dirname(t) for t in changed if t not in defining}
-        hit = {i for i, t in enumerate(g["tests"]) if t in changed or os.path.dirname(t) in folders}
+        helped = set()
+        for t in changed:
+            if t not in defining:
+                helped |= helped_tests(root, t, g["tests"])
+        hit = {i for i, t in enumerate(g["tests"]) if t in changed or t in helped}
         mutants = [k for k in g["killed"] if hit & set(k[3])]
         if mutants:
             selected[path] = mutants
