@@ -19,8 +19,12 @@ public class ExploreReproduceTests
             "explore", "refill-sweep-flush", "--impl", "reference", "--bug", "SweepgenPublishedAfterPush",
             "--strategy", "probabilistic", "--seed", "17", "--iterations", "500");
         Assert.True(exit == Program.Failed, output + err);
-        Assert.Matches(@"iterations [\d,]+/500, bugs found 0", output); // the progress line
-        Assert.Matches(@"BUG found at iteration [\d,]+: ", output);
+        Assert.Matches(@"iterations [\d,]+/500, bugs found 1", output); // the progress line at the bug
+        Match found = Regex.Match(output, @"BUG found at iteration ([\d,]+): ");
+        Assert.True(found.Success, output);
+        // Progress every 50 iterations (a tenth of the budget) before the bug, each with no bug yet.
+        if (int.Parse(found.Groups[1].Value, System.Globalization.NumberStyles.AllowThousands, System.Globalization.CultureInfo.InvariantCulture) > 50)
+            Assert.Matches(@"iterations 50/500, bugs found 0", output);
         string trace = Regex.Match(output, @"^trace:\s+(.+)$", RegexOptions.Multiline).Groups[1].Value.Trim();
         Assert.True(File.Exists(trace), output);
         TraceSidecar meta = TraceSidecar.Read(trace);
@@ -33,7 +37,8 @@ public class ExploreReproduceTests
         Assert.Contains("seeded bug SweepgenPublishedAfterPush (seeded build)", output);
         // Numbered allocator steps with sweepgen: sweep ownership won by CAS, and the bug's footprint.
         Assert.Matches(new Regex(@"^\s+\d+  (P\d|--) \(thread \d+\)\s+.*CAS sg-2 -> sg-1 \(heap sg 2\)$", RegexOptions.Multiline), output);
-        Assert.Matches(new Regex(@"^\s+\d+  P\d \(thread \d+\)\s+refill spc \d+ \(1024 B\): cached span \+0x[0-9a-f]+, sg-1 -> sg\+3", RegexOptions.Multiline), output);
+        // The bug's footprint: a swept span pushed to a swept set while its sweepgen still says "being swept".
+        Assert.Matches(new Regex(@"^\s+\d+  (P\d|--) \(thread \d+\)\s+sweep span \+0x[0-9a-f]+ spc \d+ \(1024 B\) done: .*pushed to \w+Swept, sg-1 -> sg-1", RegexOptions.Multiline), output);
         // Then the failure: the recorded one (up to thread ids and addresses: an earlier failed
         // heap in this process still holds the first arena).
         Match failure = Regex.Match(output, @"^failure:\n  (.+)$", RegexOptions.Multiline);
