@@ -30,13 +30,18 @@ public class CliSignalTests
 
     private static Process StartAlloc(string workingDirectory, params string[] args)
     {
-        var psi = new ProcessStartInfo(Dotnet)
+        // Through env(1) --default-signal: a test host started by a non-interactive shell in the
+        // background (CI, nohup) inherits SIGINT ignored, and so would alloc; env resets it to the
+        // default before it execs dotnet (same pid), so the signal reaches alloc's handler.
+        var psi = new ProcessStartInfo("env")
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        psi.ArgumentList.Add("--default-signal=INT");
+        psi.ArgumentList.Add(Dotnet);
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "alloc.dll"));
         foreach (string a in args)
             psi.ArgumentList.Add(a);
