@@ -2,7 +2,10 @@
 // Optimized heap behave the same (ARCHITECTURE.md, "the equivalence contract"). Each scenario runs
 // on a LockstepHeap, which compares after every call the address (as an offset from the first
 // arena), the exception type, FindObject / Mark / SweepOne / Scavenge results, the objects each
-// sweep freed, the heap-profile samples, and the full HeapStats (statsEvery: 1). The interpreter
+// sweep freed, the heap-profile samples, and the full HeapStats (statsEvery: 1). Each of the two
+// heaps is also a ModelCheckedHeap: after every call it is checked against the heap model
+// (tests/Model: stats identities, the sweep set, zeroing, Mark / FindObject answers), so a bug both
+// implementations share still fails, naming the identity it breaks. The interpreter
 // adds the contract model (what must throw, live objects stay found and markable), and every
 // scenario ends with FinishSweep and Verify() on both heaps, so a broken invariant fails with its
 // INV id. A failure reports the shrunk scenario as numbered steps, the failing step with the
@@ -10,6 +13,7 @@
 using FsCheck;
 using FsCheck.Fluent;
 using GoAlloc.Cli;
+using GoAlloc.Model;
 using Xunit;
 
 namespace GoAlloc.Properties.Equivalence;
@@ -25,7 +29,9 @@ public sealed class EquivalenceProperties
     /// <summary>Runs a scenario on a lock-step pair; null if it passed, else the failure text.</summary>
     public static string? RunLockstep(Scenario scenario)
     {
-        using var heap = new LockstepHeap(o => new GoAlloc.Reference.MHeap(o), o => new GoAlloc.Optimized.MHeap(o),
+        using var heap = new LockstepHeap(
+            o => new ModelCheckedHeap(x => new GoAlloc.Reference.MHeap(x), o),
+            o => new ModelCheckedHeap(x => new GoAlloc.Optimized.MHeap(x), o),
             scenario.Options.ToHeapOptions(), statsEvery: 1);
         return RunOn(heap, scenario);
     }

@@ -6,7 +6,8 @@
 // which type it must throw, and that a live object is found by FindObject and accepted by Mark.
 // Any surprise is a ScenarioFailure naming the step; so is any exception the heap throws that the
 // model did not expect (an EquivalenceException from the LockstepHeap, a HeapInvariantException
-// from Verify, with its INV id in the message).
+// from Verify, with its INV id in the message; a ModelViolationException from a ModelCheckedHeap,
+// with the identity it broke).
 // Operations that make no sense in the current state and cannot be compared (Release of a P never
 // acquired) are skipped, deterministically: a shrunk scenario replays the same way every time.
 using System.Collections.Immutable;
@@ -177,7 +178,7 @@ public sealed class HeapOpInterpreter
         {
             call();
         }
-        catch (Exception e) when (e is not Cli.EquivalenceException && e is not HeapInvariantException)
+        catch (Exception e) when (e is not Cli.EquivalenceException && e is not HeapInvariantException && e is not Model.ModelViolationException)
         {
             got = e;
         }
