@@ -2,7 +2,8 @@
 // heap against a HeapModel: the call's answer (the address Alloc returned and its bytes, Mark's and
 // FindObject's answers, what each sweep freed through OnFree) and, after the call, the stats
 // identities (every call; Alloc and Mark: every CheckEvery-th) and the sweep set whenever the heap
-// reports sweep done. The first disagreement throws ModelViolationException naming the identity; a
+// reports sweep done. ReadStats itself passes the snapshot on unchecked (the check after each call
+// already covers it), so a caller comparing stats after a violation does not mask it. The first disagreement throws ModelViolationException naming the identity; a
 // violation seen inside a hook (OnFree runs in the middle of a sweep) is held and thrown once the
 // call has returned, so the heap is never left half-way through a sweep.
 // Hooks: by default it installs OnFree / OnSample (chained after the caller's own), so the model
@@ -51,8 +52,13 @@ public sealed class ModelCheckedHeap : IHeap
     /// <summary>Calls checked so far.</summary>
     public long Checks { get; private set; }
 
+    /// <summary>Set by the first violation: the report is that one; later calls are not checked (the model's state no longer fits the heap).</summary>
+    public bool Broken { get; private set; }
+
     private void Hold(Action check)
     {
+        if (Broken)
+            return;
         try
         {
             check();
@@ -68,7 +74,24 @@ public sealed class ModelCheckedHeap : IHeap
         if (_pending is { } e)
         {
             _pending = null;
+            Broken = true;
             throw e;
+        }
+    }
+
+    /// <summary>Runs a model update or check unless the model is broken; a violation breaks it.</summary>
+    private void Check(Action check)
+    {
+        if (Broken)
+            return;
+        try
+        {
+            check();
+        }
+        catch (ModelViolationException)
+        {
+            Broken = true;
+            throw;
         }
     }
 
@@ -76,13 +99,16 @@ public sealed class ModelCheckedHeap : IHeap
     private void After(string op, bool bulk = false)
     {
         ThrowPending();
-        if (bulk && ++_sinceCheck < CheckEvery)
+        if (Broken || (bulk && ++_sinceCheck < CheckEvery))
             return;
         _sinceCheck = 0;
         Checks++;
-        if (_inner.SweepDone)
-            Model.SweepFinished(op); // done implies every P flushed and every unmarked object freed (2.5)
-        Model.CheckStats(_inner.ReadStats(), op);
+        Check(() =>
+        {
+            if (_inner.SweepDone)
+                Model.SweepFinished(op); // done implies every P flushed and every unmarked object freed (2.5)
+            Model.CheckStats(_inner.ReadStats(), op);
+        });
     }
 
     public HeapOptions Options => _options;
@@ -98,7 +124,7 @@ public sealed class ModelCheckedHeap : IHeap
 
     private Processor Acquired(IProcessor p, string op)
     {
-        Model.Acquired(p.Id);
+        Check(() => Model.Acquired(p.Id));
         After(op);
         return new Processor(this, p);
     }
@@ -107,7 +133,7 @@ public sealed class ModelCheckedHeap : IHeap
     {
         _inner.StartMark();
         ThrowPending();
-        Model.MarkStarted();
+        Check(Model.MarkStarted);
         After("StartMark()");
     }
 
@@ -120,11 +146,11 @@ public sealed class ModelCheckedHeap : IHeap
         }
         catch (ArgumentOutOfRangeException) when (_options.StrictMarks && _inner.Phase == GcPhase.Mark)
         {
-            Model.Marked(ptr, false);
+            Check(() => Model.Marked(ptr, false));
             After($"Mark(0x{ptr:x})");
             throw;
         }
-        Model.Marked(ptr, r);
+        Check(() => Model.Marked(ptr, r));
         After($"Mark(0x{ptr:x})", bulk: true);
         return r;
     }
@@ -133,7 +159,7 @@ public sealed class ModelCheckedHeap : IHeap
     {
         _inner.FinishMark();
         ThrowPending();
-        Model.MarkFinished();
+        Check(Model.MarkFinished);
         After("FinishMark()");
     }
 
@@ -148,7 +174,7 @@ public sealed class ModelCheckedHeap : IHeap
     {
         _inner.FinishSweep();
         ThrowPending();
-        Model.SweepFinished("FinishSweep()");
+        Check(() => Model.SweepFinished("FinishSweep()"));
         After("FinishSweep()");
     }
 
@@ -178,8 +204,7 @@ public sealed class ModelCheckedHeap : IHeap
     public HeapStats ReadStats()
     {
         HeapStats s = _inner.ReadStats();
-        ThrowPending();
-        Model.CheckStats(s, "ReadStats()");
+        ThrowPending(); // stats are checked after every call (After); a snapshot read by the caller is passed on as is
         return s;
     }
 
@@ -187,7 +212,8 @@ public sealed class ModelCheckedHeap : IHeap
     {
         bool found = _inner.FindObject(ptr, out info);
         ThrowPending(); // the frees of a sweep FindObject ran come first
-        Model.Found(ptr, found, info);
+        ObjectInfo i = info;
+        Check(() => Model.Found(ptr, found, i));
         After($"FindObject(0x{ptr:x})");
         return found;
     }
@@ -214,7 +240,7 @@ public sealed class ModelCheckedHeap : IHeap
         {
             nint x = inner.Alloc(size, noscan, needzero);
             heap.ThrowPending();
-            heap.Model.Allocated(Id, size, noscan, needzero, x, heap.ZeroBase);
+            heap.Check(() => heap.Model.Allocated(Id, size, noscan, needzero, x, heap.ZeroBase));
             heap.After($"P{Id}.Alloc({size}, noscan: {noscan}, needzero: {needzero})", bulk: true);
             return x;
         }
@@ -222,14 +248,14 @@ public sealed class ModelCheckedHeap : IHeap
         public void Flush()
         {
             inner.Flush();
-            heap.Model.Flushed(Id);
+            heap.Check(() => heap.Model.Flushed(Id));
             heap.After($"P{Id}.Flush()");
         }
 
         public void Release()
         {
             inner.Release();
-            heap.Model.Released(Id);
+            heap.Check(() => heap.Model.Released(Id));
             heap.After($"P{Id}.Release()");
         }
     }

@@ -27,14 +27,26 @@ public sealed class EquivalenceProperties
     public const int LongSequenceCases = 120;
 
     /// <summary>Runs a scenario on a lock-step pair; null if it passed, else the failure text.</summary>
-    public static string? RunLockstep(Scenario scenario)
+    public static string? RunLockstep(Scenario scenario) =>
+        RunLockstep(scenario, o => new GoAlloc.Reference.MHeap(o), o => new GoAlloc.Optimized.MHeap(o));
+
+    /// <summary>Runs a scenario on a lock-step pair of the two factories' heaps, each model-checked; null if it passed.</summary>
+    public static string? RunLockstep(Scenario scenario, Func<HeapOptions, IHeap> a, Func<HeapOptions, IHeap> b)
     {
         using var heap = new LockstepHeap(
-            o => new ModelCheckedHeap(x => new GoAlloc.Reference.MHeap(x), o),
-            o => new ModelCheckedHeap(x => new GoAlloc.Optimized.MHeap(x), o),
+            o => new ModelCheckedHeap(a, o, hooks: scenario.Options.Hooks),
+            o => new ModelCheckedHeap(b, o, hooks: scenario.Options.Hooks),
             scenario.Options.ToHeapOptions(), statsEvery: 1);
         return RunOn(heap, scenario);
     }
+
+    /// <summary>The equivalence property on lock-step pairs of the two factories' heaps.</summary>
+    public static Property EquivalenceProperty(Func<HeapOptions, IHeap> a, Func<HeapOptions, IHeap> b) =>
+        Prop.ForAll(HeapOpGen.Arbitrary, scenario =>
+        {
+            string? failure = RunLockstep(scenario, a, b);
+            return (failure == null).Label(failure ?? "");
+        });
 
     /// <summary>Runs a scenario on one heap; null if it passed, else the failure text.</summary>
     public static string? RunOn(IHeap heap, Scenario scenario, Func<IHeap, HeapOpInterpreter>? makeInterpreter = null)

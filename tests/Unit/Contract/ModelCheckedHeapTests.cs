@@ -3,9 +3,9 @@
 // every call the heap is also checked against the heap model written from the spec: the stats
 // identities, the sweep set, zeroing (each needzero object must read zero; the tests fill objects
 // with their own patterns, so the model does not), and Mark / FindObject answers. Full stats are
-// checked after every call other than Alloc and Mark, and after every 97th of those (as the
-// lock-step tests do); the answers of Alloc and Mark are checked every time. A bug the two allocators share fails
-// here with the identity it breaks.
+// checked after every call other than Alloc and Mark and after every 97th of those (as the
+// lock-step tests do); Alloc's and Mark's answers are checked every time. A bug the two
+// allocators share fails here with the identity it breaks.
 using GoAlloc.Model;
 
 namespace GoAlloc.Tests.Contract;
