@@ -36,7 +36,7 @@ public sealed class EquivalenceProperties
         using var heap = new LockstepHeap(
             o => new ModelCheckedHeap(a, o, hooks: scenario.Options.Hooks),
             o => new ModelCheckedHeap(b, o, hooks: scenario.Options.Hooks),
-            scenario.Options.ToHeapOptions(), statsEvery: 1);
+            scenario.Options.ToHeapOptions(), statsEvery: 1, hooks: scenario.Options.Hooks);
         return RunOn(heap, scenario);
     }
 
@@ -75,6 +75,25 @@ public sealed class EquivalenceProperties
     [Fact]
     public void ReferenceAndOptimized_AgreeOnEveryOperationSequence() =>
         PropertyRunner.Check(nameof(ReferenceAndOptimized_AgreeOnEveryOperationSequence), EquivalenceCases, EquivalenceProperty(), endSize: 150, mutationCases: 30);
+}
+
+/// <summary>
+/// The same property on heaps that always take the rarer options: 4 to 8 Ps, GOGC other than 100,
+/// no OnFree / OnSample hooks, StrictMarks, a MemoryLimit of one or two arenas (out of memory and
+/// recovery), no arena hints.
+/// </summary>
+public sealed class WideOptionsEquivalenceProperties
+{
+    public const int Cases = 300;
+
+    [Fact]
+    public void ReferenceAndOptimized_AgreeWithTheModelUnderWideOptions() =>
+        PropertyRunner.Check(nameof(ReferenceAndOptimized_AgreeWithTheModelUnderWideOptions), Cases,
+            Prop.ForAll(HeapOpGen.WideArbitrary, scenario =>
+            {
+                string? failure = EquivalenceProperties.RunLockstep(scenario);
+                return (failure == null).Label(failure ?? "");
+            }), endSize: 150, mutationCases: 5);
 }
 
 /// <summary>The same property on long scenarios (its own class, so xunit runs it beside the short ones).</summary>

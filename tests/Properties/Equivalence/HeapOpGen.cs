@@ -89,17 +89,46 @@ public static class HeapOpGen
                     Long(1, 8 << 20))
                 .Select(b => (HeapOp)new Scavenge(b))),
             (2, Gen.Constant<HeapOp>(new Stats())),
+            (1, Gen.Elements(-1, 0, 25, 100, 300).Select(g => (HeapOp)new SetGcPercent(g))),
             (4, Gen.Zip(s_index, s_offset).Select(t => (HeapOp)new FindLive(t.Item1, t.Item2))),
             (2, Gen.Zip(s_bogus, s_index).Select(t => (HeapOp)new FindBogus(t.Item1, t.Item2))),
             (1, Gen.Constant<HeapOp>(new VerifyHeap())));
     }
 
+    /// <summary>
+    /// Heap options: mostly 1-3 Ps and GOGC 100 / off, sometimes up to 8 Ps, other GOGC values, no
+    /// OnFree / OnSample hooks (the production path, checked through stats and the model),
+    /// StrictMarks, or a MemoryLimit of one or two arenas (allocations then run out of memory, and
+    /// the heap must recover once a GC frees space). Arena hints are turned off only together with
+    /// a one-arena limit: two heaps' later arenas land wherever the kernel puts them, so their
+    /// offsets would not be comparable.
+    /// </summary>
     public static Gen<ScenarioOptions> Options { get; } =
-        from procs in Gen.Choose(1, 3)
+        from procs in Gen.Frequency((6, Gen.Choose(1, 3)), (1, Gen.Choose(4, 8)))
         from rate in Gen.Elements(0, 1, 4096)
-        from gc in Gen.Elements(100, -1)
+        from gc in Gen.Frequency((4, Gen.Elements(100, -1)), (2, Gen.Elements(0, 1, 25, 50, 200, 1000)))
         from seed in Long(0, long.MaxValue)
-        select new ScenarioOptions(procs, rate, gc, (ulong)seed);
+        from hooks in Gen.Frequency((5, Gen.Constant(true)), (1, Gen.Constant(false)))
+        from strict in Gen.Frequency((5, Gen.Constant(false)), (1, Gen.Constant(true)))
+        from limit in Gen.Frequency((8, Gen.Constant(0)), (1, Gen.Constant(1)), (1, Gen.Constant(2)))
+        select new ScenarioOptions(procs, rate, gc, (ulong)seed, hooks, strict,
+            limit switch { 0 => long.MaxValue, 1 => 2 * MallocConstants.HeapArenaBytes, _ => MallocConstants.HeapArenaBytes },
+            UseArenaHints: limit != 2);
+
+    /// <summary>Options that always take the rarer settings (the wide-options property).</summary>
+    public static Gen<ScenarioOptions> WideOptions { get; } =
+        from o in Options
+        from procs in Gen.Choose(4, 8)
+        from gc in Gen.Elements(-1, 0, 1, 25, 50, 200, 1000)
+        from hooks in Gen.Elements(true, false)
+        from strict in Gen.Elements(true, false)
+        from limit in Gen.Elements(1, 2)
+        select o with
+        {
+            Procs = procs, GcPercent = gc, Hooks = hooks, StrictMarks = strict,
+            MemoryLimit = limit == 1 ? 2 * MallocConstants.HeapArenaBytes : MallocConstants.HeapArenaBytes,
+            UseArenaHints = limit == 1,
+        };
 
     /// <summary>A mutator phase: acquire a P, mostly allocate on it (with some other calls), release it.</summary>
     private static Gen<HeapOp[]> MutatorSegment(int procs, int maxLen) =>
@@ -142,10 +171,15 @@ public static class HeapOpGen
     /// GC cycles, and single random operations in between (which may be invalid in the state they
     /// meet: the interpreter knows what must throw).
     /// </summary>
-    public static Gen<Scenario> Scenario { get; } =
-        from options in Options
-        from ops in Gen.Sized(n => Segments(options.Procs, Math.Max(1, n)))
-        select new Scenario(options, ops);
+    public static Gen<Scenario> Scenario { get; } = ScenarioWith(Options);
+
+    /// <summary>Scenarios whose heaps always take the rarer options (WideOptions).</summary>
+    public static Gen<Scenario> WideScenario { get; } = ScenarioWith(WideOptions);
+
+    private static Gen<Scenario> ScenarioWith(Gen<ScenarioOptions> options) =>
+        from o in options
+        from ops in Gen.Sized(n => Segments(o.Procs, Math.Max(1, n)))
+        select new Scenario(o, ops);
 
     private static Gen<ImmutableArray<HeapOp>> Segments(int procs, int size) =>
         Gen.Frequency(
@@ -156,6 +190,8 @@ public static class HeapOpGen
             .Select(segs => segs.SelectMany(x => x).ToImmutableArray());
 
     public static Arbitrary<Scenario> Arbitrary { get; } = Arb.From(Scenario, Shrink);
+
+    public static Arbitrary<Scenario> WideArbitrary { get; } = Arb.From(WideScenario, Shrink);
 
     // ---------------------------------------------------------------- shrinking
 
@@ -172,6 +208,14 @@ public static class HeapOpGen
             yield return s with { Options = o with { GcPercent = 100 } };
         if (o.Procs > 1)
             yield return s with { Options = o with { Procs = o.Procs - 1 } };
+        if (!o.Hooks)
+            yield return s with { Options = o with { Hooks = true } };
+        if (o.StrictMarks)
+            yield return s with { Options = o with { StrictMarks = false } };
+        if (o.MemoryLimit != long.MaxValue)
+            yield return s with { Options = o with { MemoryLimit = long.MaxValue, UseArenaHints = true } };
+        else if (!o.UseArenaHints)
+            yield return s with { Options = o with { UseArenaHints = true } };
         // 0b. Renumber: the only P in use becomes P0.
         int[] ps = ops.Select(POf).Where(p => p >= 0).Distinct().ToArray();
         if (ps.Length == 1 && ps[0] > 0)
@@ -255,6 +299,9 @@ public static class HeapOpGen
                 break;
             case Release r when r.P > 0:
                 yield return new Release(0);
+                break;
+            case SetGcPercent g when g.Percent != 100:
+                yield return new SetGcPercent(100);
                 break;
             case Scavenge sc when sc.Bytes != long.MaxValue && sc.Bytes > 0:
                 yield return new Scavenge(long.MaxValue);

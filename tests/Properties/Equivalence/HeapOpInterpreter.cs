@@ -54,7 +54,14 @@ public sealed class HeapOpInterpreter
     {
         _heap = heap;
         _procs = heap.ProcCount;
+        _oomPossible = heap.Options.MemoryLimit != long.MaxValue;
+        _strictMarks = heap.Options.StrictMarks;
     }
+
+    /// <summary>Under a MemoryLimit any allocation may throw OutOfMemoryException (the heap must stay usable).</summary>
+    private readonly bool _oomPossible;
+    /// <summary>Under StrictMarks a bogus Mark throws ArgumentOutOfRangeException instead of returning false.</summary>
+    private readonly bool _strictMarks;
 
     /// <summary>Live objects the interpreter tracks (for tests of the interpreter itself).</summary>
     public int LiveCount => _live.Count;
@@ -132,7 +139,11 @@ public sealed class HeapOpInterpreter
                 DoMarkLive(step, m);
                 break;
             case MarkBogus m:
-                Expect(step, _marking ? null : typeof(InvalidOperationException), () => _heap.Mark(Bogus(m.Kind, m.Index)));
+                Expect(step, _marking ? null : typeof(InvalidOperationException), () => _heap.Mark(Bogus(m.Kind, m.Index)),
+                    _marking && _strictMarks ? typeof(ArgumentOutOfRangeException) : null);
+                break;
+            case SetGcPercent g:
+                Expect(step, null, () => _heap.SetGcPercent(g.Percent));
                 break;
             case FinishMark:
                 if (Expect(step, _held.Count > 0 || !_marking ? typeof(InvalidOperationException) : null, _heap.FinishMark))
@@ -170,8 +181,13 @@ public sealed class HeapOpInterpreter
         }
     }
 
-    /// <summary>Runs call; it must throw exactly <paramref name="expected"/> (null: must not throw). True if it did not throw.</summary>
-    private bool Expect(int step, Type? expected, Action call)
+    /// <summary>
+    /// Runs call; it must throw exactly <paramref name="expected"/> (null: must not throw), or
+    /// <paramref name="alsoOk"/> when given (an outcome the options allow but the interpreter cannot
+    /// predict: OutOfMemoryException under a MemoryLimit, a refused bogus Mark under StrictMarks;
+    /// the lock-step heap still requires both heaps to agree). True if it did not throw.
+    /// </summary>
+    private bool Expect(int step, Type? expected, Action call, Type? alsoOk = null)
     {
         Exception? got = null;
         try
@@ -182,6 +198,8 @@ public sealed class HeapOpInterpreter
         {
             got = e;
         }
+        if (got != null && alsoOk != null && got.GetType() == alsoOk)
+            return false;
         if (got?.GetType() != expected)
         {
             if (got != null)
@@ -221,8 +239,9 @@ public sealed class HeapOpInterpreter
             nint x = 0;
             try
             {
-                if (!Expect(step, held ? null : typeof(InvalidOperationException), () => x = p.Alloc(a.Size, a.Noscan, a.NeedZero)))
-                    return; // not held: one refused call says it all
+                if (!Expect(step, held ? null : typeof(InvalidOperationException), () => x = p.Alloc(a.Size, a.Noscan, a.NeedZero),
+                        held && _oomPossible ? typeof(OutOfMemoryException) : null))
+                    return; // not held, or out of memory: one refused call says it all
             }
             catch (Exception e) when (a.Count > 1 && e is not ScenarioFailure)
             {

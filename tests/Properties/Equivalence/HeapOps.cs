@@ -97,6 +97,12 @@ public sealed record FinishSweep : HeapOp
     public override string ToString() => "FinishSweep()";
 }
 
+/// <summary>debug.SetGCPercent: re-paces the sweep at once (negative: proportional sweeping off).</summary>
+public sealed record SetGcPercent(int Percent) : HeapOp
+{
+    public override string ToString() => $"SetGcPercent({Percent})";
+}
+
 public sealed record Scavenge(long Bytes) : HeapOp
 {
     public override string ToString() => $"Scavenge({Bytes})";
