@@ -57,8 +57,16 @@ public static class HeapOpGen
     private static readonly Gen<int> s_index = Gen.Choose(0, 1 << 20);
     private static readonly Gen<int> s_offset = Gen.Frequency((3, Gen.Constant(0)), (2, Gen.Choose(0, 1 << 16)));
 
-    /// <summary>One operation for a heap with <paramref name="procs"/> Ps.</summary>
-    public static Gen<HeapOp> Op(int procs)
+    /// <summary>
+    /// One operation for a heap with <paramref name="procs"/> Ps; <paramref name="wide"/> adds
+    /// SetGcPercent (kept out of the main property's stream, so its fixed-seed Mutation run stays the same).
+    /// </summary>
+    public static Gen<HeapOp> Op(int procs, bool wide = false) =>
+        !wide ? BaseOp(procs) : Gen.Frequency(
+            (30, BaseOp(procs)),
+            (1, Gen.Elements(-1, 0, 25, 100, 300).Select(g => (HeapOp)new SetGcPercent(g))));
+
+    private static Gen<HeapOp> BaseOp(int procs)
     {
         Gen<int> p = Gen.Choose(0, procs - 1);
         Gen<HeapOp> alloc =
@@ -89,62 +97,53 @@ public static class HeapOpGen
                     Long(1, 8 << 20))
                 .Select(b => (HeapOp)new Scavenge(b))),
             (2, Gen.Constant<HeapOp>(new Stats())),
-            (1, Gen.Elements(-1, 0, 25, 100, 300).Select(g => (HeapOp)new SetGcPercent(g))),
             (4, Gen.Zip(s_index, s_offset).Select(t => (HeapOp)new FindLive(t.Item1, t.Item2))),
             (2, Gen.Zip(s_bogus, s_index).Select(t => (HeapOp)new FindBogus(t.Item1, t.Item2))),
             (1, Gen.Constant<HeapOp>(new VerifyHeap())));
     }
 
-    /// <summary>
-    /// Heap options: mostly 1-3 Ps and GOGC 100 / off, sometimes up to 8 Ps, other GOGC values, no
-    /// OnFree / OnSample hooks (the production path, checked through stats and the model),
-    /// StrictMarks, or a MemoryLimit of one or two arenas (allocations then run out of memory, and
-    /// the heap must recover once a GC frees space). Arena hints are turned off only together with
-    /// a one-arena limit: two heaps' later arenas land wherever the kernel puts them, so their
-    /// offsets would not be comparable.
-    /// </summary>
     public static Gen<ScenarioOptions> Options { get; } =
-        from procs in Gen.Frequency((6, Gen.Choose(1, 3)), (1, Gen.Choose(4, 8)))
+        from procs in Gen.Choose(1, 3)
         from rate in Gen.Elements(0, 1, 4096)
-        from gc in Gen.Frequency((4, Gen.Elements(100, -1)), (2, Gen.Elements(0, 1, 25, 50, 200, 1000)))
+        from gc in Gen.Elements(100, -1)
         from seed in Long(0, long.MaxValue)
-        from hooks in Gen.Frequency((5, Gen.Constant(true)), (1, Gen.Constant(false)))
-        from strict in Gen.Frequency((5, Gen.Constant(false)), (1, Gen.Constant(true)))
-        from limit in Gen.Frequency((8, Gen.Constant(0)), (1, Gen.Constant(1)), (1, Gen.Constant(2)))
+        select new ScenarioOptions(procs, rate, gc, (ulong)seed);
+
+    /// <summary>
+    /// The wide-options property's heaps: mostly 4 to 8 Ps, GOGC values other than 100 / off, with
+    /// or without OnFree / OnSample hooks (without: the production path, checked through stats and
+    /// the model), StrictMarks, and often a MemoryLimit of one or two arenas (allocations run out
+    /// of memory, and the heap must recover once a GC frees space). Arena hints are turned off only
+    /// together with a one-arena limit: two heaps' later arenas land wherever the kernel puts them,
+    /// so their offsets would not be comparable.
+    /// </summary>
+    public static Gen<ScenarioOptions> WideOptions { get; } =
+        from procs in Gen.Frequency((1, Gen.Choose(1, 3)), (2, Gen.Choose(4, 8)))
+        from rate in Gen.Elements(0, 1, 4096)
+        from gc in Gen.Elements(-1, 0, 1, 25, 50, 100, 200, 1000)
+        from seed in Long(0, long.MaxValue)
+        from hooks in Gen.Elements(true, false)
+        from strict in Gen.Elements(true, false)
+        from limit in Gen.Elements(0, 1, 2)
         select new ScenarioOptions(procs, rate, gc, (ulong)seed, hooks, strict,
             limit switch { 0 => long.MaxValue, 1 => 2 * MallocConstants.HeapArenaBytes, _ => MallocConstants.HeapArenaBytes },
             UseArenaHints: limit != 2);
 
-    /// <summary>Options that always take the rarer settings (the wide-options property).</summary>
-    public static Gen<ScenarioOptions> WideOptions { get; } =
-        from o in Options
-        from procs in Gen.Choose(4, 8)
-        from gc in Gen.Elements(-1, 0, 1, 25, 50, 200, 1000)
-        from hooks in Gen.Elements(true, false)
-        from strict in Gen.Elements(true, false)
-        from limit in Gen.Elements(1, 2)
-        select o with
-        {
-            Procs = procs, GcPercent = gc, Hooks = hooks, StrictMarks = strict,
-            MemoryLimit = limit == 1 ? 2 * MallocConstants.HeapArenaBytes : MallocConstants.HeapArenaBytes,
-            UseArenaHints = limit == 1,
-        };
-
     /// <summary>A mutator phase: acquire a P, mostly allocate on it (with some other calls), release it.</summary>
-    private static Gen<HeapOp[]> MutatorSegment(int procs, int maxLen) =>
+    private static Gen<HeapOp[]> MutatorSegment(int procs, int maxLen, bool wide) =>
         from p in Gen.Choose(0, procs - 1)
         from any in Gen.Frequency((4, Gen.Constant(false)), (1, Gen.Constant(true)))
         from len in Gen.Choose(1, Math.Max(1, maxLen))
         from body in Gen.Frequency<HeapOp>(
                 (12, AllocOn(p)),
                 (1, Gen.Constant<HeapOp>(new Flush(p))),
-                (1, Op(procs))).ListOf(len)
+                (1, Op(procs, wide))).ListOf(len)
         from release in Gen.Frequency((6, Gen.Constant(true)), (1, Gen.Constant(false)))
         select (HeapOp[])[any ? new Acquire(-1) : new Acquire(p), .. body, .. release ? [new Release(any ? 0 : p)] : Array.Empty<HeapOp>()];
 
     /// <summary>A GC cycle: StartMark, maybe allocate black, mark objects (live, interior, bogus), FinishMark, maybe sweep.</summary>
-    private static Gen<HeapOp[]> GcSegment(int procs) =>
-        from black in Gen.Frequency((2, Gen.Constant(Array.Empty<HeapOp>())), (1, MutatorSegment(procs, 6)))
+    private static Gen<HeapOp[]> GcSegment(int procs, bool wide) =>
+        from black in Gen.Frequency((2, Gen.Constant(Array.Empty<HeapOp>())), (1, MutatorSegment(procs, 6, wide)))
         from nmarks in Gen.Choose(0, 4)
         from marks in Gen.Frequency<HeapOp>(
                 (6, from i in s_index
@@ -171,21 +170,21 @@ public static class HeapOpGen
     /// GC cycles, and single random operations in between (which may be invalid in the state they
     /// meet: the interpreter knows what must throw).
     /// </summary>
-    public static Gen<Scenario> Scenario { get; } = ScenarioWith(Options);
+    public static Gen<Scenario> Scenario { get; } = ScenarioWith(Options, wide: false);
 
-    /// <summary>Scenarios whose heaps always take the rarer options (WideOptions).</summary>
-    public static Gen<Scenario> WideScenario { get; } = ScenarioWith(WideOptions);
+    /// <summary>Scenarios on the rarer options (WideOptions), with SetGcPercent among the operations.</summary>
+    public static Gen<Scenario> WideScenario { get; } = ScenarioWith(WideOptions, wide: true);
 
-    private static Gen<Scenario> ScenarioWith(Gen<ScenarioOptions> options) =>
+    private static Gen<Scenario> ScenarioWith(Gen<ScenarioOptions> options, bool wide) =>
         from o in options
-        from ops in Gen.Sized(n => Segments(o.Procs, Math.Max(1, n)))
+        from ops in Gen.Sized(n => Segments(o.Procs, Math.Max(1, n), wide))
         select new Scenario(o, ops);
 
-    private static Gen<ImmutableArray<HeapOp>> Segments(int procs, int size) =>
+    private static Gen<ImmutableArray<HeapOp>> Segments(int procs, int size, bool wide) =>
         Gen.Frequency(
-                (5, MutatorSegment(procs, 12)),
-                (2, GcSegment(procs)),
-                (2, Op(procs).Select(op => (HeapOp[])[op])))
+                (5, MutatorSegment(procs, 12, wide)),
+                (2, GcSegment(procs, wide)),
+                (2, Op(procs, wide).Select(op => (HeapOp[])[op])))
             .ListOf(Math.Max(1, size / 6))
             .Select(segs => segs.SelectMany(x => x).ToImmutableArray());
 
