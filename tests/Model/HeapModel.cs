@@ -202,6 +202,12 @@ public sealed unsafe class HeapModel
     /// <summary>[addr, addr + slot) must not overlap a live object (INV-OBJ-1). Without OnFree an overlapped unmarked object was freed.</summary>
     private void CheckFree(nint addr, long slot, string what)
     {
+        if (!SeesFrees && _doomedCount > 0)
+        {
+            // Unmarked objects anywhere inside the new slot were freed by a sweep the model could not see.
+            foreach (Obj d in Overlapping(addr, slot).Where(x => x.Doomed).ToList())
+                Remove(d, freed: true);
+        }
         for (int k = 0; k < 3; k++)
         {
             nint probe = k switch { 0 => addr, 1 => addr + (nint)(slot / 2), _ => addr + (nint)slot - 1 };
@@ -271,6 +277,28 @@ public sealed unsafe class HeapModel
             _largeFrees++;
         else
             _nfree[o.SizeClass]++;
+    }
+
+    /// <summary>Every live object overlapping [addr, addr + len).</summary>
+    private IEnumerable<Obj> Overlapping(nint addr, long len)
+    {
+        long first = (addr >> MallocConstants.PageShift) - (SizeClasses.MaxSmallSize >> MallocConstants.PageShift);
+        long last = (addr + (nint)len - 1) >> MallocConstants.PageShift;
+        for (long pg = first; pg <= last; pg++)
+        {
+            if (!_byPage.TryGetValue(pg, out List<Obj>? list))
+                continue;
+            foreach (Obj x in list)
+            {
+                if (x.Base < addr + (nint)len && addr < x.Base + (nint)x.Slot)
+                    yield return x;
+            }
+        }
+        foreach (Obj x in _large)
+        {
+            if (x.Base < addr + (nint)len && addr < x.Base + (nint)x.Slot)
+                yield return x;
+        }
     }
 
     /// <summary>The live object whose slot contains ptr, if any.</summary>

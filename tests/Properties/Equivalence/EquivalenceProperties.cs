@@ -84,7 +84,7 @@ public sealed class EquivalenceProperties
 /// </summary>
 public sealed class WideOptionsEquivalenceProperties
 {
-    public const int Cases = 300;
+    public const int Cases = 200;
 
     [Fact]
     public void ReferenceAndOptimized_AgreeWithTheModelUnderWideOptions() =>
