@@ -28,8 +28,8 @@ esac
 # The fewest tests each suite may run. A suite that runs fewer fails the gate: a deleted test file,
 # a filter that matches nothing or a discovery error cannot pass silently.
 declare -A minimum=(
-  [unit]=833
-  [properties]=14
+  [unit]=956
+  [properties]=17
   [concurrency]=39
   [catalog]=21
   [models]=18
