@@ -32,9 +32,9 @@ esac
 # The fewest tests each suite may run. A suite that runs fewer fails the gate: a deleted test file,
 # a filter that matches nothing or a discovery error cannot pass silently.
 declare -A minimum=(
-  [unit]=833
-  [properties]=14
-  [concurrency]=39
+  [unit]=1059
+  [properties]=17
+  [concurrency]=81
   [catalog]=21
   [stress]=17
   [models]=18

@@ -2,10 +2,12 @@
 // Reference and the Optimized) and the results are compared right away: addresses as offsets from
 // each heap's first arena (ZeroBase maps to ZeroBase), the exception type when one throws,
 // FindObject / Mark / SweepOne / Scavenge results, the objects each sweep freed and each sample
-// taken (through the OnFree / OnSample hooks), and the full HeapStats after every operation that
-// is not an allocation or a Mark and after every StatsEvery-th of those (1 = all of them). The first
-// difference throws EquivalenceException naming the operation.
-// Out of memory on either heap is rethrown as is (a host failure, not a difference).
+// taken (through the OnFree / OnSample hooks, unless built with hooks: false), and the full
+// HeapStats after every operation that is not an allocation or a Mark and after every
+// StatsEvery-th of those (1 = all of them). The first difference throws EquivalenceException
+// naming the operation.
+// Out of memory on either heap is rethrown as is (a host failure, not a difference), except that
+// under a MemoryLimit one heap refusing while the other serves is a difference.
 // Single-threaded use only: that is where the contract holds.
 namespace GoAlloc.Cli;
 
@@ -21,11 +23,21 @@ public sealed class LockstepHeap : IHeap
 
     /// <param name="factoryA">The oracle (its results are what callers see).</param>
     /// <param name="factoryB">The implementation checked against it.</param>
-    public LockstepHeap(Func<HeapOptions, IHeap> factoryA, Func<HeapOptions, IHeap> factoryB, HeapOptions? options = null, int statsEvery = 1)
+    /// <param name="hooks">Compare frees and samples through OnFree / OnSample; false: both heaps get
+    /// the caller's options unchanged (the production path without hooks) and are compared through
+    /// every other channel, stats included.</param>
+    public LockstepHeap(Func<HeapOptions, IHeap> factoryA, Func<HeapOptions, IHeap> factoryB, HeapOptions? options = null, int statsEvery = 1, bool hooks = true)
     {
         _options = options ?? new HeapOptions();
         HeapOptions user = _options;
         IHeap? a = null, b = null;
+        if (!hooks)
+        {
+            _a = factoryA(user);
+            _b = factoryB(user);
+            StatsEvery = Math.Max(1, statsEvery);
+            return;
+        }
         _a = a = factoryA(user with
         {
             OnFree = (p, n) => { _freedA.Add((p - a!.ArenaBase, n)); user.OnFree?.Invoke(p, n); },
@@ -98,8 +110,11 @@ public sealed class LockstepHeap : IHeap
             eb = e;
         }
         _ops++;
-        // Out of memory on either side is the host's failure, not a difference between the heaps.
-        if (ea is OutOfMemoryException || eb is OutOfMemoryException)
+        // Out of memory on either side is the host's failure, not a difference between the heaps,
+        // unless the heaps have a MemoryLimit: then the limit decides, and only one heap refusing
+        // is a difference (compared below like any other exception).
+        bool limited = _options.MemoryLimit != long.MaxValue;
+        if ((ea is OutOfMemoryException || eb is OutOfMemoryException) && !(limited && (ea is null || eb is null)))
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ea is OutOfMemoryException ? ea : eb!).Throw();
         if (ea != null || eb != null)
         {

@@ -2,7 +2,10 @@
 // Optimized heap behave the same (ARCHITECTURE.md, "the equivalence contract"). Each scenario runs
 // on a LockstepHeap, which compares after every call the address (as an offset from the first
 // arena), the exception type, FindObject / Mark / SweepOne / Scavenge results, the objects each
-// sweep freed, the heap-profile samples, and the full HeapStats (statsEvery: 1). The interpreter
+// sweep freed, the heap-profile samples, and the full HeapStats (statsEvery: 1). Each of the two
+// heaps is also a ModelCheckedHeap: after every call it is checked against the heap model
+// (tests/Model: stats identities, the sweep set, zeroing, Mark / FindObject answers), so a bug both
+// implementations share still fails, naming the identity it breaks. The interpreter
 // adds the contract model (what must throw, live objects stay found and markable), and every
 // scenario ends with FinishSweep and Verify() on both heaps, so a broken invariant fails with its
 // INV id. A failure reports the shrunk scenario as numbered steps, the failing step with the
@@ -10,6 +13,7 @@
 using FsCheck;
 using FsCheck.Fluent;
 using GoAlloc.Cli;
+using GoAlloc.Model;
 using Xunit;
 
 namespace GoAlloc.Properties.Equivalence;
@@ -23,12 +27,26 @@ public sealed class EquivalenceProperties
     public const int LongSequenceCases = 120;
 
     /// <summary>Runs a scenario on a lock-step pair; null if it passed, else the failure text.</summary>
-    public static string? RunLockstep(Scenario scenario)
+    public static string? RunLockstep(Scenario scenario) =>
+        RunLockstep(scenario, o => new GoAlloc.Reference.MHeap(o), o => new GoAlloc.Optimized.MHeap(o));
+
+    /// <summary>Runs a scenario on a lock-step pair of the two factories' heaps, each model-checked; null if it passed.</summary>
+    public static string? RunLockstep(Scenario scenario, Func<HeapOptions, IHeap> a, Func<HeapOptions, IHeap> b)
     {
-        using var heap = new LockstepHeap(o => new GoAlloc.Reference.MHeap(o), o => new GoAlloc.Optimized.MHeap(o),
-            scenario.Options.ToHeapOptions(), statsEvery: 1);
+        using var heap = new LockstepHeap(
+            o => new ModelCheckedHeap(a, o, hooks: scenario.Options.Hooks),
+            o => new ModelCheckedHeap(b, o, hooks: scenario.Options.Hooks),
+            scenario.Options.ToHeapOptions(), statsEvery: 1, hooks: scenario.Options.Hooks);
         return RunOn(heap, scenario);
     }
+
+    /// <summary>The equivalence property on lock-step pairs of the two factories' heaps.</summary>
+    public static Property EquivalenceProperty(Func<HeapOptions, IHeap> a, Func<HeapOptions, IHeap> b) =>
+        Prop.ForAll(HeapOpGen.Arbitrary, scenario =>
+        {
+            string? failure = RunLockstep(scenario, a, b);
+            return (failure == null).Label(failure ?? "");
+        });
 
     /// <summary>Runs a scenario on one heap; null if it passed, else the failure text.</summary>
     public static string? RunOn(IHeap heap, Scenario scenario, Func<IHeap, HeapOpInterpreter>? makeInterpreter = null)
@@ -57,6 +75,25 @@ public sealed class EquivalenceProperties
     [Fact]
     public void ReferenceAndOptimized_AgreeOnEveryOperationSequence() =>
         PropertyRunner.Check(nameof(ReferenceAndOptimized_AgreeOnEveryOperationSequence), EquivalenceCases, EquivalenceProperty(), endSize: 150, mutationCases: 30);
+}
+
+/// <summary>
+/// The same property on heaps that always take the rarer options: 4 to 8 Ps, GOGC other than 100,
+/// no OnFree / OnSample hooks, StrictMarks, a MemoryLimit of one or two arenas (out of memory and
+/// recovery), no arena hints.
+/// </summary>
+public sealed class WideOptionsEquivalenceProperties
+{
+    public const int Cases = 200;
+
+    [Fact]
+    public void ReferenceAndOptimized_AgreeWithTheModelUnderWideOptions() =>
+        PropertyRunner.Check(nameof(ReferenceAndOptimized_AgreeWithTheModelUnderWideOptions), Cases,
+            Prop.ForAll(HeapOpGen.WideArbitrary, scenario =>
+            {
+                string? failure = EquivalenceProperties.RunLockstep(scenario);
+                return (failure == null).Label(failure ?? "");
+            }), endSize: 150, mutationCases: 5);
 }
 
 /// <summary>The same property on long scenarios (its own class, so xunit runs it beside the short ones).</summary>

@@ -57,8 +57,16 @@ public static class HeapOpGen
     private static readonly Gen<int> s_index = Gen.Choose(0, 1 << 20);
     private static readonly Gen<int> s_offset = Gen.Frequency((3, Gen.Constant(0)), (2, Gen.Choose(0, 1 << 16)));
 
-    /// <summary>One operation for a heap with <paramref name="procs"/> Ps.</summary>
-    public static Gen<HeapOp> Op(int procs)
+    /// <summary>
+    /// One operation for a heap with <paramref name="procs"/> Ps; <paramref name="wide"/> adds
+    /// SetGcPercent (kept out of the main property's stream, so its fixed-seed Mutation run stays the same).
+    /// </summary>
+    public static Gen<HeapOp> Op(int procs, bool wide = false) =>
+        !wide ? BaseOp(procs) : Gen.Frequency(
+            (30, BaseOp(procs)),
+            (1, Gen.Elements(-1, 0, 25, 100, 300).Select(g => (HeapOp)new SetGcPercent(g))));
+
+    private static Gen<HeapOp> BaseOp(int procs)
     {
         Gen<int> p = Gen.Choose(0, procs - 1);
         Gen<HeapOp> alloc =
@@ -101,21 +109,41 @@ public static class HeapOpGen
         from seed in Long(0, long.MaxValue)
         select new ScenarioOptions(procs, rate, gc, (ulong)seed);
 
+    /// <summary>
+    /// The wide-options property's heaps: mostly 4 to 8 Ps, GOGC values other than 100 / off, with
+    /// or without OnFree / OnSample hooks (without: the production path, checked through stats and
+    /// the model), StrictMarks, and often a MemoryLimit of one or two arenas (allocations run out
+    /// of memory, and the heap must recover once a GC frees space). Arena hints are turned off only
+    /// together with a one-arena limit: two heaps' later arenas land wherever the kernel puts them,
+    /// so their offsets would not be comparable.
+    /// </summary>
+    public static Gen<ScenarioOptions> WideOptions { get; } =
+        from procs in Gen.Frequency((1, Gen.Choose(1, 3)), (2, Gen.Choose(4, 8)))
+        from rate in Gen.Elements(0, 1, 4096)
+        from gc in Gen.Elements(-1, 0, 1, 25, 50, 100, 200, 1000)
+        from seed in Long(0, long.MaxValue)
+        from hooks in Gen.Elements(true, false)
+        from strict in Gen.Elements(true, false)
+        from limit in Gen.Elements(0, 1, 2)
+        select new ScenarioOptions(procs, rate, gc, (ulong)seed, hooks, strict,
+            limit switch { 0 => long.MaxValue, 1 => 2 * MallocConstants.HeapArenaBytes, _ => MallocConstants.HeapArenaBytes },
+            UseArenaHints: limit != 2);
+
     /// <summary>A mutator phase: acquire a P, mostly allocate on it (with some other calls), release it.</summary>
-    private static Gen<HeapOp[]> MutatorSegment(int procs, int maxLen) =>
+    private static Gen<HeapOp[]> MutatorSegment(int procs, int maxLen, bool wide) =>
         from p in Gen.Choose(0, procs - 1)
         from any in Gen.Frequency((4, Gen.Constant(false)), (1, Gen.Constant(true)))
         from len in Gen.Choose(1, Math.Max(1, maxLen))
         from body in Gen.Frequency<HeapOp>(
                 (12, AllocOn(p)),
                 (1, Gen.Constant<HeapOp>(new Flush(p))),
-                (1, Op(procs))).ListOf(len)
+                (1, Op(procs, wide))).ListOf(len)
         from release in Gen.Frequency((6, Gen.Constant(true)), (1, Gen.Constant(false)))
         select (HeapOp[])[any ? new Acquire(-1) : new Acquire(p), .. body, .. release ? [new Release(any ? 0 : p)] : Array.Empty<HeapOp>()];
 
     /// <summary>A GC cycle: StartMark, maybe allocate black, mark objects (live, interior, bogus), FinishMark, maybe sweep.</summary>
-    private static Gen<HeapOp[]> GcSegment(int procs) =>
-        from black in Gen.Frequency((2, Gen.Constant(Array.Empty<HeapOp>())), (1, MutatorSegment(procs, 6)))
+    private static Gen<HeapOp[]> GcSegment(int procs, bool wide) =>
+        from black in Gen.Frequency((2, Gen.Constant(Array.Empty<HeapOp>())), (1, MutatorSegment(procs, 6, wide)))
         from nmarks in Gen.Choose(0, 4)
         from marks in Gen.Frequency<HeapOp>(
                 (6, from i in s_index
@@ -142,20 +170,27 @@ public static class HeapOpGen
     /// GC cycles, and single random operations in between (which may be invalid in the state they
     /// meet: the interpreter knows what must throw).
     /// </summary>
-    public static Gen<Scenario> Scenario { get; } =
-        from options in Options
-        from ops in Gen.Sized(n => Segments(options.Procs, Math.Max(1, n)))
-        select new Scenario(options, ops);
+    public static Gen<Scenario> Scenario { get; } = ScenarioWith(Options, wide: false);
 
-    private static Gen<ImmutableArray<HeapOp>> Segments(int procs, int size) =>
+    /// <summary>Scenarios on the rarer options (WideOptions), with SetGcPercent among the operations.</summary>
+    public static Gen<Scenario> WideScenario { get; } = ScenarioWith(WideOptions, wide: true);
+
+    private static Gen<Scenario> ScenarioWith(Gen<ScenarioOptions> options, bool wide) =>
+        from o in options
+        from ops in Gen.Sized(n => Segments(o.Procs, Math.Max(1, n), wide))
+        select new Scenario(o, ops);
+
+    private static Gen<ImmutableArray<HeapOp>> Segments(int procs, int size, bool wide) =>
         Gen.Frequency(
-                (5, MutatorSegment(procs, 12)),
-                (2, GcSegment(procs)),
-                (2, Op(procs).Select(op => (HeapOp[])[op])))
+                (5, MutatorSegment(procs, 12, wide)),
+                (2, GcSegment(procs, wide)),
+                (2, Op(procs, wide).Select(op => (HeapOp[])[op])))
             .ListOf(Math.Max(1, size / 6))
             .Select(segs => segs.SelectMany(x => x).ToImmutableArray());
 
     public static Arbitrary<Scenario> Arbitrary { get; } = Arb.From(Scenario, Shrink);
+
+    public static Arbitrary<Scenario> WideArbitrary { get; } = Arb.From(WideScenario, Shrink);
 
     // ---------------------------------------------------------------- shrinking
 
@@ -172,6 +207,14 @@ public static class HeapOpGen
             yield return s with { Options = o with { GcPercent = 100 } };
         if (o.Procs > 1)
             yield return s with { Options = o with { Procs = o.Procs - 1 } };
+        if (!o.Hooks)
+            yield return s with { Options = o with { Hooks = true } };
+        if (o.StrictMarks)
+            yield return s with { Options = o with { StrictMarks = false } };
+        if (o.MemoryLimit != long.MaxValue)
+            yield return s with { Options = o with { MemoryLimit = long.MaxValue, UseArenaHints = true } };
+        else if (!o.UseArenaHints)
+            yield return s with { Options = o with { UseArenaHints = true } };
         // 0b. Renumber: the only P in use becomes P0.
         int[] ps = ops.Select(POf).Where(p => p >= 0).Distinct().ToArray();
         if (ps.Length == 1 && ps[0] > 0)
@@ -255,6 +298,9 @@ public static class HeapOpGen
                 break;
             case Release r when r.P > 0:
                 yield return new Release(0);
+                break;
+            case SetGcPercent g when g.Percent != 100:
+                yield return new SetGcPercent(100);
                 break;
             case Scavenge sc when sc.Bytes != long.MaxValue && sc.Bytes > 0:
                 yield return new Scavenge(long.MaxValue);

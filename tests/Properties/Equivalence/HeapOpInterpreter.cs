@@ -6,7 +6,8 @@
 // which type it must throw, and that a live object is found by FindObject and accepted by Mark.
 // Any surprise is a ScenarioFailure naming the step; so is any exception the heap throws that the
 // model did not expect (an EquivalenceException from the LockstepHeap, a HeapInvariantException
-// from Verify, with its INV id in the message).
+// from Verify, with its INV id in the message; a ModelViolationException from a ModelCheckedHeap,
+// with the identity it broke).
 // Operations that make no sense in the current state and cannot be compared (Release of a P never
 // acquired) are skipped, deterministically: a shrunk scenario replays the same way every time.
 using System.Collections.Immutable;
@@ -53,7 +54,14 @@ public sealed class HeapOpInterpreter
     {
         _heap = heap;
         _procs = heap.ProcCount;
+        _oomPossible = heap.Options.MemoryLimit != long.MaxValue;
+        _strictMarks = heap.Options.StrictMarks;
     }
+
+    /// <summary>Under a MemoryLimit any allocation may throw OutOfMemoryException (the heap must stay usable).</summary>
+    private readonly bool _oomPossible;
+    /// <summary>Under StrictMarks a bogus Mark throws ArgumentOutOfRangeException instead of returning false.</summary>
+    private readonly bool _strictMarks;
 
     /// <summary>Live objects the interpreter tracks (for tests of the interpreter itself).</summary>
     public int LiveCount => _live.Count;
@@ -131,7 +139,11 @@ public sealed class HeapOpInterpreter
                 DoMarkLive(step, m);
                 break;
             case MarkBogus m:
-                Expect(step, _marking ? null : typeof(InvalidOperationException), () => _heap.Mark(Bogus(m.Kind, m.Index)));
+                Expect(step, _marking ? null : typeof(InvalidOperationException), () => _heap.Mark(Bogus(m.Kind, m.Index)),
+                    _marking && _strictMarks ? typeof(ArgumentOutOfRangeException) : null);
+                break;
+            case SetGcPercent g:
+                Expect(step, null, () => _heap.SetGcPercent(g.Percent));
                 break;
             case FinishMark:
                 if (Expect(step, _held.Count > 0 || !_marking ? typeof(InvalidOperationException) : null, _heap.FinishMark))
@@ -169,18 +181,25 @@ public sealed class HeapOpInterpreter
         }
     }
 
-    /// <summary>Runs call; it must throw exactly <paramref name="expected"/> (null: must not throw). True if it did not throw.</summary>
-    private bool Expect(int step, Type? expected, Action call)
+    /// <summary>
+    /// Runs call; it must throw exactly <paramref name="expected"/> (null: must not throw), or
+    /// <paramref name="alsoOk"/> when given (an outcome the options allow but the interpreter cannot
+    /// predict: OutOfMemoryException under a MemoryLimit, a refused bogus Mark under StrictMarks;
+    /// the lock-step heap still requires both heaps to agree). True if it did not throw.
+    /// </summary>
+    private bool Expect(int step, Type? expected, Action call, Type? alsoOk = null)
     {
         Exception? got = null;
         try
         {
             call();
         }
-        catch (Exception e) when (e is not Cli.EquivalenceException && e is not HeapInvariantException)
+        catch (Exception e) when (e is not Cli.EquivalenceException && e is not HeapInvariantException && e is not GoAlloc.Model.ModelViolationException)
         {
             got = e;
         }
+        if (got != null && alsoOk != null && got.GetType() == alsoOk)
+            return false;
         if (got?.GetType() != expected)
         {
             if (got != null)
@@ -220,8 +239,9 @@ public sealed class HeapOpInterpreter
             nint x = 0;
             try
             {
-                if (!Expect(step, held ? null : typeof(InvalidOperationException), () => x = p.Alloc(a.Size, a.Noscan, a.NeedZero)))
-                    return; // not held: one refused call says it all
+                if (!Expect(step, held ? null : typeof(InvalidOperationException), () => x = p.Alloc(a.Size, a.Noscan, a.NeedZero),
+                        held && _oomPossible ? typeof(OutOfMemoryException) : null))
+                    return; // not held, or out of memory: one refused call says it all
             }
             catch (Exception e) when (a.Count > 1 && e is not ScenarioFailure)
             {

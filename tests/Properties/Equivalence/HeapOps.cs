@@ -97,6 +97,12 @@ public sealed record FinishSweep : HeapOp
     public override string ToString() => "FinishSweep()";
 }
 
+/// <summary>debug.SetGCPercent: re-paces the sweep at once (negative: proportional sweeping off).</summary>
+public sealed record SetGcPercent(int Percent) : HeapOp
+{
+    public override string ToString() => $"SetGcPercent({Percent})";
+}
+
 public sealed record Scavenge(long Bytes) : HeapOp
 {
     public override string ToString() => $"Scavenge({Bytes})";
@@ -122,8 +128,12 @@ public sealed record VerifyHeap : HeapOp
     public override string ToString() => "Verify()";
 }
 
-/// <summary>The options a scenario varies (the rest are HeapOptions' defaults).</summary>
-public sealed record ScenarioOptions(int Procs, int MemProfileRate, int GcPercent, ulong SampleSeed)
+/// <summary>
+/// The options a scenario varies (the rest are HeapOptions' defaults). Hooks false: the heaps run
+/// without OnFree / OnSample (the production path), compared through stats and the model only.
+/// </summary>
+public sealed record ScenarioOptions(int Procs, int MemProfileRate, int GcPercent, ulong SampleSeed,
+    bool Hooks = true, bool StrictMarks = false, long MemoryLimit = long.MaxValue, bool UseArenaHints = true)
 {
     public HeapOptions ToHeapOptions() => new()
     {
@@ -131,9 +141,15 @@ public sealed record ScenarioOptions(int Procs, int MemProfileRate, int GcPercen
         MemProfileRate = MemProfileRate,
         GcPercent = GcPercent,
         SampleSeed = SampleSeed,
+        StrictMarks = StrictMarks,
+        MemoryLimit = MemoryLimit,
+        UseArenaHints = UseArenaHints,
     };
 
-    public override string ToString() => $"Procs={Procs} MemProfileRate={MemProfileRate} GcPercent={GcPercent} SampleSeed=0x{SampleSeed:x}";
+    public override string ToString() =>
+        $"Procs={Procs} MemProfileRate={MemProfileRate} GcPercent={GcPercent} SampleSeed=0x{SampleSeed:x}" +
+        (Hooks ? "" : " Hooks=off") + (StrictMarks ? " StrictMarks" : "") +
+        (MemoryLimit == long.MaxValue ? "" : $" MemoryLimit={MemoryLimit >> 20}MiB") + (UseArenaHints ? "" : " UseArenaHints=false");
 }
 
 /// <summary>A heap operation sequence and the options of the heaps it runs on.</summary>
