@@ -5,6 +5,8 @@
 //   part of its output, starts a long-running grandchild and says "ready"; after the signal alloc
 //   exits 130 / 143, the grandchild is gone, and neither the trace nor its temporary file remains.
 //   replay --json-file: signalled while replaying (no child), alloc exits 143 and writes no JSON.
+//   explore: signalled while its tests/Concurrency build runs (a stand-in host, DOTNET_HOST_PATH),
+//   alloc exits 143 / 130 and the build's process tree is gone.
 // The tests wait for alloc's own output (no sleeps); the process waits are bounds, not timings.
 using System.Diagnostics;
 using GoAlloc.Cli;
@@ -28,7 +30,10 @@ public class CliSignalTests
         }
     }
 
-    private static Process StartAlloc(string workingDirectory, params string[] args)
+    private static Process StartAlloc(string workingDirectory, params string[] args) =>
+        StartAlloc(workingDirectory, new Dictionary<string, string>(), args);
+
+    private static Process StartAlloc(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         // Through env(1) --default-signal: a test host started by a non-interactive shell in the
         // background (CI, nohup) inherits SIGINT ignored, and so would alloc; env resets it to the
@@ -46,6 +51,8 @@ public class CliSignalTests
         foreach (string a in args)
             psi.ArgumentList.Add(a);
         psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        foreach ((string name, string value) in environment)
+            psi.Environment[name] = value;
         return Process.Start(psi)!;
     }
 
@@ -140,6 +147,52 @@ public class CliSignalTests
             Assert.True(alloc.ExitCode == ExitCodes.Terminated, $"exit {alloc.ExitCode}: {err}");
             Assert.Contains("alloc: terminated; no output was written", err);
             Assert.Empty(Directory.GetFiles(dir));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("TERM", ExitCodes.Terminated)]
+    [InlineData("INT", ExitCodes.Interrupted)]
+    public void Explore_Signal_WhileBuilding_KillsTheChildTree(string signal, int expectedExit)
+    {
+        // A stand-in repository (an Allocator.sln) and a stand-in dotnet host (DOTNET_HOST_PATH,
+        // which alloc uses for the tests/Concurrency build): it starts a grandchild that would run
+        // for 10 minutes and names it through a FIFO, which the test's read waits for.
+        string dir = Directory.CreateTempSubdirectory("alloc-signal-").FullName;
+        File.WriteAllText(Path.Combine(dir, "Allocator.sln"), "");
+        string host = Path.Combine(dir, "fake-dotnet.sh");
+        File.WriteAllText(host, """
+            #!/usr/bin/env bash
+            sleep 600 &
+            echo "ready $!" > "$ALLOC_TEST_READY"
+            wait
+            """.Replace("\r", ""));
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(host, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        string fifo = Path.Combine(dir, "ready");
+        using (Process mkfifo = Process.Start(new ProcessStartInfo("mkfifo") { ArgumentList = { fifo }, UseShellExecute = false })!)
+        {
+            mkfifo.WaitForExit();
+            Assert.Equal(0, mkfifo.ExitCode);
+        }
+        try
+        {
+            using Process alloc = StartAlloc(dir, new Dictionary<string, string> { ["DOTNET_HOST_PATH"] = host, ["ALLOC_TEST_READY"] = fifo },
+                "explore", "cycle-boundary", "--iterations", "1");
+            string ready = File.ReadAllText(fifo).Trim();
+            Assert.StartsWith("ready ", ready);
+            int grandchild = int.Parse(ready["ready ".Length..]);
+
+            Signal(alloc.Id, signal);
+            alloc.StandardOutput.ReadToEnd();
+            string err = alloc.StandardError.ReadToEnd();
+            Assert.True(alloc.WaitForExit(Bound), "alloc did not exit after the signal");
+            Assert.True(alloc.ExitCode == expectedExit, $"exit {alloc.ExitCode}: {err}");
+            Assert.True(Stopped(grandchild), $"the build's child {grandchild} still runs");
         }
         finally
         {
