@@ -122,9 +122,10 @@ for target in trace heap-ops; do
   tools/fuzz/run.sh "$target" "$fuzz_seconds" 2>&1 | tee "$results/fuzz-$target.log" || rc=$?
   line=$(grep -aE "^fuzz $target: " "$results/fuzz-$target.log" | tail -1 || true)
   if [ $rc -eq 0 ] && [ -n "$line" ]; then fuzz_clean=$((fuzz_clean + 1)); else fuzz_failed=$((fuzz_failed + 1)); fi
-  fuzz_note="$fuzz_note${fuzz_note:+; }${line:-fuzz $target: failed (exit $rc), see $results/fuzz-$target.log}"
+  line=${line:-fuzz $target: failed (exit $rc), see $results/fuzz-$target.log}
+  fuzz_note="$fuzz_note${fuzz_note:+; }${line#fuzz }"
 done
-record fuzz "$fuzz_clean" "$fuzz_failed" "${fuzz_note#fuzz }"
+record fuzz "$fuzz_clean" "$fuzz_failed" "$fuzz_note"
 
 # The nightly soak: `alloc soak` for 10 minutes per implementation.
 if [ $nightly -eq 1 ]; then
