@@ -157,7 +157,7 @@ public class CliSignalTests
     [Theory]
     [InlineData("TERM", ExitCodes.Terminated)]
     [InlineData("INT", ExitCodes.Interrupted)]
-    public void Explore_Signal_WhileBuilding_KillsTheChildTree(string signal, int expectedExit)
+    public async Task Explore_Signal_WhileBuilding_KillsTheChildTree(string signal, int expectedExit)
     {
         // A stand-in repository (an Allocator.sln) and a stand-in dotnet host (DOTNET_HOST_PATH,
         // which alloc uses for the tests/Concurrency build): it starts a grandchild that would run
@@ -183,7 +183,20 @@ public class CliSignalTests
         {
             using Process alloc = StartAlloc(dir, new Dictionary<string, string> { ["DOTNET_HOST_PATH"] = host, ["ALLOC_TEST_READY"] = fifo },
                 "explore", "cycle-boundary", "--iterations", "1");
-            string ready = File.ReadAllText(fifo).Trim();
+            // Bounded: if alloc ends (or stalls) before it runs the stand-in, nobody writes the
+            // FIFO; the test then opens it for writing itself so the read returns, and fails.
+            Task<string> read = Task.Run(() => File.ReadAllText(fifo));
+            Task exited = alloc.WaitForExitAsync();
+            Task first = await Task.WhenAny(read, exited, Task.Delay(Bound));
+            if (first != read)
+            {
+                string early = alloc.HasExited ? alloc.StandardError.ReadToEnd() : "(still running)";
+                if (!alloc.HasExited)
+                    alloc.Kill(entireProcessTree: true);
+                using (new FileStream(fifo, FileMode.Open, FileAccess.Write)) { }
+                Assert.Fail($"alloc never ran the stand-in build; exit {(alloc.HasExited ? alloc.ExitCode : -1)}: {early}");
+            }
+            string ready = (await read).Trim();
             Assert.StartsWith("ready ", ready);
             int grandchild = int.Parse(ready["ready ".Length..]);
 
