@@ -107,7 +107,7 @@ public static class ConcurrencyProcess
     };
 
     /// <summary>The dotnet host running this process (or the one on PATH).</summary>
-    private static string DotnetHost
+    public static string DotnetHost
     {
         get
         {

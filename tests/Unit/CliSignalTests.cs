@@ -18,17 +18,7 @@ public class CliSignalTests
 {
     private static readonly TimeSpan Bound = TimeSpan.FromMinutes(2);
 
-    private static string Dotnet
-    {
-        get
-        {
-            string? host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
-            if (!string.IsNullOrEmpty(host) && File.Exists(host))
-                return host;
-            string? self = Environment.ProcessPath;
-            return self != null && Path.GetFileNameWithoutExtension(self) == "dotnet" ? self : "dotnet";
-        }
-    }
+    private static string Dotnet => ConcurrencyProcess.DotnetHost;
 
     private static Process StartAlloc(string workingDirectory, params string[] args) =>
         StartAlloc(workingDirectory, new Dictionary<string, string>(), args);
