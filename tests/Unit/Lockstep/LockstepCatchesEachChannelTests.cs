@@ -148,6 +148,14 @@ public sealed class LockstepCatchesEachChannelTests
     [Fact(Skip = GapPhase)]
     public void Lockstep_CatchesAPhaseDifference() => AssertCaught("Phase");
 
+    /// <summary>The report of an address difference shows each heap's address as an offset from its own first arena.</summary>
+    [Fact(Skip = "needs src fix: LockstepHeap prints the second heap's address as an offset from the first heap's arena (optimized=+0x10000000008 for +0x8)")]
+    public void Lockstep_AddressReport_ShowsEachHeapsOwnOffset()
+    {
+        (string? report, _) = RunDiverging(Divergence.Parse("Address"));
+        Assert.Contains("reference=+0x0 optimized=+0x8", report);
+    }
+
     /// <summary>Every known gap is a real channel (a renamed channel must not leave a stale entry that hides a new one).</summary>
     [Fact]
     public void KnownGaps_AreChannelsOfTheSelfCheck()
