@@ -81,11 +81,13 @@ public sealed class HeapStats
         Cmp(nameof(BadMarks), BadMarks, other.BadMarks);
         Cmp(nameof(ProfileSamples), ProfileSamples, other.ProfileSamples);
         Cmp(nameof(Arenas), Arenas, other.Arenas);
+        Cmp("BySize.Length", BySize.Length, other.BySize.Length);
         int n = Math.Max(BySize.Length, other.BySize.Length);
         for (int c = 0; c < n; c++)
         {
             SizeClassStats a = c < BySize.Length ? BySize[c] : default;
             SizeClassStats b = c < other.BySize.Length ? other.BySize[c] : default;
+            Cmp($"BySize[{c}].Size", a.Size, b.Size);
             Cmp($"BySize[{c}].Mallocs", a.Mallocs, b.Mallocs);
             Cmp($"BySize[{c}].Frees", a.Frees, b.Frees);
         }

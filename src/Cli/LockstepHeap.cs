@@ -63,7 +63,7 @@ public sealed class LockstepHeap : IHeap
     public nint ArenaBase => _a.ArenaBase;
     public nint ZeroBase => _a.ZeroBase;
     public int ProcCount => _a.ProcCount;
-    public GcPhase Phase => _a.Phase;
+    public GcPhase Phase => Same("Phase", _a.Phase, _b.Phase);
     public bool SweepDone => Same("SweepDone", _a.SweepDone, _b.SweepDone);
 
     private static Exception Fail(string what) => new EquivalenceException(what);
@@ -89,8 +89,10 @@ public sealed class LockstepHeap : IHeap
     }
 
     /// <summary>Runs op on both heaps; results must match, or both must throw the same exception type.</summary>
-    internal T Both<T>(string op, Func<IHeap, T> fa, Func<IHeap, T> fb, Func<T, T, bool> equal, Func<T, string> show)
+    internal T Both<T>(string op, Func<IHeap, T> fa, Func<IHeap, T> fb, Func<T, T, bool> equal, Func<T, string> show,
+        Func<T, string>? showB = null)
     {
+        showB ??= show; // results that hold addresses show each heap's own offset
         T ra = default!, rb = default!;
         Exception? ea = null, eb = null;
         try
@@ -119,13 +121,13 @@ public sealed class LockstepHeap : IHeap
         if (ea != null || eb != null)
         {
             if (ea?.GetType() != eb?.GetType())
-                throw Fail($"{op}: reference {(ea == null ? "returned " + show(ra) : "threw " + ea.GetType().Name + ": " + ea.Message)}; optimized {(eb == null ? "returned " + show(rb) : "threw " + eb.GetType().Name + ": " + eb.Message)}");
+                throw Fail($"{op}: reference {(ea == null ? "returned " + show(ra) : "threw " + ea.GetType().Name + ": " + ea.Message)}; optimized {(eb == null ? "returned " + showB(rb) : "threw " + eb.GetType().Name + ": " + eb.Message)}");
             if (ea is not ObjectDisposedException)
                 CheckSideEffects(op, always: true);
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ea!).Throw();
         }
         if (!equal(ra, rb))
-            throw Fail($"{op}: reference={show(ra)} optimized={show(rb)}");
+            throw Fail($"{op}: reference={show(ra)} optimized={showB(rb)}");
         // Allocations and marks (the replay's bulk: a Mark per live object per cycle) are counted
         // toward StatsEvery; every other operation compares full stats at once.
         CheckSideEffects(op, always: !op.Contains(".Alloc(", StringComparison.Ordinal) && !op.StartsWith("Mark(", StringComparison.Ordinal));
@@ -247,7 +249,8 @@ public sealed class LockstepHeap : IHeap
             heap.Both($"P{Id}.Alloc({size}, noscan: {noscan}, needzero: {needzero})",
                 _ => pa.Alloc(size, noscan, needzero), _ => pb.Alloc(size, noscan, needzero),
                 (x, y) => Offset(heap._a, x) == Offset(heap._b, y),
-                x => x == heap._a.ZeroBase ? "zerobase" : $"+0x{x - heap._a.ArenaBase:x}");
+                x => x == heap._a.ZeroBase ? "zerobase" : $"+0x{x - heap._a.ArenaBase:x}",
+                y => y == heap._b.ZeroBase ? "zerobase" : $"+0x{y - heap._b.ArenaBase:x}");
 
         public void Flush() => heap.Void($"P{Id}.Flush()", h => (h == heap._a ? pa : pb).Flush());
 

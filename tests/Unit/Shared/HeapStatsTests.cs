@@ -47,14 +47,18 @@ public sealed class HeapStatsTests
     }
 
     [Fact]
-    public void Diff_ComparesBySizePerClassAndTreatsMissingClassesAsZero()
+    public void Diff_ComparesBySizeLengthAndEveryFieldPerClass()
     {
         var a = new HeapStats { BySize = [new(0, 0, 0), new(8, 5, 2), new(16, 1, 1)] };
         var b = new HeapStats { BySize = [new(0, 0, 0), new(8, 6, 2)] };
-        Assert.Equal(["BySize[1].Mallocs: 5 != 6", "BySize[2].Mallocs: 1 != 0", "BySize[2].Frees: 1 != 0"], a.Diff(b));
-        Assert.Equal(["BySize[1].Mallocs: 6 != 5", "BySize[2].Mallocs: 0 != 1", "BySize[2].Frees: 0 != 1"], b.Diff(a));
+        Assert.Equal(["BySize.Length: 3 != 2", "BySize[1].Mallocs: 5 != 6", "BySize[2].Size: 16 != 0", "BySize[2].Mallocs: 1 != 0", "BySize[2].Frees: 1 != 0"], a.Diff(b));
+        Assert.Equal(["BySize.Length: 2 != 3", "BySize[1].Mallocs: 6 != 5", "BySize[2].Size: 0 != 16", "BySize[2].Mallocs: 0 != 1", "BySize[2].Frees: 0 != 1"], b.Diff(a));
         var c = new HeapStats { BySize = [new(0, 0, 0), new(8, 6, 3)] };
         Assert.Equal(["BySize[1].Frees: 2 != 3"], b.Diff(c));
+        var d = new HeapStats { BySize = [new(0, 0, 0), new(16, 6, 2)] };
+        Assert.Equal(["BySize[1].Size: 8 != 16"], b.Diff(d));
+        var empty = new HeapStats { BySize = [new(0, 0, 0), new(0, 0, 0)] }; // an extra all-zero entry still differs
+        Assert.Equal(["BySize.Length: 1 != 2"], new HeapStats { BySize = [new(0, 0, 0)] }.Diff(empty));
     }
 
     [Fact]
