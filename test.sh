@@ -35,7 +35,7 @@ declare -A minimum=(
   [unit]=1061
   [properties]=17
   [concurrency]=81
-  [catalog]=21
+  [catalog]=53
   [stress]=17
   [models]=18
 )
@@ -85,7 +85,7 @@ dotnet_suite() {
 }
 
 dotnet tool restore
-rm -f "$results/coyote/catalog.txt"
+rm -f "$results/coyote/catalog.txt" "$results/coyote/catalog-sequential.txt"
 dotnet build Allocator.sln -c Release -warnaserror 2>&1 | tail -n 3
 
 if [ $nightly -eq 1 ]; then
@@ -142,16 +142,25 @@ seeded_filter=(--filter "FullyQualifiedName~SeededBugCatalog")
 dotnet_suite catalog "$results/catalog.log" -- \
   dotnet test tests/Concurrency -c Release -p:SeededBugs=true "${seeded_filter[@]}" \
   --logger "console;verbosity=normal"
-# Every catalog entry must have reported its iterations per seed.
-entries=$(grep -acE '^[[:space:]]+(Passed|Failed) GoAlloc\.Concurrency\.SeededBugCatalogTests\.' "$results/catalog.log" || true)
+# Every race entry must have reported its iterations per seed (catalog.txt), and every entry its
+# single-threaded run (catalog-sequential.txt: race entries pass there, sequential entries fail
+# with their own check); at least 15 race and 21 single-threaded entries (6 sequential).
+races=$(grep -acE '^[[:space:]]+(Passed|Failed) GoAlloc\.Concurrency\.SeededBugCatalogTests\.' "$results/catalog.log" || true)
+singles=$(grep -acE '^[[:space:]]+(Passed|Failed) GoAlloc\.Concurrency\.SeededBugCatalogSequentialTests\.(RaceEntry|SequentialEntry)' "$results/catalog.log" || true)
 reported=0
+reported_single=0
 [ ! -f "$results/coyote/catalog.txt" ] || reported=$(wc -l < "$results/coyote/catalog.txt")
-if [ "$entries" -lt "${minimum[catalog]}" ] || [ "$reported" -ne "$entries" ]; then
-  record catalog-lines 0 1 "$reported of $entries catalog entries reported their iterations (minimum ${minimum[catalog]})"
+[ ! -f "$results/coyote/catalog-sequential.txt" ] || reported_single=$(wc -l < "$results/coyote/catalog-sequential.txt")
+if [ "$races" -lt 15 ] || [ "$reported" -ne "$races" ] || [ "$singles" -lt 21 ] || [ "$reported_single" -ne "$singles" ]; then
+  record catalog-lines 0 1 "$reported of $races race entries reported their iterations (minimum 15); $reported_single of $singles entries their single-threaded run (minimum 21)"
 fi
 if [ -f "$results/coyote/catalog.txt" ]; then
   echo "--- seeded-bug catalog: iterations per seed ---"
   cat "$results/coyote/catalog.txt"
+fi
+if [ -f "$results/coyote/catalog-sequential.txt" ]; then
+  echo "--- seeded-bug catalog: single-threaded runs ---"
+  cat "$results/coyote/catalog-sequential.txt"
 fi
 
 # The mutation gate: Stryker.NET on the library files changed since each library's last full run
@@ -237,6 +246,10 @@ if [ $nightly -eq 1 ]; then
     echo "## Seeded-bug catalog (iterations per seed)"
     echo
     sed 's/^/- /' "$results/coyote/catalog.txt" 2>/dev/null || true
+    echo
+    echo "## Seeded-bug catalog (single-threaded runs)"
+    echo
+    sed 's/^/- /' "$results/coyote/catalog-sequential.txt" 2>/dev/null || true
     echo
     echo "## Mutation (mutation/run full)"
     echo

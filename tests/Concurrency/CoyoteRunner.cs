@@ -22,10 +22,11 @@ public sealed record ExplorationResult(string Name, bool BugFound, string? BugRe
 }
 
 /// <summary>One exploration: a scenario on an allocator, with a strategy, seed and budget, and a seeded bug (seeded build) or none.</summary>
-public sealed record ExploreSpec(string Scenario, string Impl, uint Iterations, uint Seed, string Strategy = "random", string? Bug = null)
+/// Sequential: the scenario runs single-threaded (Scenarios.Sequential).
+public sealed record ExploreSpec(string Scenario, string Impl, uint Iterations, uint Seed, string Strategy = "random", string? Bug = null, bool Sequential = false)
 {
-    /// <summary>The trace's file name (without .trace): scenario.impl[.bug].strategy.seedK.</summary>
-    public string DefaultName => $"{Scenario}.{Impl}{(Bug == null ? "" : "." + Bug)}.{Strategy}.seed{Seed}";
+    /// <summary>The trace's file name (without .trace): scenario.impl[.bug].strategy.seedK[.sequential].</summary>
+    public string DefaultName => $"{Scenario}.{Impl}{(Bug == null ? "" : "." + Bug)}.{Strategy}.seed{Seed}{(Sequential ? ".sequential" : "")}";
 }
 
 public static class CoyoteRunner
@@ -83,6 +84,7 @@ public static class CoyoteRunner
     public static ExplorationResult Explore(ExploreSpec spec, string? name = null, Action<uint, int>? progress = null)
     {
         using (SeededBugScope.Enter(spec.Bug))
+        using (SequentialScope.Enter(spec.Sequential))
         {
             ExplorationResult r = Run(name ?? spec.DefaultName, Scenarios.Get(spec.Scenario, spec.Impl),
                 Configure(spec.Iterations, spec.Seed, spec.Strategy, spec.Scenario), progress);
@@ -131,6 +133,7 @@ public static class CoyoteRunner
     public static ExplorationResult Reproduce(string tracePath, TraceSidecar meta, Action<HeapTraceEvent>? sink)
     {
         using (SeededBugScope.Enter(meta.Bug))
+        using (SequentialScope.Enter(meta.Sequential))
         {
             Scenarios.TraceSink = sink;
             try
@@ -208,5 +211,27 @@ public readonly struct SeededBugScope : IDisposable
 #if SEEDED_BUGS
         SeededBugs.Active = SeededBug.None;
 #endif
+    }
+}
+
+/// <summary>Runs the scenarios single-threaded (Scenarios.Sequential) until disposed.</summary>
+public readonly struct SequentialScope : IDisposable
+{
+    private readonly bool _set;
+
+    private SequentialScope(bool set) => _set = set;
+
+    public static SequentialScope Enter(bool sequential)
+    {
+        if (!sequential)
+            return default;
+        Scenarios.Sequential = true;
+        return new SequentialScope(true);
+    }
+
+    public void Dispose()
+    {
+        if (_set)
+            Scenarios.Sequential = false;
     }
 }

@@ -7,6 +7,9 @@
 // first bug), because Dispose would throw "P still held" for the failed task's P, and that
 // exception would replace the real failure in the bug report. Every heap gets TraceSink as its
 // HeapOptions.OnTrace (null in the tests; `reproduce` sets it to print the replayed interleaving).
+// Sequential mode (SequentialScope) runs the same scenario single-threaded: every task body runs
+// to completion where it is started, in program order, and no background sweeper starts (the
+// foreground sweeps do its work). A seeded bug that fails there needs no race.
 using System.Runtime.CompilerServices;
 using GoAlloc.Cli;
 
@@ -40,6 +43,37 @@ public static class Scenarios
             Optimized => new GoAlloc.Optimized.MHeap(options),
             _ => throw new ArgumentOutOfRangeException(nameof(impl), impl, "reference or optimized"),
         };
+    }
+
+    /// <summary>
+    /// Sequential mode: task bodies run inline in program order and the background sweeper stays
+    /// off, so the scenario is one thread. Set only through SequentialScope (one exploration at a
+    /// time: the suite runs its tests one by one).
+    /// </summary>
+    public static bool Sequential { get; internal set; }
+
+    /// <summary>Starts a scenario task: a controlled Task.Run, or the body run now in sequential mode.</summary>
+    private static Task Spawn(Action body)
+    {
+        if (!Sequential)
+            return Task.Run(body);
+        body();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Starts an async scenario task: a controlled Task.Run, or the body run now in sequential mode.</summary>
+    private static Task Spawn(Func<Task> body) => Sequential ? body() : Task.Run(body);
+
+    private static void StartSweeper(IHeap heap)
+    {
+        if (!Sequential)
+            heap.StartBackgroundSweeper();
+    }
+
+    private static void StopSweeper(IHeap heap)
+    {
+        if (!Sequential)
+            heap.StopBackgroundSweeper();
     }
 
     public static Func<Task> Get(string name, string impl) => name switch
@@ -145,11 +179,11 @@ public static class Scenarios
     {
         IHeap heap = CreateHeap(impl, new HeapOptions { Procs = 3, MemProfileRate = 0 });
         (List<nint> live, List<nint> dead) = SetUpCycle(heap, 12, 1024, 3); // 8 objects per span
-        heap.StartBackgroundSweeper();
+        StartSweeper(heap);
         var made = new List<nint>[3];
-        Task t0 = Task.Run(() => made[0] = AllocOn(heap, 0, 10, 1024));
-        Task t1 = Task.Run(() => made[1] = AllocOn(heap, 1, 10, 1024));
-        Task t2 = Task.Run(() =>
+        Task t0 = Spawn(() => made[0] = AllocOn(heap, 0, 10, 1024));
+        Task t1 = Spawn(() => made[1] = AllocOn(heap, 1, 10, 1024));
+        Task t2 = Spawn(() =>
         {
             IProcessor p = heap.AcquireP(2);
             made[2] = [p.Alloc(1024), p.Alloc(1024)];
@@ -160,7 +194,7 @@ public static class Scenarios
         heap.FinishSweep();
         CheckSweepDone(heap);
         heap.Verify();
-        heap.StopBackgroundSweeper();
+        StopSweeper(heap);
         CheckOutcome(heap, live, dead, made.SelectMany(m => m));
         heap.Dispose();
     }
@@ -170,18 +204,18 @@ public static class Scenarios
     {
         IHeap heap = CreateHeap(impl, new HeapOptions { Procs = 2, MemProfileRate = 0 });
         (List<nint> live, List<nint> dead) = SetUpCycle(heap, 10, 1024, 2); // cached spans on both Ps
-        heap.StartBackgroundSweeper();
+        StartSweeper(heap);
         var made = new List<nint>[2];
-        Task t0 = Task.Run(() => made[0] = AllocOn(heap, 0, 8, 1024));
-        Task t1 = Task.Run(() => made[1] = AllocOn(heap, 1, 8, 1024));
-        Task main = Task.Run(() =>
+        Task t0 = Spawn(() => made[0] = AllocOn(heap, 0, 8, 1024));
+        Task t1 = Spawn(() => made[1] = AllocOn(heap, 1, 8, 1024));
+        Task main = Spawn(() =>
         {
             heap.FinishSweep();
             // Right when FinishSweep returns, while the Ps may still be allocating.
             CheckSweepDone(heap);
         });
         // FindObject sweeps unswept spans itself (ensureSwept), racing the other sweepers.
-        Task finder = Task.Run(() =>
+        Task finder = Spawn(() =>
         {
             foreach (nint a in dead.Take(3).Concat(live.Take(3)))
                 heap.FindObject(a, out _);
@@ -191,7 +225,7 @@ public static class Scenarios
         // Sweep is done: nothing may still be unswept or being swept, with the sweeper still running.
         CheckSweepDone(heap);
         heap.Verify();
-        heap.StopBackgroundSweeper();
+        StopSweeper(heap);
         CheckOutcome(heap, live, dead, made.SelectMany(m => m));
         heap.Dispose();
     }
@@ -205,12 +239,12 @@ public static class Scenarios
         var live = old.Where((_, i) => i % 3 == 0).ToList();
         var dead = old.Where((_, i) => i % 3 != 0).ToList();
         List<nint> made = [];
-        Task marker = Task.Run(() =>
+        Task marker = Spawn(() =>
         {
             foreach (nint a in live)
                 Check(heap.Mark(a + 7), $"Mark rejected live 0x{a:x}");
         });
-        Task mutator = Task.Run(() => made = AllocOn(heap, 1, 16, 1024));
+        Task mutator = Spawn(() => made = AllocOn(heap, 1, 16, 1024));
         await Task.WhenAll(new[] { marker, mutator });
         heap.FinishMark();
         heap.FinishSweep();
@@ -229,9 +263,9 @@ public static class Scenarios
         heap.FinishMark();
         heap.FinishSweep();
         var made = new List<nint>[2];
-        Task t0 = Task.Run(() => made[0] = AllocOn(heap, 0, 8, 3000));
-        Task t1 = Task.Run(() => made[1] = AllocOn(heap, 1, 3, 24_000));
-        Task scav = Task.Run(() =>
+        Task t0 = Spawn(() => made[0] = AllocOn(heap, 0, 8, 3000));
+        Task t1 = Spawn(() => made[1] = AllocOn(heap, 1, 3, 24_000));
+        Task scav = Spawn(() =>
         {
             for (int i = 0; i < 3; i++)
                 heap.Scavenge(3 * MallocConstants.PageSize);
@@ -255,13 +289,13 @@ public static class Scenarios
         heap.Mark(large[0]);
         heap.Mark(small[0]);
         heap.FinishMark();
-        heap.StartBackgroundSweeper();
+        StartSweeper(heap);
         var made = new List<nint>[2];
-        Task t0 = Task.Run(() => made[0] = AllocOn(heap, 0, 3, 70_000));
-        Task t1 = Task.Run(() => made[1] = AllocOn(heap, 1, 12, 2048));
+        Task t0 = Spawn(() => made[0] = AllocOn(heap, 0, 3, 70_000));
+        Task t1 = Spawn(() => made[1] = AllocOn(heap, 1, 12, 2048));
         await Task.WhenAll(new[] { t0, t1 });
         heap.FinishSweep();
-        heap.StopBackgroundSweeper();
+        StopSweeper(heap);
         CheckOutcome(heap, [large[0], small[0]], large.Skip(1).Concat(small.Skip(1)), made.SelectMany(m => m));
         heap.Dispose();
     }
@@ -277,10 +311,10 @@ public static class Scenarios
         var made = new List<nint>[2];
         // 16 KiB objects: one per span, so every allocation takes a fresh span and pays sweep
         // credit; no span of that class is unswept, so only the credit sweeps.
-        Task t0 = Task.Run(() => made[0] = AllocOn(heap, 0, 4, 16384));
+        Task t0 = Spawn(() => made[0] = AllocOn(heap, 0, 4, 16384));
         // P1 caches a 16-byte span (heap_live += its free slots) and then flushes it (heap_live -=
         // them again): re-paced in between, heap_live drops below the new basis.
-        Task t1 = Task.Run(() =>
+        Task t1 = Spawn(() =>
         {
             IProcessor p = heap.AcquireP(1);
             made[1] = [p.Alloc(16), p.Alloc(16)];
@@ -288,7 +322,7 @@ public static class Scenarios
             made[1].Add(p.Alloc(16384));
             p.Release();
         });
-        Task pace = Task.Run(() =>
+        Task pace = Spawn(() =>
         {
             heap.SetGcPercent(200);
             heap.SetGcPercent(150);
@@ -325,13 +359,13 @@ public static class Scenarios
         heap.FinishMark();
         var dead = objs.Except(live).ToList();
         List<nint> made = [];
-        Task sweeper = Task.Run(() =>
+        Task sweeper = Spawn(() =>
         {
             while (heap.SweepOne() != -1)
             {
             }
         });
-        Task refill = Task.Run(() => made = AllocOn(heap, 1, 2, 1024));
+        Task refill = Spawn(() => made = AllocOn(heap, 1, 2, 1024));
         await Task.WhenAll(new[] { sweeper, refill });
         heap.FinishSweep();
         CheckSweepDone(heap);
@@ -350,10 +384,10 @@ public static class Scenarios
         IHeap heap = CreateHeap(impl, new HeapOptions { Procs = 2, MemProfileRate = 0 });
         // 12 objects of 1 KiB: one full span (uncached) and one cached on P0 (stale after FinishMark).
         (List<nint> live, List<nint> dead) = SetUpCycle(heap, 12, 1024, 1);
-        heap.StartBackgroundSweeper();
+        StartSweeper(heap);
         List<nint> made = [];
-        Task mutator = Task.Run(() => made = AllocOn(heap, 0, 3, 1024)); // flushes P0's stale span
-        Task cycle = Task.Run(async () =>
+        Task mutator = Spawn(() => made = AllocOn(heap, 0, 3, 1024)); // flushes P0's stale span
+        Task cycle = Spawn(async () =>
         {
             await mutator;
             heap.StartMark();
@@ -362,7 +396,7 @@ public static class Scenarios
             heap.FinishMark();
             heap.FinishSweep(); // flushes P0 (idle, stale again) and sweeps what is left
         });
-        Task Finder(int skip) => Task.Run(() =>
+        Task Finder(int skip) => Spawn(() =>
         {
             for (int round = 0; round < 2; round++)
             {
@@ -379,7 +413,7 @@ public static class Scenarios
         await Task.WhenAll(new[] { mutator, cycle, Finder(0), Finder(1) });
         heap.FinishSweep();
         CheckSweepDone(heap);
-        heap.StopBackgroundSweeper();
+        StopSweeper(heap);
         CheckOutcome(heap, live, dead, made);
         heap.Dispose();
     }
@@ -399,18 +433,18 @@ public static class Scenarios
         for (int i = 0; i < prefill - 3; i++)
             Check(set.Pop() == (i + 1) * 64, "single-threaded pop order");
         var popped = new List<nint>[2];
-        Task push0 = Task.Run(() =>
+        Task push0 = Spawn(() =>
         {
             for (int i = 0; i < 3; i++)
                 set.Push((1000 + i) * 64);
         });
-        Task push1 = Task.Run(() =>
+        Task push1 = Spawn(() =>
         {
             for (int i = 0; i < 3; i++)
                 set.Push((2000 + i) * 64);
         });
-        Task pop0 = Task.Run(() => popped[0] = PopSome(set, 3));
-        Task pop1 = Task.Run(() => popped[1] = PopSome(set, 3));
+        Task pop0 = Spawn(() => popped[0] = PopSome(set, 3));
+        Task pop1 = Spawn(() => popped[1] = PopSome(set, 3));
         await Task.WhenAll(new[] { push0, push1, pop0, pop1 });
         var all = popped[0].Concat(popped[1]).ToList();
         nint v;

@@ -1,8 +1,9 @@
-// The seeded-bug catalog (only in the seeded-bug build, -p:SeededBugs=true): each known protocol
-// bug of src/Allocator/SeededBugs.cs is switched on, its scenario explored (StrategyFor) with three fixed seeds
-// and up to 2,000 iterations each; it must be found for at least 2 of 3 seeds, its trace saved,
-// and the replay of the trace must hit the same failure. The clean code then passes the same runs
-// (same scenario and seeds, as many iterations as the bug needed, at most 300). Iterations per seed go to the test output and to
+// The seeded-bug catalog's race entries (only in the seeded-bug build, -p:SeededBugs=true; the
+// entries are in SeededBugCatalog.cs): each is switched on and its scenario explored (StrategyFor)
+// with three fixed seeds and up to 2,000 iterations each. It must be found, with the failure the
+// entry expects, for at least 2 of 3 seeds, its trace saved, and the replay of the trace must hit
+// the same failure. The clean code then passes the same runs (same scenario and seeds, as many
+// iterations as the bug needed, at most 300). Iterations per seed go to the test output and to
 // TestResults/coyote/catalog.txt.
 #if SEEDED_BUGS
 using Xunit;
@@ -27,37 +28,17 @@ public class SeededBugCatalogTests(ITestOutputHelper output)
         _ => "random",
     };
 
-    public static TheoryData<SeededBug, string, string> Catalog()
-    {
-        var data = new TheoryData<SeededBug, string, string>();
-        void Both(SeededBug bug, string scenario)
-        {
-            data.Add(bug, scenario, Scenarios.Reference);
-            data.Add(bug, scenario, Scenarios.Optimized);
-        }
-        Both(SeededBug.Go46500SweepDoneWhileSweeping, "cycle-boundary");
-        Both(SeededBug.Go45315UncountedStaleSweep, "cycle-boundary");
-        Both(SeededBug.Go57523SweepCreditUnderflow, "sweep-credit-repace");
-        Both(SeededBug.Go27997StaleCacheNotFlushed, "cycle-boundary");
-        // Optimized: its lock-free pop takes ~8 scheduling steps inside the sweeper's one-step window;
-        // random exploration did not hit it within 300 iterations per seed, so the entry is the Reference's.
-        data.Add(SeededBug.SweepgenPublishedAfterPush, "sweep-vs-refill", Scenarios.Reference);
-        Both(SeededBug.RefillForgetsSg3, "refill-sweep-flush");
-        Both(SeededBug.UncacheMisreadsStaleSpan, "cycle-boundary");
-        Both(SeededBug.SweepOwnershipCheckThenSet, "cycle-boundary");
-        data.Add(SeededBug.SpanSetLastClaimerFreesBlock, "spanset-push-pop", Scenarios.Optimized);
-        data.Add(SeededBug.SpanSetSpineLenBeforeBlock, "spanset-push-pop", Scenarios.Optimized);
-        Both(SeededBug.FindObjectWaitIgnoresCycle, "findobject-across-cycles");
-        Both(SeededBug.FindObjectReadsUnownedSpan, "findobject-across-cycles");
-        return data;
-    }
+    /// <summary>The race entries (SeededBugCatalog.Races); the sequential ones are checked single-threaded instead.</summary>
+    public static TheoryData<SeededBug, string, string> Catalog() => SeededBugCatalog.Data(SeededBugCatalog.Races);
 
     [Theory]
     [MemberData(nameof(Catalog))]
     public void SeededBug_IsFoundWithin2000IterationsAndItsTraceReplays(SeededBug bug, string scenario, string impl)
     {
+        CatalogEntry entry = SeededBugCatalog.Find(bug, scenario, impl);
         var perSeed = new List<string>();
         int found = 0;
+        int unexpected = 0;
         uint longest = 100;
         foreach (uint seed in Budget.Seeds)
         {
@@ -68,6 +49,12 @@ public class SeededBugCatalogTests(ITestOutputHelper output)
             if (!r.BugFound)
             {
                 perSeed.Add($"seed {seed}: not found in {MaxIterations}");
+                continue;
+            }
+            if (!SeededBugCatalog.IsExpected(entry, r.FirstLine))
+            {
+                perSeed.Add($"seed {seed}: found at iteration {r.Iterations} a DIFFERENT failure than the entry's \"{entry.Expected}\" ({r.FirstLine}); {CoyoteRunner.ReplayCommand(r.TracePath!)}");
+                unexpected++;
                 continue;
             }
             found++;
@@ -81,6 +68,7 @@ public class SeededBugCatalogTests(ITestOutputHelper output)
         output.WriteLine(line);
         Directory.CreateDirectory(CoyoteRunner.TraceDirectory);
         File.AppendAllText(Path.Combine(CoyoteRunner.TraceDirectory, "catalog.txt"), line + Environment.NewLine);
+        Assert.True(unexpected == 0, line);
         Assert.True(found >= 2, line);
 
         // The clean code passes the same runs (capped at 300 iterations per seed, the scenario budget).

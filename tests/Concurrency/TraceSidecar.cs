@@ -1,7 +1,7 @@
 // TraceSidecar: what a saved Coyote trace cannot say about itself, written next to it as
 // <trace>.json by CoyoteRunner.Explore: the scenario and allocator the schedule drives, how it was
 // found (strategy, seed, iteration), the seeded bug switched on (or none) and the build that found
-// it ("seeded": -p:SeededBugs=true, or "clean"). `alloc reproduce` reads it to pick the build, and
+// it ("seeded": -p:SeededBugs=true, or "clean"), and whether the scenario ran single-threaded. `alloc reproduce` reads it to pick the build, and
 // `reproduce` to set the scenario and the bug up again before replaying the schedule.
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -19,7 +19,8 @@ public sealed record TraceSidecar(
     string Build,
     int FoundAtIteration,
     string? Failure,
-    string Reproduce)
+    string Reproduce,
+    bool Sequential = false)
 {
     public const string SeededBuild = "seeded";
     public const string CleanBuild = "clean";
@@ -39,7 +40,7 @@ public sealed record TraceSidecar(
 
     public static TraceSidecar For(ExploreSpec spec, ExplorationResult r) =>
         new(spec.Scenario, spec.Impl, spec.Strategy, spec.Seed, spec.Iterations, spec.Bug, CurrentBuild,
-            r.IterationsToBug, r.FirstLine, CoyoteRunner.ReplayCommand(r.TracePath!));
+            r.IterationsToBug, r.FirstLine, CoyoteRunner.ReplayCommand(r.TracePath!), spec.Sequential);
 
     public void Write(string tracePath) => CoyoteRunner.WriteWhole(PathFor(tracePath), JsonSerializer.Serialize(this, s_json) + "\n");
 
