@@ -28,13 +28,20 @@
  *   M4 heap_released = scavenged free pages + scavenged cache pages + mapped pages not yet grown
  *      + inflight.
  *
- * Seeded bugs:
+ * Every assertion carries a name, the [tag] that opens its comment (unique in this file).
+ * Liveness (ltl requests_complete, at the end): every request (a round of A0, A1, Scav) completes.
+ *
+ * Seeded bugs (spec/check requires a counterexample of the assertion or property it names):
  *   BUG_SCAV_NOLOCK      the scavenger does not take the heap lock
  *   BUG_NO_CLEAR_SCAV    allocation does not clear the scavenged bits of the pages it takes
  *   BUG_SCAV_AFTER_CLEAR allocation counts scavenged pages after clearing the bits (so it
  *                        never calls sysUsed and never adjusts heap_released)
  *   BUG_CACHE_DROPS_SCAV allocToCache clears the bitmap's scavenged bits without carrying them
  *                        into the cache
+ *   BUG_SCAV_RETRY       (liveness only) a scavenge request that finds no free unscavenged page
+ *                        drops the heap lock and looks again until it has released what it was
+ *                        asked for; once the allocators stop, it waits forever. No safety
+ *                        assertion fails.
  */
 
 #define NPG 4
@@ -69,17 +76,17 @@ byte finished;
 
 inline sysReserveArena() {       /* mmap(hint, PROT_NONE): None -> Reserved */
   i = 0;
-  do :: i < NPG -> assert(os[i] == S_NONE); os[i] = S_RESERVED; i++ :: else -> break od
+  do :: i < NPG -> assert(os[i] == S_NONE); os[i] = S_RESERVED; i++ :: else -> break od  /* [os-reserve] None -> Reserved */
 }
 inline sysMapArena() {           /* mmap(MAP_FIXED, RW): Reserved -> Prepared */
   i = 0;
-  do :: i < NPG -> assert(os[i] == S_RESERVED); os[i] = S_PREPARED; i++ :: else -> break od
+  do :: i < NPG -> assert(os[i] == S_RESERVED); os[i] = S_PREPARED; i++ :: else -> break od  /* [os-map] Reserved -> Prepared */
 }
 inline sysUsed(pg) {             /* Prepared|Ready -> Ready (no syscall on Linux) */
-  assert(os[pg] == S_PREPARED || os[pg] == S_READY); os[pg] = S_READY
+  assert(os[pg] == S_PREPARED || os[pg] == S_READY); os[pg] = S_READY  /* [os-used] Prepared|Ready -> Ready */
 }
 inline sysUnused(pg) {           /* madvise(MADV_DONTNEED): Ready -> Prepared */
-  assert(os[pg] == S_READY); os[pg] = S_PREPARED
+  assert(os[pg] == S_READY); os[pg] = S_PREPARED  /* [os-unused] Ready -> Prepared */
 }
 inline sysFreeArena() {          /* munmap: any -> None */
   i = 0;
@@ -231,7 +238,7 @@ proctype A0() {                  /* 1-page spans through the page cache */
         /* commit: sysUsed the span if any page was scavenged, then account */
         atomic { if :: sc > 0 -> sysUsed(pg) :: else -> skip fi; owner[pg] = 3 }
         atomic { heapReleased = heapReleased - sc; inflight = inflight - sc; sc = 0 }
-        assert(os[pg] == S_READY);                          /* the span is used */
+        assert(os[pg] == S_READY);                          /* [used-ready] the span is used */
         lockHeap(); atomic { alloc[pg] = 0; owner[pg] = 0; pg = NONE }; unlockHeap()
      :: else -> skip                                         /* out of memory */
      fi;
@@ -297,7 +304,11 @@ proctype Scavenger() {           /* Scavenge(want pages), highest address first 
           od
         }
         if
+#ifdef BUG_SCAV_RETRY
+        :: top == 0 -> unlockHeap(); lockHeap()               /* waits for a page to free up */
+#else
         :: top == 0 -> break                                   /* nothing left */
+#endif
         :: else ->
            atomic {
              top--; lo = top;
@@ -344,10 +355,10 @@ active proctype Monitor() {
 end:
   atomic {
     !(M1 && M2 && M3 && M4) ->
-    assert(M1);    /* M1: a handed-out page is Ready */
-    assert(M2);    /* M2: free page scavenged <=> Prepared; allocated page not scavenged; ungrown Prepared */
-    assert(M3);    /* M3: free cache page cache-scavenged <=> Prepared */
-    assert(M4)     /* M4: heap_released = scavenged free + scavenged cached + ungrown + in flight */
+    assert(M1);    /* [M1] a handed-out page is Ready */
+    assert(M2);    /* [M2] free page scavenged <=> Prepared; allocated page not scavenged; ungrown Prepared */
+    assert(M3);    /* [M3] free cache page cache-scavenged <=> Prepared */
+    assert(M4)     /* [M4] heap_released = scavenged free + scavenged cached + ungrown + in flight */
   }
 }
 
@@ -371,9 +382,9 @@ init {
        cbase = NONE
     :: else -> skip
     fi;
-    assert(inflight == 0);
+    assert(inflight == 0);  /* [dispose-inflight] no heap_released update pending at Dispose */
     i = 0;
-    do :: i < NPG -> assert(!alloc[i] && owner[i] == 0); i++ :: else -> break od;
+    do :: i < NPG -> assert(!alloc[i] && owner[i] == 0); i++ :: else -> break od;  /* [dispose-free] every page given back before Dispose */
     if
     :: mapped ->
        sysFreeArena();
@@ -386,3 +397,8 @@ init {
     fi
   }
 }
+
+/* Liveness, checked with pan -a -f (weak fairness): every actor completes its ROUNDS requests.
+   The correct model has no busy wait (the heap lock is a blocking await), so this holds even
+   without fairness; BUG_SCAV_RETRY adds one that never ends. */
+ltl requests_complete { <> (finished == 3) }

@@ -25,8 +25,10 @@
  *   - it reads exactly the span pushed at its index (no lost or foreign span);
  *   - no span is popped twice; when the set is empty and quiescent every span was popped;
  *   - a block goes back to the pool only when no popper may still read it and it holds no span.
+ * Every assertion carries a name, the [tag] that opens its comment (unique in this file).
+ * Liveness (ltl pop_succeeds, at the end): every pushed span is eventually popped.
  *
- * Switches (each must give a counterexample, see spec/check):
+ * Switches (each must give a counterexample of the assertion or property spec/check names):
  *   -DBUG_FREE_ON_CLAIM   the popper that claimed the block's last slot frees the block when it
  *                         is done, instead of the popper whose increment makes popped == ENTRIES
  *   -DBUG_SPINELEN_FIRST  spineLen is published before the block pointer
@@ -35,6 +37,10 @@
  *                         pushers of block k and leave spine[k] nil below spineLen. The fixed
  *                         protocol (SPEC.md 2.6) fills every missing spine slot up to top.
  *                         Use with -DPUSHERS=3 -DITEMS=1.
+ *   -DBUG_CAS_STALE       (liveness only) a popper whose CAS failed retries with the head and
+ *                         tail it read first instead of reloading them: once the tail moved, its
+ *                         CAS can never succeed again; once every popper is stuck so, the spans
+ *                         left are never popped. No safety assertion fails.
  */
 
 #ifndef ENTRIES
@@ -79,7 +85,7 @@ inline blockAlloc(b) {
     do
     :: b < NBLK && inPool[b] -> inPool[b] = 0; break
     :: b < NBLK && !inPool[b] -> b++
-    :: b >= NBLK -> created++; assert(created < NBLK); b = created; break
+    :: b >= NBLK -> created++; assert(created < NBLK); b = created; break  /* [bound-blocks] model bound: NBLK blocks suffice */
     od
   }
 }
@@ -89,7 +95,7 @@ inline blockFree(b) {
   atomic {
     k = 0;
     do
-    :: k < ENTRIES -> assert(SLOT(b, k) == 0); k++     /* no span left inside */
+    :: k < ENTRIES -> assert(SLOT(b, k) == 0); k++     /* [free-empty] no span left inside */
     :: else -> k = 0; break
     od;
     popped[b] = 0;
@@ -114,7 +120,7 @@ retry:
      if
      :: top < sl ->
         b = spine[top];
-        assert(b != 0)              /* a pusher never finds a nil block below spineLen */
+        assert(b != 0)              /* [push-spine] a pusher never finds a nil block below spineLen */
      :: else ->
         atomic { spineLock == 0 -> spineLock = 1 }
         sl = spineLen;
@@ -148,7 +154,7 @@ retry:
            spineLock = 0
         fi
      fi;
-     assert(b != 0);
+     assert(b != 0);  /* [push-block] the pusher has a block for its slot */
      atomic {
        SLOT(b, bottom) = s;        /* publish the span (atomic store) */
        i++; s = 0; cursor = 0; top = 0; bottom = 0; sl = 0; b = 0
@@ -165,7 +171,7 @@ end:
   do
   :: npopped == TOTAL -> break
   :: atomic { pushersDone == PUSHERS && head >= tail && inPop == 0 && npopped < TOTAL } ->
-     assert(npopped == TOTAL)      /* set empty and quiescent, yet a span was never popped: lost */
+     assert(npopped == TOTAL)      /* [no-lost] set empty and quiescent, yet a span was never popped: lost */
   :: npopped < TOTAL ->
 claim:
      atomic { h = head; t = tail }
@@ -185,7 +191,11 @@ claim:
           if
           :: head == h && tail == t ->
              head = want + 1; inPop++; pending[want / ENTRIES]++; h = want; goto claimed
+#ifdef BUG_CAS_STALE
+          :: else -> skip            /* retries with the values it read first */
+#else
           :: else -> h = head; t = tail
+#endif
           fi
         }
         if
@@ -197,14 +207,14 @@ claimed:
      atomic {
        top = h / ENTRIES; bottom = h % ENTRIES;
        b = spine[top];
-       assert(b != 0)              /* a claimed position always has its block */
+       assert(b != 0)              /* [pop-block] a claimed position always has its block */
      }
      atomic {
        (SLOT(b, bottom) != 0);     /* spin until the pusher's store is visible */
        s = SLOT(b, bottom);
-       assert(s == expected[h]);   /* the span pushed at this index, not a reused block's */
+       assert(s == expected[h]);   /* [pop-span] the span pushed at this index, not a reused block's */
        times[s]++;
-       assert(times[s] == 1)
+       assert(times[s] == 1)  /* [pop-once] no span popped twice */
      }
      SLOT(b, bottom) = 0;          /* clear the slot (defensive, as in Go) */
      atomic {
@@ -218,7 +228,7 @@ claimed:
      }
      if
      :: last ->
-        assert(pending[top] == 0); /* nobody may still read the block */
+        assert(pending[top] == 0); /* [free-unread] nobody may still read the block */
         spine[top] = 0;
         blockFree(b)
      :: else -> skip
@@ -244,3 +254,8 @@ init {
     od
   }
 }
+/* Liveness, checked with pan -a -f (weak fairness): whenever the set is non-empty (a slot was
+   reserved and not yet claimed), pops keep succeeding until every pushed span has been popped.
+   A popper that finds the set empty or loses the CAS retries, so without fairness a popper
+   spinning while every pusher sleeps is a (spurious) counterexample. */
+ltl pop_succeeds { [] (head < tail -> <> (npopped == TOTAL)) }

@@ -39,8 +39,10 @@
  *      <= registered sweepers (INV-SWEEP-4); INV-SWEEP-2: a cached span is at sg+3, or at sg+1
  *      in a P whose flushGen is sg-2;
  *   A5 at each stop-the-world point every in-use span is cached or in exactly one swept set.
+ * Every assertion carries a name, the [tag] that opens its comment (unique in this file).
+ * Liveness (ltl sweep_finishes, at the end): once a sweep has started, it eventually finishes.
  *
- * Seeded bugs (spec/check requires a counterexample for each):
+ * Seeded bugs (spec/check requires a counterexample of the assertion or property it names):
  *   BUG_CHECK_THEN_SET  ownership by "if sweepgen == sg-2 then sweepgen = sg-1", not a CAS
  *   BUG_LATE_PUBLISH    sweep publishes sweepgen = sg after pushing / freeing the span
  *   BUG_NO_COUNT        sweep done = drained bit alone, sweeper count ignored
@@ -50,6 +52,10 @@
  *   BUG_LAZY_UNREG      cacheSpan's lazy sweeping does not register (Go 1.16, golang/go#45315)
  *   BUG_STALE_UNREG     prepareForSweep ends the P's registration before releaseAll, so the
  *                       stale-span sweeps of uncacheSpan run unregistered (golang/go#45315)
+ *   BUG_ENSURE_WAIT     (liveness only) ensureSwept, having lost the span, waits (still registered)
+ *                       until the span's sweepgen is sg, forgetting sg+3 (Go's ensureSwept accepts
+ *                       both): a span that a P keeps cached makes it wait forever, the count never
+ *                       drops to 0, and the sweep never finishes. No safety assertion fails.
  */
 
 #ifndef NS
@@ -121,8 +127,8 @@ inline popSet(ch, s) {
 }
 
 inline pushSet(ch, s) {
-  assert(inuse[s] && cachedBy[s] == NONE);         /* A2: never pushed while cached */
-  assert(len(ch) < NS);
+  assert(inuse[s] && cachedBy[s] == NONE);         /* [A2-push-uncached] never pushed while cached */
+  assert(len(ch) < NS);  /* [bound-set] model bound: a set holds at most NS spans */
   ch ! s
 }
 
@@ -176,9 +182,9 @@ inline tryAcquire(s, won) {
 /* mspan.sweep(preserve) by the owner of s (at sg-1), inside an atomic step. canFull = 0 when s
    came from a partial set (sweeping only frees objects). */
 inline sweepBody(s, preserve, out, canFull) {
-  assert(inuse[s] && sgen[s] == sg - 1);            /* A1: only the owner sweeps */
-  assert(cachedBy[s] == NONE);                      /* A1: never swept while cached */
-  assert(!sweptNow[s]);                             /* A1: never swept twice in a cycle */
+  assert(inuse[s] && sgen[s] == sg - 1);            /* [A1-owner] only the owner sweeps */
+  assert(cachedBy[s] == NONE);                      /* [A1-uncached] never swept while cached */
+  assert(!sweptNow[s]);                             /* [A1-once] never swept twice in a cycle */
   sweptNow[s] = 1;
   if
   :: out = EMPTY
@@ -192,7 +198,7 @@ inline sweepBody(s, preserve, out, canFull) {
   :: preserve -> skip
   :: else ->
      if
-     :: out == EMPTY -> assert(sgen[s] == sg); inuse[s] = 0     /* A1: mheap.freeSpan */
+     :: out == EMPTY -> assert(sgen[s] == sg); inuse[s] = 0     /* [A1-free-swept] freeSpan of a swept span */
      :: out == PARTIAL -> pushSet(SWEPT(partialSet), s)
      :: out == FULL -> pushSet(SWEPT(fullSet), s)
      fi
@@ -234,7 +240,7 @@ inline sweepone(r) {
         :: s == NONE -> break
         :: else ->
            if
-           :: !inuse[s] -> assert(sgen[s] == sg || sgen[s] == sg + 3)  /* stale entry of a freed span */
+           :: !inuse[s] -> assert(sgen[s] == sg || sgen[s] == sg + 3)  /* [stale-entry] stale entry of a freed span */
            :: else ->
               tryAcquire(s, won);
               if :: won -> won = 0; break :: else -> skip fi
@@ -283,7 +289,13 @@ inline ensureSwept() {
 #endif
   if
   :: won -> won = 0; sweepAndEnd(s)
+#ifdef BUG_ENSURE_WAIT
+  :: !won && ok ->                 /* waits, registered, for the winner's sweep: but only for sg */
+     if :: s != NONE -> (sgen[s] == sg) :: else -> skip fi;
+     atomic { sweepEnd(); s = NONE; ok = 0 }
+#else
   :: !won && ok -> atomic { sweepEnd(); s = NONE; ok = 0 }
+#endif
   :: else -> skip
   fi;
   ok = 0
@@ -292,8 +304,8 @@ inline ensureSwept() {
 /* ================================================================ mcache / mcentral */
 
 inline cacheIt(p, s) {
-  assert(cachedBy[s] == NONE);
-  assert(!(SWEPT(partialSet) ?? [eval(s)]) && !(SWEPT(fullSet) ?? [eval(s)]));   /* A2 */
+  assert(cachedBy[s] == NONE);  /* [cache-once] a span is cached by one P at a time */
+  assert(!(SWEPT(partialSet) ?? [eval(s)]) && !(SWEPT(fullSet) ?? [eval(s)]));   /* [A2-cache-unlisted] not listed in a swept set */
   sgen[s] = sg + 3;              /* cached: no sweeper may touch it in this cycle */
   cachedBy[s] = p;
   cache[p] = s;
@@ -316,7 +328,7 @@ inline cacheSpan(p) {
   atomic {
     popSet(SWEPT(partialSet), s);
     if
-    :: s != NONE -> assert(inuse[s] && sgen[s] == sg); cacheIt(p, s); got = 1   /* A2 */
+    :: s != NONE -> assert(inuse[s] && sgen[s] == sg); cacheIt(p, s); got = 1   /* [A2-pop-swept] popped from a swept set: at sg */
     :: else ->
        got = 0;
 #ifdef BUG_LAZY_UNREG
@@ -399,7 +411,7 @@ inline cacheSpan(p) {
 inline uncacheFresh(p, canPartial) {
   atomic {
     s = cache[p];
-    assert(sgen[s] == sg + 3);
+    assert(sgen[s] == sg + 3);  /* [fresh-sg] a span of this cycle is at sg+3 in the mcache */
     if
     :: out = FULL
     :: canPartial -> out = PARTIAL
@@ -422,14 +434,14 @@ inline prepareBegin(p) {
   if
   :: flushGen[p] == sg -> skip
   :: else ->
-     assert(flushGen[p] == sg - 2);
+     assert(flushGen[p] == sg - 2);  /* [flush-gen] an unflushed mcache is one cycle old */
 #ifdef BUG_STALE_UNREG
      word--;                     /* end: deregisters before the stale span is swept */
 #endif
      if
      :: cache[p] != NONE ->
         s = cache[p];
-        assert(sgen[s] == sg + 1);
+        assert(sgen[s] == sg + 1);  /* [stale-sg] a stale cached span is at sg+1 */
         cachedBy[s] = NONE; cache[p] = NONE; sgen[s] = sg - 1;
         stale = 1
      :: else ->
@@ -491,15 +503,15 @@ proctype GC() {
      /* stop the world (no P held), FinishMark, start the world: one step */
      atomic {
        !held[0] && !held[1] ->
-       assert(SWEEP_DONE);
-       assert(len(UNSWEPT(partialSet)) == 0 && len(UNSWEPT(fullSet)) == 0);
+       assert(SWEEP_DONE);  /* [stw-done] the previous sweep finished before the next cycle */
+       assert(len(UNSWEPT(partialSet)) == 0 && len(UNSWEPT(fullSet)) == 0);  /* [stw-unswept-empty] and left the unswept sets empty */
        i = 0;
        do
        :: i < NS ->
           if                     /* A5 */
           :: inuse[i] && cachedBy[i] == NONE ->
-             assert(sgen[i] == sg);
-             assert((SWEPT(partialSet) ?? [eval(i)]) != (SWEPT(fullSet) ?? [eval(i)]))
+             assert(sgen[i] == sg);  /* [A5-swept] A5: an uncached in-use span is swept */
+             assert((SWEPT(partialSet) ?? [eval(i)]) != (SWEPT(fullSet) ?? [eval(i)]))  /* [A5-one-set] A5: and in exactly one swept set */
           :: else -> skip
           fi;
           sweptNow[i] = 0;
@@ -550,10 +562,10 @@ active proctype Monitor() {
 end:
   atomic {
     !(A3 && A4_BUSY && A4_PENDING && A4_CACHE) ->
-    assert(A3);         /* A3: SweepDone => nothing at sg-2/sg-1, unswept sets empty, no sweeper, all flushed */
-    assert(A4_BUSY);    /* A4: spans being swept (sg-1) <= registered sweepers (INV-SWEEP-5) */
-    assert(A4_PENDING); /* A4: Ps not yet flushed <= registered sweepers (INV-SWEEP-4) */
-    assert(A4_CACHE)    /* A4: a cached span is at sg+3, or sg+1 in an unflushed mcache (INV-SWEEP-2) */
+    assert(A3);         /* [A3] SweepDone => nothing at sg-2/sg-1, unswept sets empty, no sweeper, all flushed */
+    assert(A4_BUSY);    /* [A4-busy] spans being swept (sg-1) <= registered sweepers (INV-SWEEP-5) */
+    assert(A4_PENDING); /* [A4-pending] Ps not yet flushed <= registered sweepers (INV-SWEEP-4) */
+    assert(A4_CACHE)    /* [A4-cache] a cached span is at sg+3, or sg+1 in an unflushed mcache (INV-SWEEP-2) */
   }
 }
 
@@ -565,3 +577,8 @@ init {
     run P(1)
   }
 }
+
+/* Liveness, checked with pan -a -f (weak fairness): a sweep that has started (FinishMark set the
+   word to NP) eventually finishes. Without fairness the background sweeper may never be scheduled
+   while a P refills forever, a (spurious) counterexample. */
+ltl sweep_finishes { [] (!SWEEP_DONE -> <> SWEEP_DONE) }
