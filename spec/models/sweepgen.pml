@@ -54,8 +54,9 @@
  *                       stale-span sweeps of uncacheSpan run unregistered (golang/go#45315)
  *   BUG_ENSURE_WAIT     (liveness only) ensureSwept, having lost the span, waits (still registered)
  *                       until the span's sweepgen is sg, forgetting sg+3 (Go's ensureSwept accepts
- *                       both): a span that a P keeps cached makes it wait forever, the count never
- *                       drops to 0, and the sweep never finishes. No safety assertion fails.
+ *                       both): a span cached in this cycle, e.g. in the waiting P's own mcache,
+ *                       makes it wait forever, the count never drops to 0, and the sweep never
+ *                       finishes. No safety assertion fails.
  */
 
 #ifndef NS
