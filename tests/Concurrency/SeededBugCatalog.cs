@@ -38,12 +38,12 @@ public static class SeededBugCatalog
         // Optimized: its lock-free pop takes ~8 scheduling steps inside the sweeper's one-step window;
         // random exploration did not hit it within 300 iterations per seed, so the entry is the Reference's.
         new(SeededBug.SweepgenPublishedAfterPush, "sweep-vs-refill", Scenarios.Reference, "in a swept set is not swept"),
-        // A span swept twice is seen by sweep's state check, INV-SWEEP-2 or cacheSpan's sweepgen
-        // check, or by none of them before the corrupted span hands out an address outside the
+        // A span swept twice is seen by sweep's state check, INV-SWEEP-2 or cacheSpan's checks
+        // (sweepgen, free count), or by none of them before the corrupted span hands out an address outside the
         // heap and zeroing it faults (NullReferenceException in P.Alloc's clear): the fast path
         // does not check what it hands out (a HeapInvariantException there is still to do).
         .. Both(SeededBug.SweepOwnershipCheckThenSet, "cycle-boundary",
-            "mspan.sweep: bad span state|INV-SWEEP-2|in a swept set is not swept|NullReferenceException"),
+            "mspan.sweep: bad span state|INV-SWEEP-2|in a swept set is not swept|span has no free objects|NullReferenceException"),
         new(SeededBug.SpanSetLastClaimerFreesBlock, "spanset-push-pop", Scenarios.Optimized, "is covered by spineLen or the head but holds no block"),
         new(SeededBug.SpanSetSpineLenBeforeBlock, "spanset-push-pop", Scenarios.Optimized, "is covered by spineLen or the head but holds no block"),
         .. Both(SeededBug.FindObjectWaitIgnoresCycle, "findobject-across-cycles", "Scheduling steps bound"),
