@@ -21,8 +21,10 @@ public sealed record ExplorationResult(string Name, bool BugFound, string? BugRe
     public string? FirstLine => CoyoteRunner.FirstLine(BugReport);
 }
 
-/// <summary>One exploration: a scenario on an allocator, with a strategy, seed and budget, and a seeded bug (seeded build) or none.</summary>
-/// Sequential: the scenario runs single-threaded (Scenarios.Sequential).
+/// <summary>
+/// One exploration: a scenario on an allocator, with a strategy, seed and budget, and a seeded bug
+/// (seeded build) or none; Sequential runs the scenario single-threaded (Scenarios.Sequential).
+/// </summary>
 public sealed record ExploreSpec(string Scenario, string Impl, uint Iterations, uint Seed, string Strategy = "random", string? Bug = null, bool Sequential = false)
 {
     /// <summary>The trace's file name (without .trace): scenario.impl[.bug].strategy.seedK[.sequential].</summary>
