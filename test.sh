@@ -81,6 +81,12 @@ dotnet_suite() {
   elif [ $rc -ne 0 ] && [ "$failed" -eq 0 ]; then
     note="$note; the runner exited $rc"; failed=1
   fi
+  # Name the failed tests in the summary (CI shows only the summary's end): up to 5.
+  if [ "$failed" -gt 0 ]; then
+    local names
+    names=$(grep -aoE '^[[:space:]]+Failed [A-Za-z0-9_.]+' "$log" | awk '{print $2}' | sort -u | head -5 | paste -sd' ' - || true)
+    [ -z "$names" ] || note="$note; failed: $names"
+  fi
   record "$name" "$passed" "$failed" "$note"
 }
 

@@ -12,6 +12,7 @@ Usage: score.py [--files] [--threshold T] [--commit SHA --out FILE] NAME=REPORT.
        score.py --guard-compare RECORD LIB REPORT [--skip F,...]
        score.py --timeout-patterns REPORT          (the lines of its Timeout mutants, as --mutate spans)
        score.py --reclassify REPORT RERUN_REPORT   (Timeout mutants take their status from the re-run)
+       score.py --diff-pattern BASE PATH            (the lines of PATH changed since BASE, as a --mutate span)
   With --commit/--out, writes the library's entry of the JSON record {projects: {name: {commit, date,
   counts, score, files: {path: counts}}}} (a full run). With --refresh, replaces some files' counts
   in the entry by those of a later run of those files on the same library source (only the tests
@@ -203,8 +204,10 @@ def guarded(record, lib, skip, root):
 
 
 def spans_pattern(path, lines):
-    """A Stryker --mutate pattern for these lines of a source file: **/Name.cs{a..b}{c..d}..."""
-    with open(path, encoding="utf-8") as f:
+    """A Stryker --mutate pattern for these lines of a source file: **/Name.cs{a..b}{c..d}...
+    Spans are character offsets into the text Roslyn reads (a UTF-8 BOM is not part of it; the
+    sources are LF and within the BMP, so a Python character is one UTF-16 unit)."""
+    with open(path, encoding="utf-8-sig") as f:
         text = f.read()
     starts = [0]
     for i, ch in enumerate(text):
@@ -221,6 +224,39 @@ def spans_pattern(path, lines):
                 first = ln
             last = ln
     return "**/" + os.path.basename(path) + "".join(spans)
+
+
+def diff_lines(root, base, relpath):
+    """The lines of a source file that differ from commit BASE (git diff -U0): every added or
+    modified line, and for a hunk that only deletes, the lines on both sides of the cut (a deleted
+    statement changes the code around it). None when the file is new (the whole file is changed)."""
+    out = subprocess.run(["git", "-C", root, "diff", "-U0", "--no-color", base, "--", relpath],
+                         check=True, capture_output=True, text=True).stdout
+    if re.search(r"^new file mode", out, re.M) or re.search(r"^--- /dev/null", out, re.M):
+        return None
+    lines = set()
+    for m in re.finditer(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@", out, re.M):
+        start, count = int(m.group(1)), int(m.group(2) or "1")
+        if count == 0:
+            lines |= {ln for ln in (start, start + 1) if ln >= 1}
+        else:
+            lines |= set(range(start, start + count))
+    return lines
+
+
+def diff_pattern(base, relpath):
+    """Prints the --mutate pattern of the lines of relpath changed since base (the whole file when
+    it is new; nothing when no line changed)."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    lines = diff_lines(root, base, relpath)
+    if lines is None:
+        print("**/" + os.path.basename(relpath))
+        return 0
+    total = sum(1 for _ in open(os.path.join(root, relpath), encoding="utf-8"))
+    lines = {ln for ln in lines if ln <= total}
+    if lines:
+        print(spans_pattern(os.path.join(root, relpath), lines))
+    return 0
 
 
 def timeout_patterns(report):
@@ -346,6 +382,8 @@ def main():
         return table(sys.argv[2])
     if len(sys.argv) == 3 and sys.argv[1] == "--timeout-patterns":
         return timeout_patterns(sys.argv[2])
+    if len(sys.argv) == 4 and sys.argv[1] == "--diff-pattern":
+        return diff_pattern(sys.argv[2], sys.argv[3])
     if len(sys.argv) == 4 and sys.argv[1] == "--reclassify":
         return reclassify(sys.argv[2], sys.argv[3])
     if len(sys.argv) >= 4 and sys.argv[1] in ("--guard-patterns", "--guard-compare"):

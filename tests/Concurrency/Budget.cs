@@ -13,6 +13,9 @@ public static class Budget
 
     /// <summary>The seeds each clean scenario is explored from: the first one, or all of
     /// <see cref="Seeds"/> when GOALLOC_COYOTE_SEEDS=all.</summary>
-    public static uint[] ScenarioSeeds { get; } =
-        Environment.GetEnvironmentVariable("GOALLOC_COYOTE_SEEDS") == "all" ? Seeds : [Seeds[0]];
+    public static uint[] ScenarioSeeds { get; } = AllSeeds ? Seeds : [Seeds[0]];
+
+    /// <summary>GOALLOC_COYOTE_SEEDS=all (the nightly run): every seed is tried, even where the
+    /// verdict is already known.</summary>
+    public static bool AllSeeds => Environment.GetEnvironmentVariable("GOALLOC_COYOTE_SEEDS") == "all";
 }
