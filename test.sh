@@ -36,7 +36,7 @@ declare -A minimum=(
   [properties]=17
   [concurrency]=81
   [catalog]=53
-  [stress]=17
+  [stress]=34
   [models]=28
 )
 
@@ -110,7 +110,9 @@ dotnet_suite concurrency "$results/concurrency.log" -- \
   dotnet test tests/Concurrency -c Release --no-build
 
 # Real threads (tests/Stress): each implementation for GOALLOC_STRESS_SECONDS (default 60; nightly
-# 1800) spread over its cases, pattern-checked objects and Verify at every cycle.
+# 1800) spread over its cases, pattern-checked objects and Verify at every cycle; then the
+# out-of-memory tests, which run `alloc oom-probe` under util-linux's prlimit --as.
+command -v prlimit >/dev/null || (apt-get update && apt-get install -y util-linux)
 stress_seconds=${GOALLOC_STRESS_SECONDS:-60}
 [ $nightly -eq 0 ] || stress_seconds=${GOALLOC_STRESS_SECONDS:-1800}
 GOALLOC_STRESS_SECONDS=$stress_seconds dotnet_suite stress "$results/stress.log" -- \

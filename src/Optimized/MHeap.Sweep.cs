@@ -19,8 +19,10 @@ public sealed unsafe partial class MHeap
 
     public long SweepOne()
     {
-        ThrowIfDisposed();
-        return SweepOneCore(-1);
+        using DisposeGuard.Scope op = EnterOperation();
+        long pages = SweepOneCore(-1);
+        HookFaults.ThrowPending();
+        return pages;
     }
 
     /// <summary>sweepone; pid: the P this sweep works for (proportional sweep credit), or -1 (trace only).</summary>
@@ -104,7 +106,7 @@ public sealed unsafe partial class MHeap
     {
         uint sg = SweepGen;
         if (s->LoadState() != SpanState.InUse || Volatile.Read(ref s->SweepGen) != sg - 1)
-            ThrowHelper.Corrupt($"mspan.sweep: bad span state {s->ToString()} at sweepgen {sg}");
+            ThrowHelper.Corrupt("INV-SWEEP-1", $"mspan.sweep: bad span state {s->ToString()} at sweepgen {sg}");
         Interlocked.Add(ref Stats.PagesSwept.Value, s->NPages);
 
         Action<nint, long>? onFree = _options.OnFree;
@@ -114,7 +116,7 @@ public sealed unsafe partial class MHeap
         int nalloc = s->CountMarked();
         int nfreed = s->AllocCount - nalloc;
         if (nfreed < 0)
-            ThrowHelper.Corrupt($"mspan.sweep: sweep increased allocation count: {s->ToString()} marked={nalloc}");
+            ThrowHelper.Corrupt("INV-SPAN-3", $"mspan.sweep: sweep increased allocation count: {s->ToString()} marked={nalloc}");
         s->AllocCount = nalloc;
         s->FreeIndex = 0;
         s->AllocBits = s->GcMarkBits;
@@ -203,7 +205,8 @@ public sealed unsafe partial class MHeap
             {
                 int b = BitOperations.TrailingZeroCount(dead);
                 dead &= dead - 1;
-                onFree(s->ObjectAddress(w * 64 + b), s->ElemSize);
+                // A throwing hook must not leave the span half-swept: its exception waits (HookFaults).
+                HookFaults.CallOnFree(onFree, s->ObjectAddress(w * 64 + b), s->ElemSize);
             }
         }
     }
@@ -243,6 +246,19 @@ public sealed unsafe partial class MHeap
 #endif
             if (SweepGen != sg)
                 return; // a cycle boundary passed: sg and sg+3 may never come back
+            // Still unswept and unclaimed: Begin can fail in the window where FinishMark has
+            // published the new sweepgen but not yet reset the sweep-state word (still drained
+            // from the last cycle). Nobody may ever claim the span then, so try again here.
+            if (g == sg - 2 && _activeSweep.Begin())
+            {
+                if (TryAcquire(s, sg))
+                {
+                    SweepSpan(s, preserve: false, -1);
+                    _activeSweep.End();
+                    return;
+                }
+                _activeSweep.End();
+            }
             Thread.Yield();
         }
     }
@@ -329,17 +345,20 @@ public sealed unsafe partial class MHeap
 
     public void SetGcPercent(int percent)
     {
-        ThrowIfDisposed();
+        HeapOptions.CheckGcPercent(percent, nameof(percent));
+        using DisposeGuard.Scope op = EnterOperation();
         Volatile.Write(ref _gcPercent, percent);
         PaceSweeper();
         if (Tracing)
             Trace(HeapTraceKind.SetGcPercent, -1, null, detail: $"GOGC {percent}");
+        HookFaults.ThrowPending();
     }
 
     public void FinishSweep()
     {
-        ThrowIfDisposed();
+        using DisposeGuard.Scope op = EnterOperation();
         FinishSweepCore();
+        ThrowHookFaults();
     }
 
     private void FinishSweepCore()
@@ -369,5 +388,6 @@ public sealed unsafe partial class MHeap
     {
         ThrowIfDisposed();
         _bgSweeper.Stop();
+        ThrowHookFaults();
     }
 }
