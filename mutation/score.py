@@ -13,6 +13,8 @@ Usage: score.py [--files] [--threshold T] [--commit SHA --out FILE] NAME=REPORT.
        score.py --timeout-patterns REPORT          (the lines of its Timeout mutants, as --mutate spans)
        score.py --reclassify REPORT RERUN_REPORT   (Timeout mutants take their status from the re-run)
        score.py --diff-pattern BASE PATH            (the lines of PATH changed since BASE, as a --mutate span)
+       score.py --advance-lines FILES --commit SHA --out RECORD NAME=REPORT
+                                                    (a passed changed-lines run moves the entry to SHA)
   With --commit/--out, writes the library's entry of the JSON record {projects: {name: {commit, date,
   counts, score, files: {path: counts}}}} (a full run). With --refresh, replaces some files' counts
   in the entry by those of a later run of those files on the same library source (only the tests
@@ -404,12 +406,15 @@ def main():
     ap.add_argument("--out")
     ap.add_argument("--files", action="store_true", help="print every file's line")
     ap.add_argument("--threshold", type=float, help="exit 1 when a library's score is below this")
+    ap.add_argument("--advance-lines", metavar="FILES", help="comma-separated src/Lib/X.cs: a passed changed-lines run; move the entry to --commit")
     ap.add_argument("--refresh", metavar="FILES", help="comma-separated src/Lib/X.cs: replace their counts in the record")
     ap.add_argument("--library-files", help="with --refresh: comma-separated .cs files of the library (to track a partial entry)")
     ap.add_argument("--tests-commit", help="with --refresh: the commit whose tests the run used")
     ap.add_argument("--changed", help="comma-separated src/Lib/X.cs the run mutated: with no mutant tested, "
                                       "exit 0 only if every one of them is in the report (it has no testable mutant)")
     a = ap.parse_args()
+    if a.advance_lines:
+        return advance_lines(a)
     if a.refresh:
         return refresh(a)
     projects = {}
@@ -526,6 +531,42 @@ def refresh(a):
     sc = "n/a" if entry["score"] is None else f"{entry['score']:.2f}%"
     print(f"{name} now {sc} ({entry['tested']} tested, {entry['survived']} survived, "
           f"{entry['noCoverage']} no coverage{state})")
+    return 0
+
+
+def advance_lines(a):
+    """A changed-lines run (mutation/run changed --record) that passed moves the library's entry to
+    the new commit: the gate then diffs from there. The per-file counts stay those of the last
+    whole-file runs (they describe each file before these line changes, as a refresh's describe
+    other files); the line run's own counts are kept under "advanced" with the files it covered.
+    The changed files' per-mutant guards are dropped: their line and column keys moved, so the
+    weakened-test gate treats those files as not yet recorded until a whole-file run."""
+    if not a.out or not a.commit or len(a.reports) != 1:
+        print("--advance-lines needs --commit SHA, --out RECORD and one NAME=REPORT")
+        return 2
+    name, _, path = a.reports[0].partition("=")
+    with open(a.out, encoding="utf-8") as f:
+        rec = json.load(f)
+    entry = rec["projects"][name]
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    total = {}
+    for c in counts(path).values():
+        for k, v in c.items():
+            total[k] = total.get(k, 0) + v
+    run = summarize(total)
+    files = [rel(t) for t in a.advance_lines.split(",") if t]
+    entry.setdefault("advanced", []).append({"from": entry.get("commit"), "to": a.commit, "date": now,
+                                             "scope": "changed lines", "files": files, "lines": run})
+    for target in files:
+        if target in entry.get("files", {}):
+            entry["files"][target].pop("guards", None)
+    ko = "n/a" if run["killedOnly"] is None else f"{run['killedOnly']:.2f}%"
+    print(f"{name}: recorded commit {entry.get('commit')} -> {a.commit} (changed lines of {len(files)} files: "
+          f"{run['tested']} tested, killed-only {ko})")
+    entry["commit"] = a.commit
+    with open(a.out, "w", encoding="utf-8") as f:
+        json.dump(rec, f, indent=2)
+        f.write("\n")
     return 0
 
 
