@@ -36,7 +36,7 @@ declare -A minimum=(
   [properties]=17
   [concurrency]=81
   [catalog]=53
-  [stress]=34
+  [stress]=17
   [models]=28
 )
 

@@ -11,7 +11,6 @@ public sealed unsafe partial class MHeap
         ThrowIfDisposed();
         lock (_pLock)
         {
-            ThrowIfDisposed(); // again under the lock: Dispose decides under it
             RequireWorldStopped(nameof(StartMark));
             if (Marking)
                 throw new InvalidOperationException("StartMark: already in the mark phase");
@@ -27,12 +26,11 @@ public sealed unsafe partial class MHeap
             if (Tracing)
                 Trace(HeapTraceKind.StartMark, -1, null);
         }
-        ThrowHookFaults();
     }
 
     public bool Mark(nint ptr)
     {
-        using DisposeGuard.Scope op = EnterOperation();
+        ThrowIfDisposed();
         if (!Marking)
             throw new InvalidOperationException("Mark: not in the mark phase (call StartMark first)");
         MSpan* s = SpanOf(ptr);
@@ -74,7 +72,6 @@ public sealed unsafe partial class MHeap
         ThrowIfDisposed();
         lock (_pLock)
         {
-            ThrowIfDisposed(); // again under the lock: Dispose decides under it
             RequireWorldStopped(nameof(FinishMark));
             if (!Marking)
                 throw new InvalidOperationException("FinishMark: not in the mark phase");
@@ -94,6 +91,5 @@ public sealed unsafe partial class MHeap
                 Trace(HeapTraceKind.FinishMark, -1, null, _sweepGen - 2, _sweepGen);
         }
         _bgSweeper.Kick();
-        HookFaults.ThrowPending();
     }
 }

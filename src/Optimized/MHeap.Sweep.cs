@@ -19,10 +19,8 @@ public sealed unsafe partial class MHeap
 
     public long SweepOne()
     {
-        using DisposeGuard.Scope op = EnterOperation();
-        long pages = SweepOneCore(-1);
-        HookFaults.ThrowPending();
-        return pages;
+        ThrowIfDisposed();
+        return SweepOneCore(-1);
     }
 
     /// <summary>sweepone; pid: the P this sweep works for (proportional sweep credit), or -1 (trace only).</summary>
@@ -106,7 +104,7 @@ public sealed unsafe partial class MHeap
     {
         uint sg = SweepGen;
         if (s->LoadState() != SpanState.InUse || Volatile.Read(ref s->SweepGen) != sg - 1)
-            ThrowHelper.Corrupt("INV-SWEEP-1", $"mspan.sweep: bad span state {s->ToString()} at sweepgen {sg}");
+            ThrowHelper.Corrupt($"mspan.sweep: bad span state {s->ToString()} at sweepgen {sg}");
         Interlocked.Add(ref Stats.PagesSwept.Value, s->NPages);
 
         Action<nint, long>? onFree = _options.OnFree;
@@ -116,7 +114,7 @@ public sealed unsafe partial class MHeap
         int nalloc = s->CountMarked();
         int nfreed = s->AllocCount - nalloc;
         if (nfreed < 0)
-            ThrowHelper.Corrupt("INV-SPAN-3", $"mspan.sweep: sweep increased allocation count: {s->ToString()} marked={nalloc}");
+            ThrowHelper.Corrupt($"mspan.sweep: sweep increased allocation count: {s->ToString()} marked={nalloc}");
         s->AllocCount = nalloc;
         s->FreeIndex = 0;
         s->AllocBits = s->GcMarkBits;
@@ -205,8 +203,7 @@ public sealed unsafe partial class MHeap
             {
                 int b = BitOperations.TrailingZeroCount(dead);
                 dead &= dead - 1;
-                // A throwing hook must not leave the span half-swept: its exception waits (HookFaults).
-                HookFaults.CallOnFree(onFree, s->ObjectAddress(w * 64 + b), s->ElemSize);
+                onFree(s->ObjectAddress(w * 64 + b), s->ElemSize);
             }
         }
     }
@@ -246,19 +243,6 @@ public sealed unsafe partial class MHeap
 #endif
             if (SweepGen != sg)
                 return; // a cycle boundary passed: sg and sg+3 may never come back
-            // Still unswept and unclaimed: Begin can fail in the window where FinishMark has
-            // published the new sweepgen but not yet reset the sweep-state word (still drained
-            // from the last cycle). Nobody may ever claim the span then, so try again here.
-            if (g == sg - 2 && _activeSweep.Begin())
-            {
-                if (TryAcquire(s, sg))
-                {
-                    SweepSpan(s, preserve: false, -1);
-                    _activeSweep.End();
-                    return;
-                }
-                _activeSweep.End();
-            }
             Thread.Yield();
         }
     }
@@ -345,20 +329,17 @@ public sealed unsafe partial class MHeap
 
     public void SetGcPercent(int percent)
     {
-        HeapOptions.CheckGcPercent(percent, nameof(percent));
-        using DisposeGuard.Scope op = EnterOperation();
+        ThrowIfDisposed();
         Volatile.Write(ref _gcPercent, percent);
         PaceSweeper();
         if (Tracing)
             Trace(HeapTraceKind.SetGcPercent, -1, null, detail: $"GOGC {percent}");
-        HookFaults.ThrowPending();
     }
 
     public void FinishSweep()
     {
-        using DisposeGuard.Scope op = EnterOperation();
+        ThrowIfDisposed();
         FinishSweepCore();
-        ThrowHookFaults();
     }
 
     private void FinishSweepCore()
@@ -388,6 +369,5 @@ public sealed unsafe partial class MHeap
     {
         ThrowIfDisposed();
         _bgSweeper.Stop();
-        ThrowHookFaults();
     }
 }

@@ -6,9 +6,8 @@ namespace GoAlloc.Optimized;
 
 internal static class ThrowHelper
 {
-    /// <summary>Internal corruption (never a caller's misuse): names the spec invariant it breaks.</summary>
     [DoesNotReturn]
-    public static void Corrupt(string invariantId, string message) => throw new HeapInvariantException(invariantId, message);
+    public static void Corrupt(string message) => throw new InvalidOperationException(message);
 
     [DoesNotReturn]
     public static void Disposed() => throw new ObjectDisposedException(nameof(MHeap));

@@ -13,7 +13,6 @@ public sealed partial class MHeap
         ThrowIfDisposed();
         lock (_pLock)
         {
-            ThrowIfDisposed(); // again under the lock: Dispose decides under it
             RequireWorldStopped(nameof(StartMark));
             if (Phase != GcPhase.Off)
                 throw new InvalidOperationException("StartMark: already in the mark phase");
@@ -23,12 +22,11 @@ public sealed partial class MHeap
             if (Tracing)
                 Trace(HeapTraceKind.StartMark, -1, null);
         }
-        ThrowHookFaults();
     }
 
     public bool Mark(nint ptr)
     {
-        using DisposeGuard.Scope op = EnterOperation();
+        ThrowIfDisposed();
         if (Phase != GcPhase.Mark)
             throw new InvalidOperationException("Mark: not in the mark phase (call StartMark first)");
         MSpan? s = SpanOf(ptr);
@@ -73,7 +71,6 @@ public sealed partial class MHeap
         ThrowIfDisposed();
         lock (_pLock)
         {
-            ThrowIfDisposed(); // again under the lock: Dispose decides under it
             RequireWorldStopped(nameof(FinishMark));
             if (Phase != GcPhase.Mark)
                 throw new InvalidOperationException("FinishMark: not in the mark phase");
@@ -93,6 +90,5 @@ public sealed partial class MHeap
                 Trace(HeapTraceKind.FinishMark, -1, null, _sweepGen - 2, _sweepGen);
         }
         _bgSweeper.Kick();
-        HookFaults.ThrowPending();
     }
 }

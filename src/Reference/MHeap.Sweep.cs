@@ -19,10 +19,8 @@ public sealed unsafe partial class MHeap
 
     public long SweepOne()
     {
-        using DisposeGuard.Scope op = EnterOperation();
-        long pages = SweepOneCore(-1);
-        HookFaults.ThrowPending();
-        return pages;
+        ThrowIfDisposed();
+        return SweepOneCore(-1);
     }
 
     /// <summary>
@@ -117,7 +115,7 @@ public sealed unsafe partial class MHeap
     {
         uint sg = SweepGen;
         if (s.State != SpanState.InUse || Volatile.Read(ref s.SweepGen) != sg - 1)
-            throw new HeapInvariantException("INV-SWEEP-1", $"mspan.sweep: bad span state {s} at sweepgen {sg}");
+            throw new InvalidOperationException($"mspan.sweep: bad span state {s} at sweepgen {sg}");
         Interlocked.Add(ref Stats.PagesSwept, s.NPages);
 
         Action<nint, long>? onFree = _options.OnFree;
@@ -125,16 +123,15 @@ public sealed unsafe partial class MHeap
         {
             for (int i = 0; i < s.NElems; i++)
             {
-                // A throwing hook must not leave the span half-swept: its exception waits (HookFaults).
                 if (s.IsAllocated(i) && !s.IsMarked(i))
-                    HookFaults.CallOnFree(onFree, s.ObjectAddress(i), s.ElemSize);
+                    onFree(s.ObjectAddress(i), s.ElemSize);
             }
         }
 
         int nalloc = s.CountMarked();
         int nfreed = s.AllocCount - nalloc;
         if (nfreed < 0)
-            throw new HeapInvariantException("INV-SPAN-3", $"mspan.sweep: sweep increased allocation count: {s} marked={nalloc}");
+            throw new InvalidOperationException($"mspan.sweep: sweep increased allocation count: {s} marked={nalloc}");
         s.AllocCount = nalloc;
         s.FreeIndex = 0;
         GcBitsAlloc.Free((nint)s.AllocBits);
@@ -239,19 +236,6 @@ public sealed unsafe partial class MHeap
 #endif
             if (SweepGen != sg)
                 return; // a cycle boundary passed: sg and sg+3 may never come back
-            // Still unswept and unclaimed: Begin can fail in the window where FinishMark has
-            // published the new sweepgen but not yet reset the sweep-state word (still drained
-            // from the last cycle). Nobody may ever claim the span then, so try again here.
-            if (g == sg - 2 && ActiveSweep.Begin())
-            {
-                if (TryAcquire(s, sg))
-                {
-                    SweepSpan(s, preserve: false, -1);
-                    ActiveSweep.End();
-                    return;
-                }
-                ActiveSweep.End();
-            }
             Thread.Yield();
         }
     }
@@ -337,20 +321,17 @@ public sealed unsafe partial class MHeap
 
     public void SetGcPercent(int percent)
     {
-        HeapOptions.CheckGcPercent(percent, nameof(percent));
-        using DisposeGuard.Scope op = EnterOperation();
+        ThrowIfDisposed();
         Volatile.Write(ref _gcPercent, percent);
         PaceSweeper();
         if (Tracing)
             Trace(HeapTraceKind.SetGcPercent, -1, null, detail: $"GOGC {percent}");
-        HookFaults.ThrowPending();
     }
 
     public void FinishSweep()
     {
-        using DisposeGuard.Scope op = EnterOperation();
+        ThrowIfDisposed();
         FinishSweepCore();
-        ThrowHookFaults();
     }
 
     /// <summary>finishsweep_m: flush idle stale Ps, sweep everything left, wait for other sweepers.</summary>
@@ -382,6 +363,5 @@ public sealed unsafe partial class MHeap
     {
         ThrowIfDisposed();
         _bgSweeper.Stop();
-        ThrowHookFaults();
     }
 }

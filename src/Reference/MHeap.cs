@@ -37,11 +37,7 @@ public sealed unsafe partial class MHeap : IHeap
 
     private uint _sweepGen;   // written only at FinishMark (world stopped); read atomically
     private int _phase;       // GcPhase, written only at stop-the-world points
-    private volatile bool _disposed; // set under _pLock, with _guard closed at the same time
-    /// <summary>The P-less operations in flight; Dispose waits for them before it unmaps (DisposeGuard).</summary>
-    private readonly DisposeGuard _guard = new();
-    /// <summary>A hook exception from the background sweeper's thread, rethrown by the next FinishSweep, StartMark or StopBackgroundSweeper.</summary>
-    private System.Runtime.ExceptionServices.ExceptionDispatchInfo? _backgroundHookFault;
+    private volatile bool _disposed;
     private int _gcPercent;   // GOGC; atomic (SetGcPercent)
     private readonly nint _zeroBase;
 
@@ -89,20 +85,6 @@ public sealed unsafe partial class MHeap : IHeap
             throw new ObjectDisposedException(nameof(MHeap));
     }
 
-    /// <summary>Enters a P-less operation: Dispose waits until it leaves (throws ObjectDisposedException after Dispose).</summary>
-    internal DisposeGuard.Scope EnterOperation() => _guard.Enter(nameof(MHeap));
-
-    /// <summary>The background sweeper's thread hands over a hook exception it deferred.</summary>
-    internal void DeferBackgroundHookFault(System.Runtime.ExceptionServices.ExceptionDispatchInfo fault) =>
-        Interlocked.CompareExchange(ref _backgroundHookFault, fault, null);
-
-    /// <summary>A rethrow point of a stop-the-world or sweep operation: this thread's deferred hook exception, else the background sweeper's.</summary>
-    private void ThrowHookFaults()
-    {
-        HookFaults.ThrowPending();
-        Interlocked.Exchange(ref _backgroundHookFault, null)?.Throw();
-    }
-
     // ---------------------------------------------------------------- Ps
 
     public IProcessor AcquireP()
@@ -111,7 +93,6 @@ public sealed unsafe partial class MHeap : IHeap
         P? p = null;
         lock (_pLock)
         {
-            ThrowIfDisposed(); // again under the lock: Dispose decides under it
             foreach (P q in AllP)
             {
                 if (IdleOrOrphaned(q))
@@ -135,7 +116,6 @@ public sealed unsafe partial class MHeap : IHeap
         P p = AllP[id];
         lock (_pLock)
         {
-            ThrowIfDisposed(); // again under the lock: Dispose decides under it
             if (!IdleOrOrphaned(p))
                 throw new InvalidOperationException($"P{id} is held by thread {p.Owner}");
             Take(p);
@@ -159,12 +139,6 @@ public sealed unsafe partial class MHeap : IHeap
         if (!SeededBugs.On(SeededBug.Go27997StaleCacheNotFlushed))
 #endif
         p.MCache.PrepareForSweep();
-        if (HookFaults.HasPending)
-        {
-            // A hook threw during the flush (which finished): give the P back, then rethrow.
-            ReleaseP(p);
-            HookFaults.ThrowPending();
-        }
         return p;
     }
 
@@ -179,7 +153,6 @@ public sealed unsafe partial class MHeap : IHeap
             if (Tracing)
                 Trace(HeapTraceKind.ReleaseP, p.Id, null);
         }
-        HookFaults.ThrowPending();
     }
 
     /// <summary>Stop-the-world check: the caller holds _pLock; no P may be held by anyone.</summary>
@@ -355,8 +328,6 @@ public sealed unsafe partial class MHeap : IHeap
         if (nBase > _curArenaEnd || nBase < _curArenaBase || _curArenaBase == 0)
         {
             (nint av, nint asize) = SysAllocArenas(ask);
-            // New memory counts as released until it is used.
-            Stats.HeapReleased += asize;
             if (av == _curArenaEnd && _curArenaEnd != 0)
             {
                 // Contiguous with the current space: just extend it.
@@ -364,29 +335,19 @@ public sealed unsafe partial class MHeap : IHeap
             }
             else
             {
-                // Discontiguous: switch to the new space, then hand the rest of the old one to the
-                // page allocator. If that is refused (out of memory), the rest stays mapped and
-                // unused (in heap_sys, no longer counted as released) and the new space serves.
-                nint restBase = _curArenaBase, restSize = _curArenaEnd - _curArenaBase;
+                // Discontiguous: hand the rest of the current space to the page allocator, then switch.
+                if (_curArenaEnd - _curArenaBase > 0)
+                    Pages.Grow(_curArenaBase, _curArenaEnd - _curArenaBase);
                 _curArenaBase = av;
                 _curArenaEnd = av + asize;
-                if (restSize > 0)
-                {
-                    try
-                    {
-                        Pages.Grow(restBase, restSize);
-                    }
-                    catch (OutOfMemoryException)
-                    {
-                        Stats.HeapReleased -= restSize;
-                    }
-                }
             }
+            // New memory counts as released until it is used.
+            Stats.HeapReleased += asize;
             nBase = _curArenaBase + (nint)ask;
         }
-        // The page allocator first: if it cannot grow, the space stays ungrown.
-        Pages.Grow(_curArenaBase, nBase - _curArenaBase);
+        nint v = _curArenaBase;
         _curArenaBase = nBase;
+        Pages.Grow(v, nBase - v);
     }
 
     /// <summary>Bytes of mapped arena space not yet handed to the page allocator (counted as released).</summary>
@@ -421,7 +382,7 @@ public sealed unsafe partial class MHeap : IHeap
                     Grow(npages);
                     @base = Pages.Alloc(npages, out scav);
                     if (@base == 0)
-                        throw new HeapInvariantException("INV-PAGE-1", "mheap.allocSpan: grew heap, but no adequate free space found");
+                        throw new InvalidOperationException("mheap.allocSpan: grew heap, but no adequate free space found");
                 }
             }
             long nbytes = npages * MallocConstants.PageSize;
@@ -432,19 +393,7 @@ public sealed unsafe partial class MHeap : IHeap
                 Stats.HeapReleased -= scav * MallocConstants.PageSize;
             }
             Stats.HeapInuse += nbytes;
-            try
-            {
-                InitSpan(s, @base, npages, spanClass);
-            }
-            catch (OutOfMemoryException)
-            {
-                // The span's bitmaps could not be mapped: give the pages back, as if never taken.
-                if (s.AllocBits != null)
-                    GcBitsAlloc.Free((nint)s.AllocBits);
-                Pages.Free(@base, npages);
-                Stats.HeapInuse -= nbytes;
-                throw;
-            }
+            InitSpan(s, @base, npages, spanClass);
             s.NeedZero = AllocNeedsZero(@base, npages);
             // Publication: every field is set before the state, and the state before spanOf sees it.
             s.State = SpanState.InUse;
@@ -523,7 +472,7 @@ public sealed unsafe partial class MHeap : IHeap
     {
         MSpan s = AllocSpan(npages, spanClass, p);
         if (needzero && s.NeedZero)
-            MemClr.Clear(s.StartAddr, npages * MallocConstants.PageSize);
+            new Span<byte>((void*)s.StartAddr, checked((int)(npages * MallocConstants.PageSize))).Clear();
         s.NeedZero = false;
         return s;
     }
@@ -548,25 +497,13 @@ public sealed unsafe partial class MHeap : IHeap
 
     public long Scavenge(long bytes)
     {
+        ThrowIfDisposed();
         ArgumentOutOfRangeException.ThrowIfNegative(bytes);
-        using DisposeGuard.Scope op = EnterOperation();
         lock (Lock)
         {
-            long released = 0;
-            try
-            {
-                Pages.Scavenge(bytes, (b, n) =>
-                {
-                    SysMem.SysUnused(b, (nint)(n * MallocConstants.PageSize));
-                    released += n; // counted once the pages really went back (their bits are set next)
-                });
-            }
-            finally
-            {
-                // A refused madvise stops the scan: the runs released before it stay released and counted.
-                Stats.HeapReleased += released * MallocConstants.PageSize;
-            }
-            return released * MallocConstants.PageSize;
+            long pages = Pages.Scavenge(bytes, (b, n) => SysMem.SysUnused(b, (nint)(n * MallocConstants.PageSize)));
+            Stats.HeapReleased += pages * MallocConstants.PageSize;
+            return pages * MallocConstants.PageSize;
         }
     }
 
@@ -574,7 +511,7 @@ public sealed unsafe partial class MHeap : IHeap
 
     public HeapStats ReadStats()
     {
-        using DisposeGuard.Scope op = EnterOperation();
+        ThrowIfDisposed();
         lock (Lock)
             return ReadStatsLocked();
     }
@@ -640,14 +577,7 @@ public sealed unsafe partial class MHeap : IHeap
     /// </summary>
     public bool FindObject(nint ptr, out ObjectInfo info)
     {
-        using DisposeGuard.Scope op = EnterOperation();
-        bool found = FindObjectCore(ptr, out info);
-        HookFaults.ThrowPending(); // EnsureSwept may have swept here
-        return found;
-    }
-
-    private bool FindObjectCore(nint ptr, out ObjectInfo info)
-    {
+        ThrowIfDisposed();
         info = default;
         while (true)
         {
@@ -701,10 +631,7 @@ public sealed unsafe partial class MHeap : IHeap
                     throw new InvalidOperationException($"Dispose: P{p.Id} is still held by thread {p.Owner}");
             }
             _disposed = true;
-            _guard.Close();
         }
-        // P-less operations that entered before (Mark, FindObject, SweepOne, ...) finish first.
-        _guard.WaitUntilEmpty();
         _bgSweeper.Stop();
         lock (Lock)
             ReleaseMappings();
