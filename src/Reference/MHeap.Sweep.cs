@@ -236,6 +236,19 @@ public sealed unsafe partial class MHeap
 #endif
             if (SweepGen != sg)
                 return; // a cycle boundary passed: sg and sg+3 may never come back
+            // Still unswept and unclaimed: begin can fail in the window where FinishMark has
+            // published the new sweepgen but not yet reset the sweep-state word (still drained
+            // from the last cycle). Nobody may ever claim the span then, so try again here.
+            if (g == sg - 2 && ActiveSweep.Begin())
+            {
+                if (TryAcquire(s, sg))
+                {
+                    SweepSpan(s, preserve: false, -1);
+                    ActiveSweep.End();
+                    return;
+                }
+                ActiveSweep.End();
+            }
             Thread.Yield();
         }
     }
