@@ -239,14 +239,11 @@ public sealed unsafe partial class MHeap
             // Still unswept and unclaimed: begin can fail in the window where FinishMark has
             // published the new sweepgen but not yet reset the sweep-state word (still drained
             // from the last cycle). Nobody may ever claim the span then, so try again here.
+            // The next pass reads the sweepgen this publishes (or another sweeper's claim).
             if (g == sg - 2 && ActiveSweep.Begin())
             {
                 if (TryAcquire(s, sg))
-                {
                     SweepSpan(s, preserve: false, -1);
-                    ActiveSweep.End();
-                    return;
-                }
                 ActiveSweep.End();
             }
             Thread.Yield();

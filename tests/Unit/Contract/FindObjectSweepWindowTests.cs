@@ -30,12 +30,16 @@ public sealed class FindObjectSweepWindowTests
     {
         IHeap? heap = null;
         int waits = 0, selfSweeps = 0;
+        var sweptBy = new List<int>(); // the P of each SweepDone during the FindObject call
+        bool finding = false;
         heap = create(new HeapOptions
         {
             Procs = 1,
             MemProfileRate = 0,
             OnTrace = e =>
             {
+                if (finding && e.Kind == HeapTraceKind.SweepDone)
+                    sweptBy.Add(e.P);
                 if (e.Kind != HeapTraceKind.EnsureSwept)
                     return;
                 if (e.Detail == "waiting for its sweeper" && ++waits == 1)
@@ -57,6 +61,7 @@ public sealed class FindObjectSweepWindowTests
         // The full span is at sg-2, unclaimed; the window: begin refuses (drained from "last cycle").
         drain(heap);
         bool found = false;
+        finding = true;
         ObjectInfo info = default;
         var finder = new Thread(() => found = heap.FindObject(objs[0] + 5, out info)) { IsBackground = true };
         finder.Start();
@@ -64,6 +69,8 @@ public sealed class FindObjectSweepWindowTests
         Assert.True(found && info.Allocated && info.Base == objs[0], $"FindObject answered {found}: {info}");
         Assert.Equal(1, waits);
         Assert.Equal(0, selfSweeps); // the first attempt was refused; the waiter swept it in its loop
+        Assert.Equal([-1], sweptBy);   // one sweep, by the P-less caller
+        finding = false;
         heap.FinishSweep();
         heap.Verify();
         heap.Dispose();
