@@ -28,6 +28,9 @@ internal sealed unsafe class ArenaIndex : IDisposable
     private const int Entries = 1 << (UserAddrBits - MallocConstants.LogHeapArenaBytes);
     private readonly HeapArena** _l2;
 
+    /// <summary>The bytes the index maps (16 MiB; committed only where written).</summary>
+    public const long MappedBytes = (long)Entries * 8;
+
     public ArenaIndex() => _l2 = (HeapArena**)SysMem.SysAlloc(Entries * sizeof(nint));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -20,6 +20,20 @@ public sealed unsafe partial class MHeap : IHeap
     internal readonly GcBits GcBits = new();
     internal readonly PageAlloc Pages = new();
     private readonly ArenaIndex _arenaIndex = new();
+
+    /// <summary>
+    /// Address space reserved for metadata besides the arenas: the arena index and the page
+    /// allocator's summary windows and chunk map (the span, bitmap and cache records are counted
+    /// in the stats' *_sys fields). Read under the heap lock.
+    /// </summary>
+    internal long MetadataReservedBytes
+    {
+        get
+        {
+            lock (Lock)
+                return ArenaIndex.MappedBytes + Pages.ReservedBytes;
+        }
+    }
     private readonly SpanSetBlockPool _blockPool = new();
     internal readonly MCentral[] Central = new MCentral[MallocConstants.NumSpanClasses];
     internal readonly P[] AllP;

@@ -4,7 +4,10 @@
 // lowest-addressed run of n free pages (the page the Reference's linear scan picks). Heap memory
 // itself is not its business; it only keeps metadata.
 //   summary[l]  2^(14+3l) entries of 2^levelShift[l] bytes each (16 GiB at the root, a chunk at the
-//               leaves); one PROT_NONE reservation up front, Grow maps the block-aligned pages it needs.
+//               leaves), indexed by absolute address. The root level (128 KiB) is reserved whole up
+//               front; each lower level reserves only a window of its array around the grown ranges
+//               and moves to a wider one (mapping and copying the grown parts) when a growth falls
+//               outside it. Grow maps the block-aligned pages it needs inside the window.
 //   chunks      Go's [L1][L2]*pallocData sparse map: 8192 L1 pointers to 1 MiB L2 blocks (SysAlloc).
 //   searchAddr  every page below it is in use; it lies in grown memory (so its leaf summary is mapped)
 //               unless it is MaxSearchAddr, "heap exhausted".
@@ -12,7 +15,8 @@
 // at or below the first free page), both checkable through CheckSummaries / IsScavenged. Nothing
 // managed per chunk. All methods run under the heap lock.
 // C# differs from Go: plain addresses (arenaBaseOffset 0), int counts, scavenged amounts in pages,
-// and the scavenger follows the Reference's policy (PageAlloc.Scavenge.cs).
+// the scavenger follows the Reference's policy (PageAlloc.Scavenge.cs), and Go's sysInit reserves
+// every level for the whole address space (585 MiB) where levels 1-4 here reserve moving windows.
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
@@ -74,10 +78,11 @@ internal sealed unsafe partial class PageAlloc : IDisposable
     private const long Level2Bytes = Level1Bytes << SummaryLevelBits;
     private const long Level3Bytes = Level2Bytes << SummaryLevelBits;
     private const long Level4Bytes = Level3Bytes << SummaryLevelBits;
-    private const long SummaryReservationBytes = Level0Bytes + Level1Bytes + Level2Bytes + Level3Bytes + Level4Bytes;
 
-    private static ReadOnlySpan<long> LevelByteOffset =>
-        [0, Level0Bytes, Level0Bytes + Level1Bytes, Level0Bytes + Level1Bytes + Level2Bytes, Level0Bytes + Level1Bytes + Level2Bytes + Level3Bytes];
+    /// <summary>Go's whole reservation for the five levels (585 MiB), which the windows avoid.</summary>
+    internal const long FullSummaryBytes = Level0Bytes + Level1Bytes + Level2Bytes + Level3Bytes + Level4Bytes;
+
+    private static ReadOnlySpan<long> LevelBytes => [Level0Bytes, Level1Bytes, Level2Bytes, Level3Bytes, Level4Bytes];
 
     private const int L1Entries = 1 << PallocChunksL1Bits;
     private const int L2Entries = 1 << PallocChunksL2Bits;
@@ -85,8 +90,15 @@ internal sealed unsafe partial class PageAlloc : IDisposable
 
     // ---------------------------------------------------------------- state (under the heap lock)
 
-    /// <summary>The reservation holding all five summary levels, level 0 first.</summary>
-    private readonly nint _summaryBase;
+    // The summary windows, one per level. Level l's reservation at _winBase[l] holds the bytes
+    // [_winLo[l], _winHi[l]) of its (virtual) whole array, physical-page aligned; _bias[l] =
+    // _winBase[l] - _winLo[l] is where entry 0 would lie, so Summary(l)[i] is entry i. Level 0's
+    // window is its whole array; the others start empty (base and bias 0) and only widen. Only
+    // entries of grown blocks are ever read, and those lie inside the window and are mapped.
+    private readonly nint[] _winBase = new nint[SummaryLevels];
+    private readonly long[] _winLo = new long[SummaryLevels];
+    private readonly long[] _winHi = new long[SummaryLevels];
+    private readonly nint[] _bias = new nint[SummaryLevels];
     /// <summary>chunks: L1 of the sparse chunk map; entries are null until an L2 block is needed.</summary>
     private readonly PallocData** _chunks;
     /// <summary>searchAddr: all pages below it are in use. MaxSearchAddr when the heap is full.</summary>
@@ -99,15 +111,17 @@ internal sealed unsafe partial class PageAlloc : IDisposable
 
     public PageAlloc()
     {
-        // sysInit: reserve every summary level now; Grow maps the parts it needs.
-        _summaryBase = SysMem.SysReserve(0, (nint)SummaryReservationBytes);
+        // sysInit: reserve the root level whole now; Grow maps the parts it needs and reserves
+        // the lower levels' windows.
+        _winBase[0] = _bias[0] = SysMem.SysReserve(0, (nint)Level0Bytes);
+        _winHi[0] = Level0Bytes;
         try
         {
             _chunks = (PallocData**)SysMem.SysAlloc((nint)L1Entries * sizeof(nint));
         }
         catch
         {
-            SysMem.SysFree(_summaryBase, (nint)SummaryReservationBytes);
+            SysMem.SysFree(_winBase[0], (nint)Level0Bytes);
             throw;
         }
         _searchAddr = MaxSearchAddr;
@@ -128,7 +142,41 @@ internal sealed unsafe partial class PageAlloc : IDisposable
             }
         }
         SysMem.SysFree((nint)_chunks, (nint)L1Entries * sizeof(nint));
-        SysMem.SysFree(_summaryBase, (nint)SummaryReservationBytes);
+        for (int l = 0; l < SummaryLevels; l++)
+        {
+            if (_winBase[l] != 0)
+                SysMem.SysFree(_winBase[l], (nint)(_winHi[l] - _winLo[l]));
+            _winBase[l] = _bias[l] = 0;
+            _winLo[l] = _winHi[l] = 0;
+        }
+    }
+
+    /// <summary>
+    /// The address space this page allocator holds: the summary windows, the chunk map's L1 and
+    /// its L2 blocks (reserved or mapped; committed only where touched).
+    /// </summary>
+    internal long ReservedBytes
+    {
+        get
+        {
+            long n = SummaryReservedBytes + (long)L1Entries * sizeof(nint);
+            for (int i = 0; i < L1Entries; i++)
+                if (_chunks[i] != null)
+                    n += s_l2Bytes;
+            return n;
+        }
+    }
+
+    /// <summary>The bytes the five summary windows reserve together.</summary>
+    internal long SummaryReservedBytes
+    {
+        get
+        {
+            long n = 0;
+            for (int l = 0; l < SummaryLevels; l++)
+                n += _winHi[l] - _winLo[l];
+            return n;
+        }
     }
 
     // ---------------------------------------------------------------- index arithmetic
@@ -142,11 +190,11 @@ internal sealed unsafe partial class PageAlloc : IDisposable
     /// <summary>chunkPageIndex: addr's page within its chunk (0..511).</summary>
     internal static int ChunkPageIndex(nint addr) => (int)((addr >> MallocConstants.PageShift) & (ChunkPages - 1));
 
-    /// <summary>The summaries of level l (0 = root, 4 = one per chunk).</summary>
-    internal PallocSum* Summary(int level) => (PallocSum*)(_summaryBase + (nint)LevelByteOffset[level]);
+    /// <summary>The summaries of level l (0 = root, 4 = one per chunk): entry i is Summary(l)[i], readable only inside grown blocks.</summary>
+    internal PallocSum* Summary(int level) => (PallocSum*)_bias[level];
 
-    /// <summary>The leaf summary of chunk ci (mapped only if ci's block was grown).</summary>
-    private PallocSum* LeafSummary => (PallocSum*)(_summaryBase + (nint)LevelByteOffset[SummaryLevels - 1]);
+    /// <summary>The leaf summaries: LeafSummary[ci] is chunk ci's (mapped only if ci's block was grown).</summary>
+    private PallocSum* LeafSummary => (PallocSum*)_bias[SummaryLevels - 1];
 
     /// <summary>offAddrToLevelIndex.</summary>
     private static int AddrToLevelIndex(int level, nint addr) => (int)((long)addr >> LevelShift[level]);
@@ -242,18 +290,21 @@ internal sealed unsafe partial class PageAlloc : IDisposable
 
     /// <summary>
     /// sysGrow: maps the summary pages [base, limit) needs at every level, minus the pages its
-    /// neighbouring grown ranges (inUse[succ-1] and inUse[succ]) already mapped. Ranges are widened
-    /// to whole blocks (the root level to the whole level) and then to physical pages.
+    /// neighbouring grown ranges (inUse[succ-1] and inUse[succ]) already mapped, first widening a
+    /// level's window if the pages lie outside it. Ranges are widened to whole blocks (the root
+    /// level to the whole level) and then to physical pages.
     /// </summary>
     private void SysGrow(nint @base, nint limit, int succ)
     {
         for (int l = 0; l < SummaryLevels; l++)
         {
-            AddrRange need = SummaryBytesFor(l, @base, limit);
+            (long lo, long hi) = SummaryBytesFor(l, @base, limit);
+            EnsureWindow(l, lo, hi);
+            AddrRange need = SummaryAddrs(l, lo, hi);
             if (succ > 0)
-                need = need.Subtract(SummaryBytesFor(l, _inUse[succ - 1].Base, _inUse[succ - 1].Limit));
+                need = need.Subtract(SummaryAddrs(l, _inUse[succ - 1]));
             if (succ < _inUse.Count)
-                need = need.Subtract(SummaryBytesFor(l, _inUse[succ].Base, _inUse[succ].Limit));
+                need = need.Subtract(SummaryAddrs(l, _inUse[succ]));
             if (need.Size == 0)
                 continue;
             SysMem.SysMap(need.Base, need.Size);
@@ -261,16 +312,75 @@ internal sealed unsafe partial class PageAlloc : IDisposable
         }
     }
 
-    /// <summary>The physical-page aligned bytes of level l's array holding the summaries of [base, limit).</summary>
-    private AddrRange SummaryBytesFor(int level, nint @base, nint limit)
+    /// <summary>
+    /// Makes level l's window hold the bytes [lo, hi) of its array. A window that does not is
+    /// replaced by a wider one, at least twice its size, reaching further on the side it grew
+    /// (a heap growing upward moves it O(log n) times): reserve the new window, map there the
+    /// pages of every grown range, copy them over, then release the old window. Under the heap
+    /// lock, so no reader sees the move; a refused reservation leaves the old window in place.
+    /// </summary>
+    private void EnsureWindow(int l, long lo, long hi)
+    {
+        long oldLo = _winLo[l], oldHi = _winHi[l], oldSize = oldHi - oldLo;
+        if (_winBase[l] != 0 && lo >= oldLo && hi <= oldHi)
+            return;
+        long newLo = lo, newHi = hi;
+        if (_winBase[l] != 0)
+        {
+            newLo = Math.Min(lo, oldLo);
+            newHi = Math.Max(hi, oldHi);
+            if (newHi - newLo < 2 * oldSize)
+            {
+                if (hi > oldHi)
+                    newHi = Math.Min(LevelBytes[l], newLo + 2 * oldSize);
+                else
+                    newLo = Math.Max(0, newHi - 2 * oldSize);
+            }
+        }
+        nint win = SysMem.SysReserve(0, (nint)(newHi - newLo));
+        nint bias = win - (nint)newLo;
+        if (_winBase[l] != 0)
+        {
+            // Map every grown range's pages first (neighbours may share a page), then copy.
+            for (int r = 0; r < _inUse.Count; r++)
+            {
+                (long rlo, long rhi) = SummaryBytesFor(l, _inUse[r].Base, _inUse[r].Limit);
+                SysMem.SysMap(bias + (nint)rlo, (nint)(rhi - rlo));
+                SysMem.SysUsed(bias + (nint)rlo, (nint)(rhi - rlo));
+            }
+            for (int r = 0; r < _inUse.Count; r++)
+            {
+                (long rlo, long rhi) = SummaryBytesFor(l, _inUse[r].Base, _inUse[r].Limit);
+                Buffer.MemoryCopy((void*)(_bias[l] + (nint)rlo), (void*)(bias + (nint)rlo), rhi - rlo, rhi - rlo);
+            }
+            SysMem.SysFree(_winBase[l], (nint)oldSize);
+        }
+        _winBase[l] = win;
+        _winLo[l] = newLo;
+        _winHi[l] = newHi;
+        _bias[l] = bias;
+    }
+
+    /// <summary>
+    /// The physical-page aligned byte offsets [lo, hi), within level l's whole array, of the
+    /// summaries of [base, limit) widened to whole blocks.
+    /// </summary>
+    private static (long Lo, long Hi) SummaryBytesFor(int level, nint @base, nint limit)
     {
         (long lo, long hi) = AddrsToSummaryRange(level, @base, limit);
         (lo, hi) = BlockAlignSummaryRange(level, lo, hi);
         long phys = SysMem.PhysPageSize;
-        long loBytes = lo * sizeof(PallocSum) & ~(phys - 1);
-        long hiBytes = (hi * sizeof(PallocSum) + phys - 1) & ~(phys - 1);
-        nint levelBase = (nint)Summary(level);
-        return new AddrRange(levelBase + (nint)loBytes, levelBase + (nint)hiBytes);
+        return (lo * sizeof(PallocSum) & ~(phys - 1), (hi * sizeof(PallocSum) + phys - 1) & ~(phys - 1));
+    }
+
+    /// <summary>Where the bytes [lo, hi) of level l's array lie in its window.</summary>
+    private AddrRange SummaryAddrs(int level, long lo, long hi) => new(_bias[level] + (nint)lo, _bias[level] + (nint)hi);
+
+    /// <summary>Where the summary pages of a grown range lie in level l's window.</summary>
+    private AddrRange SummaryAddrs(int level, AddrRange r)
+    {
+        (long lo, long hi) = SummaryBytesFor(level, r.Base, r.Limit);
+        return SummaryAddrs(level, lo, hi);
     }
 
     // ---------------------------------------------------------------- update

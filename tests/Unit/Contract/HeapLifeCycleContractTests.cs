@@ -239,4 +239,20 @@ public sealed class OptimizedHeapLifeCycleTests : HeapLifeCycleContractTests
     protected override IHeap CreateHeap(HeapOptions? options = null) => new GoAlloc.Optimized.MHeap(options);
 
     protected override bool SweeperOnBackgroundThread(IHeap heap) => ((GoAlloc.Optimized.MHeap)heap).BackgroundSweeperOnBackgroundThread;
+
+    [Fact]
+    public void Metadata_ReservationStartsSmallAndGrowsWithTheHeap()
+    {
+        using var heap = new GoAlloc.Optimized.MHeap(new HeapOptions { Procs = 1 });
+        // Was 601 MiB up front (Go's summaries for the whole address space plus the arena index).
+        long fresh = heap.MetadataReservedBytes;
+        Assert.InRange(fresh, 16L << 20, (16L << 20) + (1L << 20));
+        IProcessor p = heap.AcquireP();
+        // 100,000 one-page spans of 8 KiB objects: 800 MiB of heap, 13 arenas, one chunk-map block.
+        for (int i = 0; i < 100_000; i++)
+            p.Alloc(8192, noscan: true, needzero: false);
+        p.Release();
+        Assert.InRange(heap.MetadataReservedBytes, fresh + (1L << 20), fresh + (2L << 20));
+        heap.Verify();
+    }
 }

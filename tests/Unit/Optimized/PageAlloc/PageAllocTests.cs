@@ -424,6 +424,63 @@ public unsafe class PageAllocTests
         Assert.Empty(b.GrownChunks());
     }
 
+    /// <summary>
+    /// The summary windows (this port's replacement for Go's whole-address-space reservation):
+    /// growths far below and far above the first move every lower level's window, the grown
+    /// parts' summaries travel with it (the allocations made before still hold, CheckSummaries
+    /// agrees), and what is reserved stays a small fraction of Go's 585 MiB.
+    /// </summary>
+    [Fact]
+    public void PageAlloc_SummaryWindowsMoveWithTheirContents()
+    {
+        using var b = new PageAlloc();
+        long root = b.SummaryReservedBytes;
+        Assert.Equal(8L << PageAlloc.SummaryL0Bits, root); // the root level only, 128 KiB
+        b.Grow(PageBase(B, 0), MallocConstants.PallocChunkBytes);
+        Assert.Equal(PageBase(B, 0), b.Alloc(10, out _));
+        long one = b.SummaryReservedBytes;
+        Assert.Equal(root + 4 * SysMem.PhysPageSize, one); // one page per lower level
+
+        // 16 GiB below (a different root entry) and 4 TiB above: every lower window moves twice.
+        b.Grow(PageBase(B - 0x1000, 0), MallocConstants.PallocChunkBytes);
+        b.Grow(PageBase(B + 0x100000, 0), MallocConstants.PallocChunkBytes);
+        Assert.Null(b.CheckSummaries());
+        Assert.Equal(PageBase(B - 0x1000, 0), b.Alloc(ChunkPages, out _)); // the lowest chunk, wholly
+        Assert.Equal(PageBase(B, 10), b.Alloc(5, out _)); // the first chunk kept its 10 pages in use
+        Assert.Equal(PageBase(B + 0x100000, 0), b.Alloc(ChunkPages, out _));
+        Assert.Null(b.CheckSummaries());
+        Assert.InRange(b.SummaryReservedBytes, one + 1, PageAlloc.FullSummaryBytes / 8);
+        b.Free(PageBase(B, 0), 15);
+        Assert.Equal(PageBase(B, 0), b.Alloc(ChunkPages, out _));
+        Assert.Null(b.CheckSummaries());
+        b.Dispose();
+        Assert.Equal(0, b.SummaryReservedBytes);
+    }
+
+    /// <summary>A heap growing a chunk at a time (upward, or downward as a down hint does) moves each window only when it doubles.</summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void PageAlloc_SummaryWindowsGrowGeometrically(bool upward)
+    {
+        using var b = new PageAlloc();
+        var sizes = new HashSet<long>();
+        for (int k = 0; k < 4096; k++)
+        {
+            b.Grow(PageBase(upward ? B + k : B + 4095 - k, 0), MallocConstants.PallocChunkBytes);
+            sizes.Add(b.SummaryReservedBytes);
+        }
+        Assert.Null(b.CheckSummaries());
+        // 4096 chunks (16 GiB of heap): 8 pages of leaves, reached through windows of 1, 2, 4 and 8
+        // pages (a window widened only as far as each growth needs would take 8 sizes); the levels
+        // above fit in one page each.
+        Assert.InRange(sizes.Count, 2, 4);
+        long root = 8L << PageAlloc.SummaryL0Bits;
+        Assert.InRange(b.SummaryReservedBytes, root + 8 * SysMem.PhysPageSize, root + 16 * SysMem.PhysPageSize);
+        Assert.Equal(PageBase(B, 0), b.Alloc(ChunkPages * 4096, out _)); // the whole grown heap is one run
+        Assert.Null(b.CheckSummaries());
+    }
+
     [Fact]
     public void PageAlloc_CheckSummariesReportsCorruption()
     {
