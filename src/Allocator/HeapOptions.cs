@@ -14,7 +14,7 @@ public sealed record HeapOptions
     /// <summary>Upper bound on heap_sys (mapped arena bytes); growth past it throws OutOfMemoryException.</summary>
     public long MemoryLimit { get; init; } = long.MaxValue;
 
-    /// <summary>GOGC: the sweep pacing trigger is max(4 MiB, heap_marked * (1 + 7/8 * GcPercent/100)) (Go's initial trigger ratio); negative disables proportional sweeping.</summary>
+    /// <summary>GOGC: the sweep pacing trigger is max(4 MiB, heap_marked * (1 + 7/8 * GcPercent/100)) (Go's initial trigger ratio); -1 disables proportional sweeping; below -1 is refused.</summary>
     public int GcPercent { get; init; } = 100;
 
     /// <summary>runtime.MemProfileRate: mean bytes between samples; 0 turns sampling off, 1 samples everything.</summary>
@@ -52,5 +52,13 @@ public sealed record HeapOptions
             throw new ArgumentOutOfRangeException(nameof(MemoryLimit), MemoryLimit, "MemoryLimit must be >= 0");
         if (MemProfileRate < 0)
             throw new ArgumentOutOfRangeException(nameof(MemProfileRate), MemProfileRate, "MemProfileRate must be >= 0");
+        CheckGcPercent(GcPercent, nameof(GcPercent));
+    }
+
+    /// <summary>GOGC: -1 (off) or a percentage >= 0; anything below -1 has no meaning.</summary>
+    internal static void CheckGcPercent(int percent, string paramName)
+    {
+        if (percent < -1)
+            throw new ArgumentOutOfRangeException(paramName, percent, "GcPercent must be -1 (proportional sweep off) or >= 0");
     }
 }

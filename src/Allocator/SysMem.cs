@@ -29,6 +29,7 @@ public static unsafe partial class SysMem
     public static nint SysAlloc(nint n)
     {
         CheckLength(n);
+        InjectedFailure("sysAlloc", 0, n);
         nint p = mmap(0, (nuint)n, ProtRead | ProtWrite, MapPrivate | MapAnonymous, AnonymousFd, 0);
         if (p == s_mapFailed)
             throw Oom("sysAlloc", 0, n);
@@ -42,6 +43,7 @@ public static unsafe partial class SysMem
     public static nint SysReserve(nint hint, nint n)
     {
         CheckLength(n);
+        InjectedFailure("sysReserve", hint, n);
         nint p = mmap(hint, (nuint)n, ProtNone, MapPrivate | MapAnonymous | MapNoReserve, AnonymousFd, 0);
         if (p == s_mapFailed)
             throw Oom("sysReserve", hint, n);
@@ -73,6 +75,7 @@ public static unsafe partial class SysMem
     public static void SysMap(nint v, nint n)
     {
         CheckRange(v, n);
+        InjectedFailure("sysMap", v, n);
         nint p = mmap(v, (nuint)n, ProtRead | ProtWrite, MapFixed | MapPrivate | MapAnonymous, AnonymousFd, 0);
         // MAP_FIXED maps exactly at v or fails.
         if (p == s_mapFailed)
@@ -86,6 +89,7 @@ public static unsafe partial class SysMem
     public static void SysUnused(nint v, nint n)
     {
         CheckRange(v, n);
+        InjectedFailure("sysUnused", v, n);
         // Only whole physical pages can be released; Go's heap pages (8 KiB) always are.
         if (madvise(v, (nuint)n, MadvDontNeed) != 0)
             throw Oom("sysUnused", v, n);
@@ -123,6 +127,26 @@ public static unsafe partial class SysMem
         foreach (byte b in vec)
             resident += b & 1;
         return resident;
+    }
+
+    /// <summary>
+    /// Fault injection for tests (issue #20): the number of the mapping call (SysAlloc, SysReserve,
+    /// SysMap, SysUnused) on this thread that fails with OutOfMemoryException as if the kernel had
+    /// refused it; 0 = off. Thread-local, so a test injects only into the heap calls it makes.
+    /// </summary>
+    [ThreadStatic]
+    private static int t_failAtCall;
+
+    /// <summary>Makes the k-th mapping call from now on (k >= 1) on this thread fail; 0 turns injection off.</summary>
+    internal static void InjectFailureAtCall(int k) => t_failAtCall = k;
+
+    /// <summary>The mapping calls still to go before the injected failure (0 once it fired or when off).</summary>
+    internal static int InjectionCountdown => t_failAtCall;
+
+    private static void InjectedFailure(string op, nint v, nint n)
+    {
+        if (t_failAtCall != 0 && --t_failAtCall == 0)
+            throw new OutOfMemoryException($"{op}(0x{v:x}, {n}): injected failure (SysMem.InjectFailureAtCall)");
     }
 
     private static void CheckLength(nint n)

@@ -1,7 +1,8 @@
 // Program: the `alloc` command line (the project's main job). `alloc` alone is `alloc replay` on
 // the bundled sample trace; subcommands are System.CommandLine commands, each in its own file:
 // replay (ReplayCommand), record (RecordCommand), explore and reproduce (ConcurrencyCommands: the
-// Coyote suite), soak (SoakCommand: the real-thread stress workload). Output goes through a
+// Coyote suite), soak (SoakCommand: the real-thread stress workload), and the hidden oom-probe
+// (Reliability/OomProbeCommand: the out-of-memory tests' child process). Output goes through a
 // Spectre console made on the current Console.Out (so a test can redirect it); when that is not a terminal Spectre writes no ANSI and the width is fixed at
 // RedirectedWidth columns (a pipe or a file has no width: nothing wraps differently per reader).
 // Failing cleanly: a command-line error is one line per problem (CommandLineErrors: unknown
@@ -43,6 +44,7 @@ public static class Program
         var concurrency = new ConcurrencyCommands(stdout, stderr, launch);
         var record = new RecordCommand(stderr);
         var soak = new SoakCommand(console, stderr);
+        var oomProbe = new Reliability.OomProbeCommand(stdout, stderr);
         var root = new RootCommand("alloc: replays Go allocation traces on the Go 1.16 allocator ports (reference and optimized) and checks " +
             "every GC cycle; explores and reproduces interleavings of their concurrent protocols with Coyote. " +
             $"`alloc` with no command replays the bundled sample trace ({SampleTrace.FileName}), like `alloc replay`.")
@@ -52,6 +54,7 @@ public static class Program
             concurrency.Explore,
             concurrency.Reproduce,
             soak.Command,
+            oomProbe.Command,
             verbose,
         };
         root.SetAction(_ => replay.Run(ReplaySettings.Default));

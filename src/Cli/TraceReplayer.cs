@@ -270,7 +270,7 @@ public sealed class TraceReplayer
             {
                 p?.Release();
             }
-            catch (Exception ex) when (ex is InvalidOperationException or EquivalenceException)
+            catch (Exception ex) when (ex is InvalidOperationException or HeapInvariantException or EquivalenceException)
             {
                 // The P may be in any state after a failure; the heap is disposed next anyway.
             }

@@ -11,6 +11,7 @@ public sealed unsafe partial class MHeap
         ThrowIfDisposed();
         lock (_pLock)
         {
+            ThrowIfDisposed(); // again under the lock: Dispose decides under it
             RequireWorldStopped(nameof(StartMark));
             if (Marking)
                 throw new InvalidOperationException("StartMark: already in the mark phase");
@@ -26,11 +27,12 @@ public sealed unsafe partial class MHeap
             if (Tracing)
                 Trace(HeapTraceKind.StartMark, -1, null);
         }
+        ThrowHookFaults();
     }
 
     public bool Mark(nint ptr)
     {
-        ThrowIfDisposed();
+        using DisposeGuard.Scope op = EnterOperation();
         if (!Marking)
             throw new InvalidOperationException("Mark: not in the mark phase (call StartMark first)");
         MSpan* s = SpanOf(ptr);
@@ -72,6 +74,7 @@ public sealed unsafe partial class MHeap
         ThrowIfDisposed();
         lock (_pLock)
         {
+            ThrowIfDisposed(); // again under the lock: Dispose decides under it
             RequireWorldStopped(nameof(FinishMark));
             if (!Marking)
                 throw new InvalidOperationException("FinishMark: not in the mark phase");
@@ -91,5 +94,6 @@ public sealed unsafe partial class MHeap
                 Trace(HeapTraceKind.FinishMark, -1, null, _sweepGen - 2, _sweepGen);
         }
         _bgSweeper.Kick();
+        HookFaults.ThrowPending();
     }
 }

@@ -19,8 +19,10 @@ public sealed unsafe partial class MHeap
 
     public long SweepOne()
     {
-        ThrowIfDisposed();
-        return SweepOneCore(-1);
+        using DisposeGuard.Scope op = EnterOperation();
+        long pages = SweepOneCore(-1);
+        HookFaults.ThrowPending();
+        return pages;
     }
 
     /// <summary>sweepone; pid: the P this sweep works for (proportional sweep credit), or -1 (trace only).</summary>
@@ -203,7 +205,8 @@ public sealed unsafe partial class MHeap
             {
                 int b = BitOperations.TrailingZeroCount(dead);
                 dead &= dead - 1;
-                onFree(s->ObjectAddress(w * 64 + b), s->ElemSize);
+                // A throwing hook must not leave the span half-swept: its exception waits (HookFaults).
+                HookFaults.CallOnFree(onFree, s->ObjectAddress(w * 64 + b), s->ElemSize);
             }
         }
     }
@@ -339,17 +342,20 @@ public sealed unsafe partial class MHeap
 
     public void SetGcPercent(int percent)
     {
-        ThrowIfDisposed();
+        HeapOptions.CheckGcPercent(percent, nameof(percent));
+        using DisposeGuard.Scope op = EnterOperation();
         Volatile.Write(ref _gcPercent, percent);
         PaceSweeper();
         if (Tracing)
             Trace(HeapTraceKind.SetGcPercent, -1, null, detail: $"GOGC {percent}");
+        HookFaults.ThrowPending();
     }
 
     public void FinishSweep()
     {
-        ThrowIfDisposed();
+        using DisposeGuard.Scope op = EnterOperation();
         FinishSweepCore();
+        ThrowHookFaults();
     }
 
     private void FinishSweepCore()
@@ -379,5 +385,6 @@ public sealed unsafe partial class MHeap
     {
         ThrowIfDisposed();
         _bgSweeper.Stop();
+        ThrowHookFaults();
     }
 }

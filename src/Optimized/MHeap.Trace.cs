@@ -18,7 +18,8 @@ public sealed unsafe partial class MHeap
     internal void Trace(HeapTraceKind kind, int pid, MSpan* s, uint before = 0, uint after = 0, string? detail = null)
     {
         long offset = s == null ? 0 : s->StartAddr - _arenaBase;
-        _onTrace!(new HeapTraceEvent(kind, pid, Environment.CurrentManagedThreadId, offset, s == null ? -1 : s->SpanClass,
+        // A throwing hook is deferred to the operation's rethrow point (HookFaults).
+        HookFaults.CallOnTrace(_onTrace!, new HeapTraceEvent(kind, pid, Environment.CurrentManagedThreadId, offset, s == null ? -1 : s->SpanClass,
             before, after, _sweepGen, detail));
     }
 

@@ -49,7 +49,11 @@ public sealed unsafe partial class MHeap : IHeap
 
     private uint _sweepGen;   // written only at FinishMark (world stopped)
     private int _marking;     // 1 during the mark phase; written only at stop-the-world points
-    private volatile bool _disposed;
+    private volatile bool _disposed; // set under _pLock, with _guard closed at the same time
+    /// <summary>The P-less operations in flight; Dispose waits for them before it unmaps (DisposeGuard).</summary>
+    private readonly DisposeGuard _guard = new();
+    /// <summary>A hook exception from the background sweeper's thread, rethrown by the next FinishSweep, StartMark or StopBackgroundSweeper.</summary>
+    private System.Runtime.ExceptionServices.ExceptionDispatchInfo? _backgroundHookFault;
     private int _gcPercent;   // GOGC; atomic (SetGcPercent)
     private readonly nint _zeroBase;
     internal readonly MSpan* EmptySpan;
@@ -103,6 +107,20 @@ public sealed unsafe partial class MHeap : IHeap
             ThrowHelper.Disposed();
     }
 
+    /// <summary>Enters a P-less operation: Dispose waits until it leaves (throws ObjectDisposedException after Dispose).</summary>
+    internal DisposeGuard.Scope EnterOperation() => _guard.Enter(nameof(MHeap));
+
+    /// <summary>The background sweeper's thread hands over a hook exception it deferred.</summary>
+    internal void DeferBackgroundHookFault(System.Runtime.ExceptionServices.ExceptionDispatchInfo fault) =>
+        Interlocked.CompareExchange(ref _backgroundHookFault, fault, null);
+
+    /// <summary>A rethrow point of a stop-the-world or sweep operation: this thread's deferred hook exception, else the background sweeper's.</summary>
+    private void ThrowHookFaults()
+    {
+        HookFaults.ThrowPending();
+        Interlocked.Exchange(ref _backgroundHookFault, null)?.Throw();
+    }
+
     internal bool ActiveSweepBegin() => _activeSweep.Begin();
     internal void ActiveSweepEnd() => _activeSweep.End();
     internal ref ActiveSweep ActiveSweepRef => ref _activeSweep;
@@ -115,6 +133,7 @@ public sealed unsafe partial class MHeap : IHeap
         P? p = null;
         lock (_pLock)
         {
+            ThrowIfDisposed(); // again under the lock: Dispose decides under it
             foreach (P q in AllP)
             {
                 if (IdleOrOrphaned(q))
@@ -138,6 +157,7 @@ public sealed unsafe partial class MHeap : IHeap
         P p = AllP[id];
         lock (_pLock)
         {
+            ThrowIfDisposed(); // again under the lock: Dispose decides under it
             if (!IdleOrOrphaned(p))
                 throw new InvalidOperationException($"P{id} is held by thread {p.Owner}");
             Take(p);
@@ -161,6 +181,12 @@ public sealed unsafe partial class MHeap : IHeap
         if (!SeededBugs.On(SeededBug.Go27997StaleCacheNotFlushed))
 #endif
         p.MCache->PrepareForSweep(this, p.Id);
+        if (HookFaults.HasPending)
+        {
+            // A hook threw during the flush (which finished): give the P back, then rethrow.
+            ReleaseP(p);
+            HookFaults.ThrowPending();
+        }
         return p;
     }
 
@@ -175,6 +201,7 @@ public sealed unsafe partial class MHeap : IHeap
             if (Tracing)
                 Trace(HeapTraceKind.ReleaseP, p.Id, null);
         }
+        HookFaults.ThrowPending();
     }
 
     private void RequireWorldStopped(string op)
@@ -293,9 +320,13 @@ public sealed unsafe partial class MHeap : IHeap
             _arenaHints.Insert(0, (v, true));
             _arenaHints.Insert(0, (v + (nint)n, false));
         }
+        // Everything that can fail (the mapping, the arena records) before the first change of state.
+        var records = new nint[(int)(n / MallocConstants.HeapArenaBytes)];
         try
         {
             SysMem.SysMap(v, (nint)n);
+            for (int i = 0; i < records.Length; i++)
+                records[i] = _persistent.Alloc(sizeof(HeapArena), 64); // lost if a later one fails: persistent
         }
         catch (OutOfMemoryException)
         {
@@ -303,9 +334,10 @@ public sealed unsafe partial class MHeap : IHeap
             throw;
         }
         _reservations.Add((v, (nint)n));
-        for (nint a = v; a < v + (nint)n; a += (nint)MallocConstants.HeapArenaBytes)
+        for (int i = 0; i < records.Length; i++)
         {
-            var r = (HeapArena*)_persistent.Alloc(sizeof(HeapArena), 64);
+            nint a = v + i * (nint)MallocConstants.HeapArenaBytes;
+            var r = (HeapArena*)records[i];
             r->Base = a;
             _allArenas.Add(a);
             // Publishes the arena record to lock-free spanOf readers.
@@ -326,23 +358,38 @@ public sealed unsafe partial class MHeap : IHeap
         if (nBase > _curArenaEnd || nBase < _curArenaBase || _curArenaBase == 0)
         {
             (nint av, nint asize) = SysAllocArenas(ask);
+            // New memory counts as released until it is used.
+            Stats.HeapReleased += asize;
             if (av == _curArenaEnd && _curArenaEnd != 0)
             {
+                // Contiguous with the current space: just extend it.
                 _curArenaEnd = av + asize;
             }
             else
             {
-                if (_curArenaEnd - _curArenaBase > 0)
-                    Pages.Grow(_curArenaBase, _curArenaEnd - _curArenaBase);
+                // Discontiguous: switch to the new space, then hand the rest of the old one to the
+                // page allocator. If that is refused (out of memory), the rest stays mapped and
+                // unused (in heap_sys, no longer counted as released) and the new space serves.
+                nint restBase = _curArenaBase, restSize = _curArenaEnd - _curArenaBase;
                 _curArenaBase = av;
                 _curArenaEnd = av + asize;
+                if (restSize > 0)
+                {
+                    try
+                    {
+                        Pages.Grow(restBase, restSize);
+                    }
+                    catch (OutOfMemoryException)
+                    {
+                        Stats.HeapReleased -= restSize;
+                    }
+                }
             }
-            Stats.HeapReleased += asize;
             nBase = _curArenaBase + (nint)ask;
         }
-        nint v = _curArenaBase;
+        // The page allocator first: if it cannot grow, the space stays ungrown.
+        Pages.Grow(_curArenaBase, nBase - _curArenaBase);
         _curArenaBase = nBase;
-        Pages.Grow(v, nBase - v);
     }
 
     internal long UngrownBytes => _curArenaEnd - _curArenaBase;
@@ -383,14 +430,42 @@ public sealed unsafe partial class MHeap : IHeap
                 Stats.HeapReleased -= scav * MallocConstants.PageSize;
             }
             Stats.HeapInuse += nbytes;
-            s = (MSpan*)_spanAlloc.Alloc();
+            try
+            {
+                s = (MSpan*)_spanAlloc.Alloc();
+            }
+            catch (OutOfMemoryException)
+            {
+                UndoAllocPages(@base, npages);
+                throw;
+            }
         }
-        InitSpan(s, @base, npages, spanClass);
+        try
+        {
+            InitSpan(s, @base, npages, spanClass);
+        }
+        catch (OutOfMemoryException)
+        {
+            // The span's bitmaps could not be mapped: give everything back, as if never taken.
+            lock (Lock)
+            {
+                UndoAllocPages(@base, npages);
+                _spanAlloc.Free((nint)s);
+            }
+            throw;
+        }
         s->NeedZero = AllocNeedsZero(@base, npages) ? (byte)1 : (byte)0;
         // Publication: every field is set before the state, the state before spanOf can find it.
         Volatile.Write(ref s->State, (int)SpanState.InUse);
         SetSpans(s, (nint)s);
         return s;
+    }
+
+    /// <summary>Returns the pages of a span that could not be set up (out of memory). Caller holds Lock.</summary>
+    private void UndoAllocPages(nint @base, int npages)
+    {
+        Pages.Free(@base, npages);
+        Stats.HeapInuse -= npages * MallocConstants.PageSize;
     }
 
     private void InitSpan(MSpan* s, nint @base, int npages, int spanClass)
@@ -468,7 +543,7 @@ public sealed unsafe partial class MHeap : IHeap
     {
         MSpan* s = AllocSpan(npages, spanClass, pid);
         if (needzero && s->NeedZero != 0)
-            new Span<byte>((void*)s->StartAddr, checked((int)(npages * MallocConstants.PageSize))).Clear();
+            MemClr.Clear(s->StartAddr, npages * MallocConstants.PageSize);
         s->NeedZero = 0;
         return s;
     }
@@ -489,13 +564,25 @@ public sealed unsafe partial class MHeap : IHeap
 
     public long Scavenge(long bytes)
     {
-        ThrowIfDisposed();
         ArgumentOutOfRangeException.ThrowIfNegative(bytes);
+        using DisposeGuard.Scope op = EnterOperation();
         lock (Lock)
         {
-            long pages = Pages.Scavenge(bytes, static (b, n) => SysMem.SysUnused(b, (nint)(n * MallocConstants.PageSize)));
-            Stats.HeapReleased += pages * MallocConstants.PageSize;
-            return pages * MallocConstants.PageSize;
+            long released = 0;
+            try
+            {
+                Pages.Scavenge(bytes, (b, n) =>
+                {
+                    SysMem.SysUnused(b, (nint)(n * MallocConstants.PageSize));
+                    released += n; // counted once the pages really went back (their bits are set next)
+                });
+            }
+            finally
+            {
+                // A refused madvise stops the scan: the runs released before it stay released and counted.
+                Stats.HeapReleased += released * MallocConstants.PageSize;
+            }
+            return released * MallocConstants.PageSize;
         }
     }
 
@@ -503,7 +590,7 @@ public sealed unsafe partial class MHeap : IHeap
 
     public HeapStats ReadStats()
     {
-        ThrowIfDisposed();
+        using DisposeGuard.Scope op = EnterOperation();
         lock (Lock)
             return ReadStatsLocked();
     }
@@ -575,7 +662,14 @@ public sealed unsafe partial class MHeap : IHeap
     /// </summary>
     public bool FindObject(nint ptr, out ObjectInfo info)
     {
-        ThrowIfDisposed();
+        using DisposeGuard.Scope op = EnterOperation();
+        bool found = FindObjectCore(ptr, out info);
+        HookFaults.ThrowPending(); // EnsureSwept may have swept here
+        return found;
+    }
+
+    private bool FindObjectCore(nint ptr, out ObjectInfo info)
+    {
         info = default;
         while (true)
         {
@@ -629,7 +723,10 @@ public sealed unsafe partial class MHeap : IHeap
                     throw new InvalidOperationException($"Dispose: P{p.Id} is still held by thread {p.Owner}");
             }
             _disposed = true;
+            _guard.Close();
         }
+        // P-less operations that entered before (Mark, FindObject, SweepOne, ...) finish first.
+        _guard.WaitUntilEmpty();
         _bgSweeper.Stop();
         lock (Lock)
             ReleaseMappings();

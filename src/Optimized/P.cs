@@ -50,6 +50,7 @@ internal sealed unsafe class P : IProcessor
         if (_heap.Tracing)
             _heap.Trace(HeapTraceKind.Flush, Id, null);
         MCache->ReleaseAll(_heap, Id);
+        HookFaults.ThrowPending();
     }
 
     /// <summary>size -> size class through Go's two lookup tables (the 1016-byte boundary is Go's).</summary>
@@ -94,6 +95,7 @@ internal sealed unsafe class P : IProcessor
         MSpan* s;
         nint x;
         long objSize;
+        bool refilled = false;
         if (noscan && size < SizeClasses.MaxTinySize)
         {
             long off = c->TinyOffset;
@@ -119,6 +121,7 @@ internal sealed unsafe class P : IProcessor
             {
                 x = c->NextFree(_heap, MallocConstants.TinySpanClass, Id);
                 s = c->Span(MallocConstants.TinySpanClass);
+                refilled = true;
             }
             ((long*)x)[0] = 0;
             ((long*)x)[1] = 0;
@@ -138,6 +141,7 @@ internal sealed unsafe class P : IProcessor
             {
                 x = c->NextFree(_heap, spc, Id);
                 s = c->Span(spc);
+                refilled = true;
             }
             objSize = s->ElemSize;
             if (needzero && s->NeedZero != 0)
@@ -149,6 +153,10 @@ internal sealed unsafe class P : IProcessor
             c->NextSample -= objSize;
         else
             ProfileAlloc(x, objSize);
+        // A hook threw during the refill: the allocation finished (its address is lost to the
+        // caller, and the object dies at the next cycle), then the exception is rethrown.
+        if (refilled)
+            HookFaults.ThrowPending();
         return x;
     }
 
@@ -201,6 +209,7 @@ internal sealed unsafe class P : IProcessor
     {
         long npages = (size + MallocConstants.PageMask) >> MallocConstants.PageShift;
         _heap.DeductSweepCredit(npages * MallocConstants.PageSize, npages, Id);
+        HookFaults.ThrowPending(); // a hook threw while paying the sweep credit: nothing allocated yet
         int spc = noscan ? 1 : 0;
         MSpan* s = _heap.Alloc(checked((int)npages), spc, needzero, Id);
         MCache* c = MCache;

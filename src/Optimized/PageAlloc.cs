@@ -263,7 +263,16 @@ internal sealed unsafe partial class PageAlloc : IDisposable
         // Map the summary memory the new range needs before anything reads it.
         SysGrow(@base, limit, succ);
 
+        // The chunk map's L2 blocks too, before anything is recorded: a refused mapping leaves
+        // the allocator as it was (the blocks already mapped stay, zero, for a later growth).
         long startCi = ChunkIndex(@base), endCi = ChunkIndex(limit);
+        for (long c = startCi; c < endCi; c = ((c >> PallocChunksL2Bits) + 1) << PallocChunksL2Bits)
+        {
+            PallocData** slot = _chunks + (c >> PallocChunksL2Bits);
+            if (*slot == null)
+                *slot = (PallocData*)SysMem.SysAlloc(s_l2Bytes);
+        }
+
         if (_inUse.Count == 0 || startCi < _start)
             _start = startCi;
         if (endCi > _end)
@@ -277,9 +286,6 @@ internal sealed unsafe partial class PageAlloc : IDisposable
         // Chunk bitmaps: fresh L2 blocks are zero (all free); new memory is all scavenged.
         for (long c = startCi; c < endCi; c++)
         {
-            PallocData** slot = _chunks + (c >> PallocChunksL2Bits);
-            if (*slot == null)
-                *slot = (PallocData*)SysMem.SysAlloc(s_l2Bytes);
             PallocData* chunk = ChunkOf(c);
             Debug.Assert(chunk->Alloc.PopcntRange(0, ChunkPages) == 0, "a never-grown chunk has in-use bits");
             chunk->Scavenged.SetAll();
@@ -317,7 +323,8 @@ internal sealed unsafe partial class PageAlloc : IDisposable
     /// replaced by a wider one, at least twice its size, reaching further on the side it grew
     /// (a heap growing upward moves it O(log n) times): reserve the new window, map there the
     /// pages of every grown range, copy them over, then release the old window. Under the heap
-    /// lock, so no reader sees the move; a refused reservation leaves the old window in place.
+    /// lock, so no reader sees the move; a refused reservation or mapping leaves the old window
+    /// in place and releases the new one.
     /// </summary>
     private void EnsureWindow(int l, long lo, long hi)
     {
@@ -341,17 +348,14 @@ internal sealed unsafe partial class PageAlloc : IDisposable
         nint bias = win - (nint)newLo;
         if (_winBase[l] != 0)
         {
-            // Map every grown range's pages first (neighbours may share a page), then copy.
-            for (int r = 0; r < _inUse.Count; r++)
+            try
             {
-                (long rlo, long rhi) = SummaryBytesFor(l, _inUse[r].Base, _inUse[r].Limit);
-                SysMem.SysMap(bias + (nint)rlo, (nint)(rhi - rlo));
-                SysMem.SysUsed(bias + (nint)rlo, (nint)(rhi - rlo));
+                MoveWindow(l, bias);
             }
-            for (int r = 0; r < _inUse.Count; r++)
+            catch (OutOfMemoryException)
             {
-                (long rlo, long rhi) = SummaryBytesFor(l, _inUse[r].Base, _inUse[r].Limit);
-                Buffer.MemoryCopy((void*)(_bias[l] + (nint)rlo), (void*)(bias + (nint)rlo), rhi - rlo, rhi - rlo);
+                SysMem.SysFree(win, (nint)(newHi - newLo)); // the old window stays, intact
+                throw;
             }
             SysMem.SysFree(_winBase[l], (nint)oldSize);
         }
@@ -359,6 +363,22 @@ internal sealed unsafe partial class PageAlloc : IDisposable
         _winLo[l] = newLo;
         _winHi[l] = newHi;
         _bias[l] = bias;
+    }
+
+    /// <summary>Maps in the new window at bias the pages of every grown range (neighbours may share a page), then copies them over.</summary>
+    private void MoveWindow(int l, nint bias)
+    {
+        for (int r = 0; r < _inUse.Count; r++)
+        {
+            (long rlo, long rhi) = SummaryBytesFor(l, _inUse[r].Base, _inUse[r].Limit);
+            SysMem.SysMap(bias + (nint)rlo, (nint)(rhi - rlo));
+            SysMem.SysUsed(bias + (nint)rlo, (nint)(rhi - rlo));
+        }
+        for (int r = 0; r < _inUse.Count; r++)
+        {
+            (long rlo, long rhi) = SummaryBytesFor(l, _inUse[r].Base, _inUse[r].Limit);
+            Buffer.MemoryCopy((void*)(_bias[l] + (nint)rlo), (void*)(bias + (nint)rlo), rhi - rlo, rhi - rlo);
+        }
     }
 
     /// <summary>

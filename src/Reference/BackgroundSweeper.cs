@@ -114,6 +114,9 @@ internal sealed class BackgroundSweeper(MHeap heap)
             Thread.Yield();
         if (!StopRequested)
             heap.FlushIdleStalePs();
+        // A hook that threw on this thread: the heap rethrows it to its next FinishSweep / StartMark.
+        if (HookFaults.TakePending() is { } fault)
+            heap.DeferBackgroundHookFault(fault);
         return true;
     }
 

@@ -91,6 +91,7 @@ internal sealed class MCache
     {
         long npages = (size + MallocConstants.PageMask) >> MallocConstants.PageShift;
         _heap.DeductSweepCredit(npages * MallocConstants.PageSize, npages, _p.Id);
+        HookFaults.ThrowPending(); // a hook threw while paying the sweep credit: nothing allocated yet
         int spc = GoAlloc.SpanClass.Make(0, noscan);
         MSpan s = _heap.Alloc(checked((int)npages), spc, needzero, _p);
         LargeAllocs++;

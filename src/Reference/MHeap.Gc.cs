@@ -13,6 +13,7 @@ public sealed partial class MHeap
         ThrowIfDisposed();
         lock (_pLock)
         {
+            ThrowIfDisposed(); // again under the lock: Dispose decides under it
             RequireWorldStopped(nameof(StartMark));
             if (Phase != GcPhase.Off)
                 throw new InvalidOperationException("StartMark: already in the mark phase");
@@ -22,11 +23,12 @@ public sealed partial class MHeap
             if (Tracing)
                 Trace(HeapTraceKind.StartMark, -1, null);
         }
+        ThrowHookFaults();
     }
 
     public bool Mark(nint ptr)
     {
-        ThrowIfDisposed();
+        using DisposeGuard.Scope op = EnterOperation();
         if (Phase != GcPhase.Mark)
             throw new InvalidOperationException("Mark: not in the mark phase (call StartMark first)");
         MSpan? s = SpanOf(ptr);
@@ -71,6 +73,7 @@ public sealed partial class MHeap
         ThrowIfDisposed();
         lock (_pLock)
         {
+            ThrowIfDisposed(); // again under the lock: Dispose decides under it
             RequireWorldStopped(nameof(FinishMark));
             if (Phase != GcPhase.Mark)
                 throw new InvalidOperationException("FinishMark: not in the mark phase");
@@ -90,5 +93,6 @@ public sealed partial class MHeap
                 Trace(HeapTraceKind.FinishMark, -1, null, _sweepGen - 2, _sweepGen);
         }
         _bgSweeper.Kick();
+        HookFaults.ThrowPending();
     }
 }

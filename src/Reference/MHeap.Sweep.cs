@@ -19,8 +19,10 @@ public sealed unsafe partial class MHeap
 
     public long SweepOne()
     {
-        ThrowIfDisposed();
-        return SweepOneCore(-1);
+        using DisposeGuard.Scope op = EnterOperation();
+        long pages = SweepOneCore(-1);
+        HookFaults.ThrowPending();
+        return pages;
     }
 
     /// <summary>
@@ -123,8 +125,9 @@ public sealed unsafe partial class MHeap
         {
             for (int i = 0; i < s.NElems; i++)
             {
+                // A throwing hook must not leave the span half-swept: its exception waits (HookFaults).
                 if (s.IsAllocated(i) && !s.IsMarked(i))
-                    onFree(s.ObjectAddress(i), s.ElemSize);
+                    HookFaults.CallOnFree(onFree, s.ObjectAddress(i), s.ElemSize);
             }
         }
 
@@ -331,17 +334,20 @@ public sealed unsafe partial class MHeap
 
     public void SetGcPercent(int percent)
     {
-        ThrowIfDisposed();
+        HeapOptions.CheckGcPercent(percent, nameof(percent));
+        using DisposeGuard.Scope op = EnterOperation();
         Volatile.Write(ref _gcPercent, percent);
         PaceSweeper();
         if (Tracing)
             Trace(HeapTraceKind.SetGcPercent, -1, null, detail: $"GOGC {percent}");
+        HookFaults.ThrowPending();
     }
 
     public void FinishSweep()
     {
-        ThrowIfDisposed();
+        using DisposeGuard.Scope op = EnterOperation();
         FinishSweepCore();
+        ThrowHookFaults();
     }
 
     /// <summary>finishsweep_m: flush idle stale Ps, sweep everything left, wait for other sweepers.</summary>
@@ -373,5 +379,6 @@ public sealed unsafe partial class MHeap
     {
         ThrowIfDisposed();
         _bgSweeper.Stop();
+        ThrowHookFaults();
     }
 }

@@ -21,7 +21,8 @@ public sealed partial class MHeap
     internal void Trace(HeapTraceKind kind, int pid, MSpan? s, uint before = 0, uint after = 0, string? detail = null)
     {
         long offset = s == null ? 0 : s.StartAddr - _arenaBase;
-        _onTrace!(new HeapTraceEvent(kind, pid, Environment.CurrentManagedThreadId, offset, s?.SpanClass ?? -1,
+        // A throwing hook is deferred to the operation's rethrow point (HookFaults).
+        HookFaults.CallOnTrace(_onTrace!, new HeapTraceEvent(kind, pid, Environment.CurrentManagedThreadId, offset, s?.SpanClass ?? -1,
             before, after, _sweepGen, detail));
     }
 

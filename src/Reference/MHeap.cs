@@ -37,7 +37,11 @@ public sealed unsafe partial class MHeap : IHeap
 
     private uint _sweepGen;   // written only at FinishMark (world stopped); read atomically
     private int _phase;       // GcPhase, written only at stop-the-world points
-    private volatile bool _disposed;
+    private volatile bool _disposed; // set under _pLock, with _guard closed at the same time
+    /// <summary>The P-less operations in flight; Dispose waits for them before it unmaps (DisposeGuard).</summary>
+    private readonly DisposeGuard _guard = new();
+    /// <summary>A hook exception from the background sweeper's thread, rethrown by the next FinishSweep, StartMark or StopBackgroundSweeper.</summary>
+    private System.Runtime.ExceptionServices.ExceptionDispatchInfo? _backgroundHookFault;
     private int _gcPercent;   // GOGC; atomic (SetGcPercent)
     private readonly nint _zeroBase;
 
@@ -85,6 +89,20 @@ public sealed unsafe partial class MHeap : IHeap
             throw new ObjectDisposedException(nameof(MHeap));
     }
 
+    /// <summary>Enters a P-less operation: Dispose waits until it leaves (throws ObjectDisposedException after Dispose).</summary>
+    internal DisposeGuard.Scope EnterOperation() => _guard.Enter(nameof(MHeap));
+
+    /// <summary>The background sweeper's thread hands over a hook exception it deferred.</summary>
+    internal void DeferBackgroundHookFault(System.Runtime.ExceptionServices.ExceptionDispatchInfo fault) =>
+        Interlocked.CompareExchange(ref _backgroundHookFault, fault, null);
+
+    /// <summary>A rethrow point of a stop-the-world or sweep operation: this thread's deferred hook exception, else the background sweeper's.</summary>
+    private void ThrowHookFaults()
+    {
+        HookFaults.ThrowPending();
+        Interlocked.Exchange(ref _backgroundHookFault, null)?.Throw();
+    }
+
     // ---------------------------------------------------------------- Ps
 
     public IProcessor AcquireP()
@@ -93,6 +111,7 @@ public sealed unsafe partial class MHeap : IHeap
         P? p = null;
         lock (_pLock)
         {
+            ThrowIfDisposed(); // again under the lock: Dispose decides under it
             foreach (P q in AllP)
             {
                 if (IdleOrOrphaned(q))
@@ -116,6 +135,7 @@ public sealed unsafe partial class MHeap : IHeap
         P p = AllP[id];
         lock (_pLock)
         {
+            ThrowIfDisposed(); // again under the lock: Dispose decides under it
             if (!IdleOrOrphaned(p))
                 throw new InvalidOperationException($"P{id} is held by thread {p.Owner}");
             Take(p);
@@ -139,6 +159,12 @@ public sealed unsafe partial class MHeap : IHeap
         if (!SeededBugs.On(SeededBug.Go27997StaleCacheNotFlushed))
 #endif
         p.MCache.PrepareForSweep();
+        if (HookFaults.HasPending)
+        {
+            // A hook threw during the flush (which finished): give the P back, then rethrow.
+            ReleaseP(p);
+            HookFaults.ThrowPending();
+        }
         return p;
     }
 
@@ -153,6 +179,7 @@ public sealed unsafe partial class MHeap : IHeap
             if (Tracing)
                 Trace(HeapTraceKind.ReleaseP, p.Id, null);
         }
+        HookFaults.ThrowPending();
     }
 
     /// <summary>Stop-the-world check: the caller holds _pLock; no P may be held by anyone.</summary>
@@ -328,6 +355,8 @@ public sealed unsafe partial class MHeap : IHeap
         if (nBase > _curArenaEnd || nBase < _curArenaBase || _curArenaBase == 0)
         {
             (nint av, nint asize) = SysAllocArenas(ask);
+            // New memory counts as released until it is used.
+            Stats.HeapReleased += asize;
             if (av == _curArenaEnd && _curArenaEnd != 0)
             {
                 // Contiguous with the current space: just extend it.
@@ -335,19 +364,19 @@ public sealed unsafe partial class MHeap : IHeap
             }
             else
             {
-                // Discontiguous: hand the rest of the current space to the page allocator, then switch.
-                if (_curArenaEnd - _curArenaBase > 0)
-                    Pages.Grow(_curArenaBase, _curArenaEnd - _curArenaBase);
+                // Discontiguous: switch to the new space, then hand the rest of the old one to the
+                // page allocator (whose metadata is managed here: its growth is never refused).
+                nint restBase = _curArenaBase, restSize = _curArenaEnd - _curArenaBase;
                 _curArenaBase = av;
                 _curArenaEnd = av + asize;
+                if (restSize > 0)
+                    Pages.Grow(restBase, restSize);
             }
-            // New memory counts as released until it is used.
-            Stats.HeapReleased += asize;
             nBase = _curArenaBase + (nint)ask;
         }
-        nint v = _curArenaBase;
+        // The page allocator first: if it cannot grow, the space stays ungrown.
+        Pages.Grow(_curArenaBase, nBase - _curArenaBase);
         _curArenaBase = nBase;
-        Pages.Grow(v, nBase - v);
     }
 
     /// <summary>Bytes of mapped arena space not yet handed to the page allocator (counted as released).</summary>
@@ -393,7 +422,19 @@ public sealed unsafe partial class MHeap : IHeap
                 Stats.HeapReleased -= scav * MallocConstants.PageSize;
             }
             Stats.HeapInuse += nbytes;
-            InitSpan(s, @base, npages, spanClass);
+            try
+            {
+                InitSpan(s, @base, npages, spanClass);
+            }
+            catch (OutOfMemoryException)
+            {
+                // The span's bitmaps could not be mapped: give the pages back, as if never taken.
+                if (s.AllocBits != null)
+                    GcBitsAlloc.Free((nint)s.AllocBits);
+                Pages.Free(@base, npages);
+                Stats.HeapInuse -= nbytes;
+                throw;
+            }
             s.NeedZero = AllocNeedsZero(@base, npages);
             // Publication: every field is set before the state, and the state before spanOf sees it.
             s.State = SpanState.InUse;
@@ -472,7 +513,7 @@ public sealed unsafe partial class MHeap : IHeap
     {
         MSpan s = AllocSpan(npages, spanClass, p);
         if (needzero && s.NeedZero)
-            new Span<byte>((void*)s.StartAddr, checked((int)(npages * MallocConstants.PageSize))).Clear();
+            MemClr.Clear(s.StartAddr, npages * MallocConstants.PageSize);
         s.NeedZero = false;
         return s;
     }
@@ -497,13 +538,25 @@ public sealed unsafe partial class MHeap : IHeap
 
     public long Scavenge(long bytes)
     {
-        ThrowIfDisposed();
         ArgumentOutOfRangeException.ThrowIfNegative(bytes);
+        using DisposeGuard.Scope op = EnterOperation();
         lock (Lock)
         {
-            long pages = Pages.Scavenge(bytes, (b, n) => SysMem.SysUnused(b, (nint)(n * MallocConstants.PageSize)));
-            Stats.HeapReleased += pages * MallocConstants.PageSize;
-            return pages * MallocConstants.PageSize;
+            long released = 0;
+            try
+            {
+                Pages.Scavenge(bytes, (b, n) =>
+                {
+                    SysMem.SysUnused(b, (nint)(n * MallocConstants.PageSize));
+                    released += n; // counted once the pages really went back (their bits are set next)
+                });
+            }
+            finally
+            {
+                // A refused madvise stops the scan: the runs released before it stay released and counted.
+                Stats.HeapReleased += released * MallocConstants.PageSize;
+            }
+            return released * MallocConstants.PageSize;
         }
     }
 
@@ -511,7 +564,7 @@ public sealed unsafe partial class MHeap : IHeap
 
     public HeapStats ReadStats()
     {
-        ThrowIfDisposed();
+        using DisposeGuard.Scope op = EnterOperation();
         lock (Lock)
             return ReadStatsLocked();
     }
@@ -577,7 +630,14 @@ public sealed unsafe partial class MHeap : IHeap
     /// </summary>
     public bool FindObject(nint ptr, out ObjectInfo info)
     {
-        ThrowIfDisposed();
+        using DisposeGuard.Scope op = EnterOperation();
+        bool found = FindObjectCore(ptr, out info);
+        HookFaults.ThrowPending(); // EnsureSwept may have swept here
+        return found;
+    }
+
+    private bool FindObjectCore(nint ptr, out ObjectInfo info)
+    {
         info = default;
         while (true)
         {
@@ -631,7 +691,10 @@ public sealed unsafe partial class MHeap : IHeap
                     throw new InvalidOperationException($"Dispose: P{p.Id} is still held by thread {p.Owner}");
             }
             _disposed = true;
+            _guard.Close();
         }
+        // P-less operations that entered before (Mark, FindObject, SweepOne, ...) finish first.
+        _guard.WaitUntilEmpty();
         _bgSweeper.Stop();
         lock (Lock)
             ReleaseMappings();

@@ -44,6 +44,7 @@ internal sealed unsafe class P : IProcessor
         if (_heap.Tracing)
             _heap.Trace(HeapTraceKind.Flush, Id, null);
         MCache.ReleaseAll();
+        HookFaults.ThrowPending();
     }
 
     /// <summary>The smallest size class whose objects hold size bytes (plain search of class_to_size).</summary>
@@ -132,6 +133,9 @@ internal sealed unsafe class P : IProcessor
             else
                 ProfileAlloc(x, objSize, rate);
         }
+        // A hook threw during a refill: the allocation finished (its address is lost to the
+        // caller, and the object dies at the next cycle), then the exception is rethrown.
+        HookFaults.ThrowPending();
         return x;
     }
 

@@ -1,8 +1,9 @@
 // Regression tests of issue #20 items 1 and 2 (every failure leaves a consistent heap; options
-// outside their meaning are refused), against each allocator. Written before the fix round: each
-// test that fails today is skipped with the item it waits for; the skip comes off with the fix.
-// (Mark while another thread disposes the heap is not here: today it kills the test host with an
-// AccessViolationException, which no skip reason can contain.)
+// outside their meaning are refused), against each allocator. Each failed before its fix: a
+// 2 GiB object on dirty pages overflowed the zeroing length (OverflowException, then INV-SWEEP-2);
+// a throwing OnFree left a span half-swept (INV-SWEEP-1); GcPercent accepted int.MinValue; Mark
+// racing Dispose read unmapped arenas (AccessViolationException, the test host died).
+using GoAlloc.Tests.Helpers;
 using Xunit;
 
 namespace GoAlloc.Tests.Contract;
@@ -12,7 +13,7 @@ public abstract class HeapFaultRegressionTests
     protected abstract IHeap CreateHeap(HeapOptions? options = null);
 
     /// <summary>A 2 GiB - 1 object on dirty pages: the zeroing length overflows int today (OverflowException, then INV-SWEEP-2).</summary>
-    [Fact(Skip = "issue #20 item 1: Alloc(int.MaxValue) on dirty pages throws OverflowException from inside the allocator and leaves the heap failing Verify")]
+    [Fact]
     public void HugeAllocOnDirtyPages_EitherSucceedsOrThrowsCleanly_AndVerifyPasses()
     {
         using IHeap heap = CreateHeap(new HeapOptions { Procs = 1 });
@@ -41,7 +42,7 @@ public abstract class HeapFaultRegressionTests
     }
 
     /// <summary>An OnFree hook that throws: the sweep must finish (or be undone) before the exception leaves the heap.</summary>
-    [Fact(Skip = "issue #20 item 1: an OnFree hook that throws mid-sweep leaves the span at sweepgen sg-1 (Verify: INV-SWEEP-1)")]
+    [Fact]
     public void ThrowingOnFreeHook_LeavesTheHeapConsistent()
     {
         int frees = 0;
@@ -67,7 +68,7 @@ public abstract class HeapFaultRegressionTests
         heap.Verify();
     }
 
-    [Theory(Skip = "issue #20 item 2: GcPercent below -1 is accepted without a word")]
+    [Theory]
     [InlineData(int.MinValue)]
     [InlineData(-2)]
     public void GcPercentBelowMinusOne_IsRefused(int percent)
@@ -75,6 +76,88 @@ public abstract class HeapFaultRegressionTests
         Assert.Throws<ArgumentOutOfRangeException>(() => CreateHeap(new HeapOptions { GcPercent = percent }).Dispose());
         using IHeap heap = CreateHeap();
         Assert.Throws<ArgumentOutOfRangeException>(() => heap.SetGcPercent(percent));
+    }
+
+    /// <summary>
+    /// Dispose while other threads are inside Mark, FindObject, SweepOne, ReadStats and the
+    /// background sweeper: each call either completes or throws ObjectDisposedException; nothing
+    /// reads unmapped memory (before the fix: AccessViolationException in ArenaOf, host killed).
+    /// </summary>
+    [Fact]
+    public void DisposeRacingPLessOperations_NeverFaults()
+    {
+        for (int round = 0; round < TestBudget.Count(40, min: 4); round++)
+        {
+            IHeap heap = CreateHeap(new HeapOptions { Procs = 1 });
+            IProcessor p = heap.AcquireP(0);
+            var objs = new nint[2000];
+            for (int i = 0; i < objs.Length; i++)
+                objs[i] = p.Alloc(i % 2 == 0 ? 64 : 40_000);
+            p.Release();
+            heap.StartBackgroundSweeper();
+            heap.StartMark();
+            using var started = new CountdownEvent(4);
+            var errors = new System.Collections.Concurrent.ConcurrentQueue<Exception>();
+            Thread Worker(Action<int> op) => new(() =>
+            {
+                started.Signal();
+                try
+                {
+                    for (int i = 0; ; i++)
+                        op(i);
+                }
+                catch (ObjectDisposedException)
+                {
+                    // the heap went away: the only allowed way out
+                }
+                catch (Exception e)
+                {
+                    errors.Enqueue(e);
+                }
+            });
+            Thread[] threads =
+            [
+                Worker(i => heap.Mark(objs[i % objs.Length])),
+                Worker(i => heap.FindObject(objs[i % objs.Length] + 8, out _)),
+                Worker(_ => heap.SweepOne()),
+                Worker(_ => heap.ReadStats()),
+            ];
+            foreach (Thread t in threads)
+                t.Start();
+            started.Wait();
+            heap.Dispose();
+            foreach (Thread t in threads)
+                t.Join();
+            Assert.Empty(errors);
+        }
+    }
+
+    /// <summary>Mark and FindObject answer for any address at all: null, the zero base, unmapped arena slots, the top of the address space.</summary>
+    [Fact]
+    public void MarkAndFindObject_AnyAddress_NeverFault()
+    {
+        using IHeap heap = CreateHeap(new HeapOptions { Procs = 1 });
+        IProcessor p = heap.AcquireP(0);
+        nint obj = p.Alloc(64);
+        p.Release();
+        nint arena = heap.ArenaBase;
+        nint[] addresses =
+        [
+            0, 1, heap.ZeroBase, heap.ZeroBase + 7, arena - 1, arena + (nint)MallocConstants.HeapArenaBytes,
+            arena + (nint)MallocConstants.HeapArenaBytes * 2 + 4096, arena - (nint)MallocConstants.HeapArenaBytes,
+            unchecked((nint)(1L << 47) - 1), unchecked((nint)(1L << 47)), unchecked((nint)(1L << 48)), nint.MaxValue, nint.MinValue, -1,
+        ];
+        heap.StartMark();
+        foreach (nint a in addresses)
+        {
+            Assert.False(heap.Mark(a), $"Mark(0x{a:x})");
+            Assert.False(heap.FindObject(a, out _), $"FindObject(0x{a:x})");
+        }
+        Assert.True(heap.Mark(obj));
+        heap.FinishMark();
+        heap.FinishSweep();
+        Assert.Equal(addresses.Length, heap.ReadStats().BadMarks);
+        heap.Verify();
     }
 }
 

@@ -457,6 +457,51 @@ public unsafe class PageAllocTests
         Assert.Equal(0, b.SummaryReservedBytes);
     }
 
+    /// <summary>
+    /// issue #20 item 1: a growth whose mapping is refused at any of its calls (a window's
+    /// reservation or mapping, a summary page, a chunk-map block) throws OutOfMemoryException and
+    /// leaves the allocator as it was: the same ranges, consistent summaries, the same pages in
+    /// use; the same growth then succeeds.
+    /// </summary>
+    [Fact]
+    public void PageAlloc_RefusedGrowthLeavesTheAllocatorAsItWas()
+    {
+        nint far = PageBase(B + 0x100000 + 0x2000000, 0); // another chunk-map block, every window moves
+        int calls;
+        using (var probe = new PageAlloc())
+        {
+            probe.Grow(PageBase(B, 0), MallocConstants.PallocChunkBytes);
+            SysMem.InjectFailureAtCall(int.MaxValue);
+            probe.Grow(far, MallocConstants.PallocChunkBytes);
+            calls = int.MaxValue - SysMem.InjectionCountdown;
+            SysMem.InjectFailureAtCall(0);
+        }
+        Assert.InRange(calls, 5, 100);
+        for (int k = 1; k <= calls; k++)
+        {
+            using var b = new PageAlloc();
+            b.Grow(PageBase(B, 0), MallocConstants.PallocChunkBytes);
+            Assert.Equal(PageBase(B, 0), b.Alloc(10, out _));
+            long reserved = b.SummaryReservedBytes;
+            SysMem.InjectFailureAtCall(k);
+            try
+            {
+                Assert.Throws<OutOfMemoryException>(() => b.Grow(far, MallocConstants.PallocChunkBytes));
+            }
+            finally
+            {
+                SysMem.InjectFailureAtCall(0);
+            }
+            Assert.Equal([new AddrRange(PageBase(B, 0), PageBase(B + 1, 0))], PageAllocTestApi.InUse(b));
+            Assert.Null(b.CheckSummaries());
+            Assert.True(b.SummaryReservedBytes >= reserved, $"call {k}: a window shrank");
+            Assert.Equal(PageBase(B, 10), b.Alloc(1, out _));
+            b.Grow(far, MallocConstants.PallocChunkBytes);
+            Assert.Null(b.CheckSummaries());
+            Assert.Equal(far, b.Alloc(ChunkPages, out _));
+        }
+    }
+
     /// <summary>A heap growing a chunk at a time (upward, or downward as a down hint does) moves each window only when it doubles.</summary>
     [Theory]
     [InlineData(true)]
