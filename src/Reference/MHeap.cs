@@ -159,12 +159,9 @@ public sealed unsafe partial class MHeap : IHeap
         if (!SeededBugs.On(SeededBug.Go27997StaleCacheNotFlushed))
 #endif
         p.MCache.PrepareForSweep();
+        // A hook threw during the flush (which finished): give the P back; ReleaseP rethrows it.
         if (HookFaults.HasPending)
-        {
-            // A hook threw during the flush (which finished): give the P back, then rethrow.
             ReleaseP(p);
-            HookFaults.ThrowPending();
-        }
         return p;
     }
 
