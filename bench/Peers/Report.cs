@@ -21,8 +21,13 @@ public sealed class Report
         _sb.AppendLine(CultureInfo.InvariantCulture, $"- load at start: {File.ReadAllText("/proc/loadavg").Trim()} (1, 5, 15 min; only same-round ratios are meaningful)");
         _sb.AppendLine(CultureInfo.InvariantCulture, $"- {o.Rounds} rounds, scale {o.Scale}; peers: Debian libmimalloc2.0, libjemalloc2, libtcmalloc-minimal4, glibc");
         // bench/peers --retain: the peers keep the memory they free, as GoAlloc does between cycles.
-        _sb.AppendLine(Environment.GetEnvironmentVariable("PEERS_RETAIN") == "1"
-            ? "- peers configured to keep freed memory (bench/peers --retain: MIMALLOC_ALLOW_DECOMMIT=0, MALLOC_CONF=dirty_decay_ms:-1,muzzy_decay_ms:-1, TCMALLOC_RELEASE_RATE=0, glibc.malloc.trim_threshold / mmap_threshold at their maximum)"
+        // The settings are printed as this process received them (bench/peers sets them).
+        string[] retain = [.. new[] { "MIMALLOC_ALLOW_DECOMMIT", "MALLOC_CONF", "TCMALLOC_RELEASE_RATE", "GLIBC_TUNABLES" }
+            .Select(v => (v, Environment.GetEnvironmentVariable(v)))
+            .Where(e => e.Item2 != null && (e.v != "GLIBC_TUNABLES" || e.Item2.Contains("glibc.malloc", StringComparison.Ordinal)))
+            .Select(e => $"{e.v}={e.Item2}")];
+        _sb.AppendLine(retain.Length > 0
+            ? $"- peers configured to keep freed memory (bench/peers --retain: {string.Join(", ", retain)})"
             : "- peers with their default options (they give freed memory back to the system on their own schedules; see bench/peers --retain)");
         _sb.AppendLine();
     }
