@@ -5,6 +5,17 @@
 // previous -> free list, current -> previous, next -> current. That is safe because after a full
 // sweep every span's alloc bits live in current or next, and its mark bits in next.
 // Bitmaps are multiples of 8 bytes so allocCache can load 8 bytes at any 64-object boundary.
+// Differs from Go: the sweep never maps. Go's mspan.sweep throws (fatal) when newMarkBits cannot
+// get memory; here a span owned by its sweeper must not be left half swept, so each rotation
+// (FinishMark, before it changes anything, so that a refusal leaves the cycle unfinished) sets aside
+// enough arenas for one new mark bitmap per span in use, and mspan.sweep takes its bitmap from them
+// (NewSweepMarkBits). Invariant: at a rotation, the reserve holds at least the bytes asked for, in
+// arenas of PerArenaBytes each (a bitmap never straddles arenas, so each may waste up to 128 B).
+// So that the rotation itself need not map after the heap grew (a cycle should run, and free
+// memory, when the address space is exhausted), span setup tries to keep the free and previous
+// lists, which the next rotation draws on, at twice the arenas the spans in use need plus two
+// (EnsureHeadroom: best effort, a refusal there is ignored, the reserve's own mapping is the
+// guarantee); fresh arenas there cost address space, not resident memory.
 namespace GoAlloc.Optimized;
 
 internal sealed unsafe class GcBits : IDisposable
@@ -16,8 +27,17 @@ internal sealed unsafe class GcBits : IDisposable
     private static ref long FreeOf(nint arena) => ref *(long*)arena;
     private static ref nint NextOf(nint arena) => ref *(nint*)(arena + 8);
 
+    /// <summary>The largest bitmap: 1,024 objects (the 8-byte class in one page).</summary>
+    private const int MaxBitmapBytes = 128;
+
+    /// <summary>Bytes of bitmaps an arena certainly holds, whatever their sizes and order.</summary>
+    public const long PerArenaBytes = ChunkBytes - HeaderBytes - MaxBitmapBytes;
+
     private readonly object _lock = new();
     private nint _free, _next, _current, _previous; // lists; _next read lock-free (Volatile)
+    private nint _sweep;    // the sweep's arenas in use this epoch, head first; the head is read lock-free (Volatile)
+    private nint _reserve;  // arenas set aside for the sweep, none used yet; under _lock
+    private int _freeCount, _previousCount; // list lengths; written under _lock, read lock-free as a hint
     private readonly List<nint> _all = [];          // every arena ever mapped, under _lock
 
     public int ArenaCount
@@ -40,10 +60,23 @@ internal sealed unsafe class GcBits : IDisposable
         return (byte*)(arena + HeaderBytes + (nint)(end - bytes));
     }
 
-    /// <summary>newMarkBits: a cleared bitmap for nelems objects (8-byte granules).</summary>
+    /// <summary>The bytes of one bitmap for nelems objects (whole 8-byte words).</summary>
+    public static long BitmapBytes(int nelems) => ((nelems + 63) / 64) * 8;
+
+    /// <summary>Arenas in the sweep's reserve (tests).</summary>
+    public int ReservedArenaCount
+    {
+        get
+        {
+            lock (_lock)
+                return Length(_reserve);
+        }
+    }
+
+    /// <summary>newMarkBits: a cleared bitmap for nelems objects (8-byte granules). May map (OutOfMemoryException).</summary>
     public byte* NewMarkBits(int nelems)
     {
-        long bytes = ((nelems + 63) / 64) * 8;
+        long bytes = BitmapBytes(nelems);
         byte* p = TryAlloc(Volatile.Read(ref _next), bytes);
         if (p != null)
             return p;
@@ -52,45 +85,162 @@ internal sealed unsafe class GcBits : IDisposable
             p = TryAlloc(_next, bytes);
             if (p != null)
                 return p;
-            nint fresh;
-            if (_free != 0)
-            {
-                fresh = _free;
-                _free = NextOf(fresh);
-                new Span<byte>((void*)fresh, ChunkBytes).Clear();
-            }
-            else
-            {
-                fresh = SysMem.SysAlloc(ChunkBytes);
-                _all.Add(fresh);
-            }
-            p = TryAlloc(fresh, bytes);
-            NextOf(fresh) = _next;
-            // Publishes the fresh arena (header and list link written) to lock-free allocators.
-            Volatile.Write(ref _next, fresh);
-            return p;
+            return Install(ref _next, _free != 0 ? TakeFree() : MapArena(), bytes);
         }
+    }
+
+    /// <summary>
+    /// Maps fresh arenas onto the free list until the free and previous lists hold twice the
+    /// arenas needed for spanBitmapBytes of bitmaps, plus two (see the header). Called by span
+    /// setup with the bytes including the new span's. Best effort: stops at a refused mapping.
+    /// </summary>
+    public void EnsureHeadroom(long spanBitmapBytes)
+    {
+        long want = 2 * ((spanBitmapBytes + PerArenaBytes - 1) / PerArenaBytes) + 2;
+        // Reads the counts without the lock: they only shrink under it (a stale read maps nothing
+        // extra, the locked check below decides).
+        if (Volatile.Read(ref _freeCount) + Volatile.Read(ref _previousCount) >= want)
+            return;
+        lock (_lock)
+        {
+            try
+            {
+                while (_freeCount + _previousCount < want)
+                {
+                    nint a = MapArena();
+                    NextOf(a) = _free;
+                    _free = a;
+                    _freeCount++;
+                }
+            }
+            catch (OutOfMemoryException)
+            {
+                // Headroom only: the span has its bitmaps, and FinishMark maps any shortfall itself
+                // (or is refused before it changes anything).
+            }
+        }
+    }
+
+    /// <summary>
+    /// newMarkBits for mspan.sweep: the same bitmap, taken from the arenas the last rotation set
+    /// aside, so it never maps. Falls back to mapping only if more spans are swept than were in
+    /// use at the rotation (a caller that broke the stop-the-world contract).
+    /// </summary>
+    public byte* NewSweepMarkBits(int nelems)
+    {
+        long bytes = BitmapBytes(nelems);
+        byte* p = TryAlloc(Volatile.Read(ref _sweep), bytes);
+        if (p != null)
+            return p;
+        lock (_lock)
+        {
+            p = TryAlloc(_sweep, bytes);
+            if (p != null)
+                return p;
+            nint fresh = _reserve != 0 ? Take(ref _reserve) : _free != 0 ? TakeFree() : MapArena();
+            return Install(ref _sweep, fresh, bytes);
+        }
+    }
+
+    // Pops an arena off a list, cleared if it was used before. Under _lock.
+    private static nint Take(ref nint list)
+    {
+        nint a = list;
+        list = NextOf(a);
+        if (FreeOf(a) != 0)
+            new Span<byte>((void*)a, ChunkBytes).Clear();
+        else
+            NextOf(a) = 0;
+        return a;
+    }
+
+    // Take from the free list, keeping its count. Under _lock.
+    private nint TakeFree()
+    {
+        _freeCount--;
+        return Take(ref _free);
+    }
+
+    // Maps a fresh (zeroed) arena. Under _lock; OutOfMemoryException if refused, with nothing changed.
+    private nint MapArena()
+    {
+        nint a = SysMem.SysAlloc(ChunkBytes);
+        _all.Add(a);
+        return a;
+    }
+
+    // Makes a cleared arena the head of a list and allocates from it. Under _lock.
+    private static byte* Install(ref nint head, nint fresh, long bytes)
+    {
+        byte* p = TryAlloc(fresh, bytes);
+        NextOf(fresh) = head;
+        // Publishes the fresh arena (header and list link written) to lock-free allocators.
+        Volatile.Write(ref head, fresh);
+        return p;
+    }
+
+    private static int Length(nint list)
+    {
+        int n = 0;
+        for (; list != 0; list = NextOf(list))
+            n++;
+        return n;
+    }
+
+    private static nint Last(nint list)
+    {
+        while (NextOf(list) != 0)
+            list = NextOf(list);
+        return list;
     }
 
     /// <summary>newAllocBits: the same as mark bits (fresh spans start all free).</summary>
     public byte* NewAllocBits(int nelems) => NewMarkBits(nelems);
 
-    /// <summary>nextMarkBitArenaEpoch: rotate the lists. Only with the world stopped and sweeping complete.</summary>
-    public void NextEpoch()
+    /// <summary>
+    /// nextMarkBitArenaEpoch: rotates the lists, and sets aside arenas for sweepBytes of sweep
+    /// bitmaps (NewSweepMarkBits). Only with the world stopped and sweeping complete. Throws
+    /// OutOfMemoryException before it rotates anything if the reserve cannot be mapped.
+    /// </summary>
+    public void NextEpoch(long sweepBytes = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(sweepBytes);
         lock (_lock)
         {
+            long need = (sweepBytes + PerArenaBytes - 1) / PerArenaBytes;
+            // What the reserve can draw on once rotated: itself, the free list, and the previous
+            // epoch (free after this rotation). Map the shortfall first: a refusal leaves only a
+            // longer reserve behind.
+            for (long have = Length(_reserve) + Length(_free) + Length(_previous); have < need; have++)
+            {
+                nint a = MapArena();
+                NextOf(a) = _reserve;
+                _reserve = a;
+            }
+            // The sweep's arenas hold mark bits for the coming cycle, like next's.
+            if (_sweep != 0)
+            {
+                NextOf(Last(_sweep)) = _next;
+                _next = _sweep;
+                Volatile.Write(ref _sweep, 0);
+            }
             if (_previous != 0)
             {
-                nint last = _previous;
-                while (NextOf(last) != 0)
-                    last = NextOf(last);
-                NextOf(last) = _free;
+                NextOf(Last(_previous)) = _free;
                 _free = _previous;
             }
             _previous = _current;
             _current = _next;
             Volatile.Write(ref _next, 0);
+            for (long have = Length(_reserve); have < need; have++)
+            {
+                nint a = _free;
+                _free = NextOf(a);
+                NextOf(a) = _reserve;
+                _reserve = a; // cleared when the sweep takes it
+            }
+            Volatile.Write(ref _freeCount, Length(_free));
+            Volatile.Write(ref _previousCount, Length(_previous));
         }
     }
 
@@ -101,7 +251,8 @@ internal sealed unsafe class GcBits : IDisposable
             foreach (nint a in _all)
                 SysMem.SysFree(a, ChunkBytes);
             _all.Clear();
-            _free = _next = _current = _previous = 0;
+            _free = _next = _current = _previous = _sweep = _reserve = 0;
+            _freeCount = _previousCount = 0;
         }
     }
 }

@@ -87,7 +87,7 @@ internal sealed unsafe class MCentral : IDisposable
                         // Sweeping freed nothing: it is full and swept.
                         if (_heap.Tracing)
                             _heap.Trace(HeapTraceKind.CacheSpanSweepUnswept, pid, s, s->SweepGen, s->SweepGen, "nothing freed, pushed to fullSwept");
-                        FullSwept(sg).Push((nint)s);
+                        _heap.PushSwept(this, s, sg);
                     }
                 }
             }
@@ -140,7 +140,7 @@ internal sealed unsafe class MCentral : IDisposable
         bool partial = s->AllocCount < s->NElems;
         if (_heap.Tracing)
             _heap.Trace(HeapTraceKind.UncacheSpan, pid, s, g, sg, partial ? "partialSwept" : "fullSwept");
-        (partial ? PartialSwept(sg) : FullSwept(sg)).Push((nint)s);
+        _heap.PushSwept(this, s, sg);
     }
 
     private MSpan* Grow(int pid)

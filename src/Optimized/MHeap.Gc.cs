@@ -1,7 +1,8 @@
 // MHeap GC cycle for the Optimized heap: StartMark / Mark / FinishMark, identical in behaviour to
 // the Reference (see its header). Extra for the Optimized: the unswept span sets are reset once
 // the previous sweep is complete (Go's finishsweep_m), and the gcBits epoch rotates at FinishMark
-// (nextMarkBitArenaEpoch), which recycles the bitmap arenas no span refers to any more.
+// (nextMarkBitArenaEpoch), which recycles the bitmap arenas no span refers to any more and sets
+// aside the mark bitmaps the sweep will take (so that no sweep step can run out of memory).
 namespace GoAlloc.Optimized;
 
 public sealed unsafe partial class MHeap
@@ -16,6 +17,7 @@ public sealed unsafe partial class MHeap
             if (Marking)
                 throw new InvalidOperationException("StartMark: already in the mark phase");
             FinishSweepCore();
+            DrainOverflow(); // before the swept sets become the next cycle's unswept sets
             uint sg = SweepGen;
             foreach (MCentral c in Central)
             {
@@ -79,11 +81,13 @@ public sealed unsafe partial class MHeap
             if (!Marking)
                 throw new InvalidOperationException("FinishMark: not in the mark phase");
             MarkTinyAllocs();
+            // The one step that can fail (out of memory), so it goes first: a refusal leaves the
+            // heap in the mark phase, and FinishMark can be called again.
+            GcBits.NextEpoch(Interlocked.Read(ref _sweepBitmapBytes));
             Volatile.Write(ref _marking, 0);
             long marked = Interlocked.Read(ref Stats.BytesMarked);
             Interlocked.Exchange(ref Stats.HeapMarked, marked);
             Interlocked.Exchange(ref Stats.HeapLive.Value, marked);
-            GcBits.NextEpoch();
             Volatile.Write(ref _sweepGen, _sweepGen + 2);
             Interlocked.Exchange(ref Stats.PagesSwept.Value, 0);
             Volatile.Write(ref _sweepClassCursor, 0);

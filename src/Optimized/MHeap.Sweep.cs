@@ -70,7 +70,7 @@ public sealed unsafe partial class MHeap
         }
         AdvanceSweepCursor(NumSweepClasses);
         full = false;
-        return null;
+        return UnsweptFromOverflow(sg);
     }
 
     private void AdvanceSweepCursor(int sc)
@@ -107,6 +107,8 @@ public sealed unsafe partial class MHeap
         uint sg = SweepGen;
         if (s->LoadState() != SpanState.InUse || Volatile.Read(ref s->SweepGen) != sg - 1)
             ThrowHelper.Corrupt($"mspan.sweep: bad span state {s->ToString()} at sweepgen {sg}");
+        if (s->InOverflow != 0)
+            LeaveOverflow(s); // owned now: it goes back to a set (or the list) when swept
         Interlocked.Add(ref Stats.PagesSwept.Value, s->NPages);
 
         Action<nint, long>? onFree = _options.OnFree;
@@ -120,7 +122,7 @@ public sealed unsafe partial class MHeap
         s->AllocCount = nalloc;
         s->FreeIndex = 0;
         s->AllocBits = s->GcMarkBits;
-        s->GcMarkBits = GcBits.NewMarkBits(s->NElems);
+        s->GcMarkBits = GcBits.NewSweepMarkBits(s->NElems); // from FinishMark's reserve: no mapping
         s->RefillAllocCache(0);
 
         // Serialization point: swept and ready before anyone can see it again.
@@ -154,7 +156,7 @@ public sealed unsafe partial class MHeap
                 bool full = nalloc == s->NElems;
                 if (Tracing)
                     TraceSweepDone(pid, s, sg, nfreed, full ? "pushed to fullSwept" : "pushed to partialSwept");
-                (full ? c.FullSwept(sg) : c.PartialSwept(sg)).Push((nint)s);
+                PushSwept(c, s, sg);
             }
             else if (Tracing)
             {
@@ -176,7 +178,7 @@ public sealed unsafe partial class MHeap
             }
             if (Tracing)
                 TraceSweepDone(pid, s, sg, nfreed, "pushed to fullSwept");
-            Central[spc].FullSwept(sg).Push((nint)s);
+            PushSwept(Central[spc], s, sg);
         }
         else if (Tracing)
         {

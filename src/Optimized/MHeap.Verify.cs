@@ -204,6 +204,17 @@ public sealed unsafe partial class MHeap
                     }
                 }
             }
+            // The overflow list stands for the sets its spans could not be pushed into: swept in
+            // this cycle, or (sweep not done) unswept.
+            foreach (nint sp in OverflowSnapshot())
+            {
+                var s = (MSpan*)sp;
+                Check(live.Contains(sp) && (SpanState)s->State == SpanState.InUse && s->InOverflow == 1
+                    && (s->SweepGen == sg || (!_activeSweep.IsDone && s->SweepGen == sg - 2)),
+                    "INV-SWEEP-2", () => $"the overflow list holds 0x{sp:x}, not a span in use swept or waiting for this cycle's sweep");
+                Check(inSet.TryAdd(sp, "the overflow list"), "INV-SWEEP-2", () => $"{s->ToString()} is in {inSet[sp]} and the overflow list");
+                Check(!cachedBy.ContainsKey(sp), "INV-SWEEP-2", () => $"{s->ToString()} is in the overflow list and cached by P{cachedBy[sp]}");
+            }
 
             bool sweepDone = _activeSweep.IsDone;
             bool marking = Marking;

@@ -18,6 +18,18 @@ public sealed unsafe partial class MHeap : IHeap
     private FixAlloc _spanAlloc;    // under Lock
     private FixAlloc _cacheAlloc;   // under Lock
     internal readonly GcBits GcBits = new();
+
+    // Spans whose push into their swept set was refused (out of memory while the set added a block
+    // or grew its spine): the list stands for those sets. Each is swept in this cycle (sweepgen sg)
+    // or, after FinishMark, unswept (sg-2): the sweep takes the unswept ones after the unswept sets
+    // (NextSpanForSweep), and StartMark pushes what it can. MSpan.InOverflow marks membership.
+    // Differs from Go, where the refused mapping is fatal. Under Lock.
+    private readonly List<nint> _overflow = [];
+    private int _overflowCount; // _overflow.Count, written under Lock; read lock-free by the sweeper's empty check
+
+    // One mark bitmap's bytes per span in use: what the next sweep takes from GcBits' reserve.
+    // Interlocked: InitSpan adds outside Lock; FinishMark reads it with the world stopped.
+    private long _sweepBitmapBytes;
     internal readonly PageAlloc Pages = new();
     private readonly ArenaIndex _arenaIndex = new();
 
@@ -461,6 +473,98 @@ public sealed unsafe partial class MHeap : IHeap
         return s;
     }
 
+    /// <summary>
+    /// Puts a swept span (sweepgen sg, not cached) into its swept set: full or partial by its count.
+    /// A refused push (the set could not map a block; it is left as it was) parks the span in the
+    /// overflow list instead, so the operation that swept or returned it still completes.
+    /// </summary>
+    internal void PushSwept(MCentral c, MSpan* s, uint sg)
+    {
+        try
+        {
+            SweptSetOf(c, s, sg).Push((nint)s);
+        }
+        catch (OutOfMemoryException)
+        {
+            lock (Lock)
+            {
+                _overflow.Add((nint)s);
+                s->InOverflow = 1;
+                Volatile.Write(ref _overflowCount, _overflow.Count);
+            }
+        }
+    }
+
+    /// <summary>The swept set of cycle sg that a span belongs in: full or partial by its count.</summary>
+    private static SpanSet SweptSetOf(MCentral c, MSpan* s, uint sg) =>
+        s->AllocCount == s->NElems ? c.FullSwept(sg) : c.PartialSwept(sg);
+
+    /// <summary>Takes a span its sweeper now owns out of the overflow list (mspan.sweep, first step).</summary>
+    private void LeaveOverflow(MSpan* s)
+    {
+        lock (Lock)
+        {
+            if (s->InOverflow == 0)
+                return;
+            _overflow.Remove((nint)s);
+            s->InOverflow = 0;
+            Volatile.Write(ref _overflowCount, _overflow.Count);
+        }
+    }
+
+    /// <summary>An unswept span (sg-2) from the overflow list, for the sweeper to claim; null if none.</summary>
+    private MSpan* UnsweptFromOverflow(uint sg)
+    {
+        // Reads the count without the lock: the common case is an empty list. A span parked
+        // meanwhile is swept (sg) already, so missing it loses no unswept span.
+        if (Volatile.Read(ref _overflowCount) == 0)
+            return null;
+        lock (Lock)
+        {
+            foreach (nint sp in _overflow)
+            {
+                if (((MSpan*)sp)->SweepGen == sg - 2)
+                    return (MSpan*)sp;
+            }
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Pushes the overflow list's spans into their swept sets, as far as the sets can grow
+    /// (StartMark: world stopped, sweep finished, so every one is swept).
+    /// </summary>
+    private void DrainOverflow()
+    {
+        lock (Lock)
+        {
+            uint sg = SweepGen;
+            while (_overflow.Count > 0)
+            {
+                var s = (MSpan*)_overflow[^1];
+                MCentral c = Central[s->SpanClass];
+                try
+                {
+                    SweptSetOf(c, s, sg).Push((nint)s);
+                }
+                catch (OutOfMemoryException)
+                {
+                    return; // the rest stay: the next cycle's sweep finds them here
+                }
+                _overflow.RemoveAt(_overflow.Count - 1);
+                s->InOverflow = 0;
+                Volatile.Write(ref _overflowCount, _overflow.Count);
+            }
+        }
+    }
+
+    /// <summary>The spans in the overflow list (Verify; quiescent).</summary>
+    internal nint[] OverflowSnapshot()
+    {
+        lock (Lock)
+            return [.. _overflow];
+    }
+
     /// <summary>Returns the pages of a span that could not be set up (out of memory). Caller holds Lock.</summary>
     private void UndoAllocPages(nint @base, int npages)
     {
@@ -497,8 +601,14 @@ public sealed unsafe partial class MHeap : IHeap
         s->FreeIndex = 0;
         s->AllocCount = 0;
         s->AllocCache = ulong.MaxValue;
+        s->InOverflow = 0;
         s->GcMarkBits = GcBits.NewMarkBits(s->NElems);
         s->AllocBits = GcBits.NewAllocBits(s->NElems);
+        // Counts the mark bitmap this span's next sweep takes from the reserve FinishMark sets aside,
+        // and maps ahead what the coming rotations draw on (as far as the system allows).
+        long bitmapBytes = GcBits.BitmapBytes(s->NElems);
+        GcBits.EnsureHeadroom(Interlocked.Read(ref _sweepBitmapBytes) + bitmapBytes);
+        Interlocked.Add(ref _sweepBitmapBytes, bitmapBytes);
         Volatile.Write(ref s->SweepGen, SweepGen);
     }
 
@@ -555,6 +665,7 @@ public sealed unsafe partial class MHeap : IHeap
         {
             Pages.Free(s->StartAddr, s->NPages);
             Stats.HeapInuse -= s->NPages * MallocConstants.PageSize;
+            Interlocked.Add(ref _sweepBitmapBytes, -GcBits.BitmapBytes(s->NElems));
             Volatile.Write(ref s->State, (int)SpanState.Dead);
             _spanAlloc.Free((nint)s);
         }

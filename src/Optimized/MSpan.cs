@@ -41,6 +41,7 @@ internal unsafe struct MSpan
     public byte DivShift2;
     public ushort DivMul;
     public ushort BaseMask;
+    public byte InOverflow; // 1 while the span is in MHeap's swept overflow list; under MHeap.Lock
 
     public readonly int SizeClass => SpanClass >> 1;
     public readonly nint End => StartAddr + NPages * (nint)MallocConstants.PageSize;

@@ -220,7 +220,7 @@ internal sealed unsafe class P : IProcessor
         s->FreeIndex = 1;
         s->AllocCount = 1;
         // The large span lives in the full swept set so the sweeper finds it next cycle.
-        _heap.Central[spc].FullSwept(_heap.SweepGen).Push((nint)s);
+        _heap.PushSwept(_heap.Central[spc], s, _heap.SweepGen);
         return s;
     }
 

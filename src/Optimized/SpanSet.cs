@@ -16,6 +16,12 @@
 // Allowed race (as in Go): Pop may report empty while a push that needs a new block is still
 // adding it, even though the tail already counts that push. Callers treat an empty result as
 // "nothing here right now", never as proof that the set is empty.
+// Differs from Go: a push makes sure the blocks for the next BlocksAhead positions are in the
+// spine *before* it reserves its position, so a refused mapping (spine growth or a new block:
+// OutOfMemoryException) happens while nothing has changed. Go reserves first and treats the
+// failure as fatal. Only more than BlocksAhead pushes reserved between one pusher's look and its
+// reservation can still make a reserved position wait for its block (and so fail after it); that
+// needs as many threads pushing to one set at once.
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 
@@ -40,6 +46,15 @@ internal sealed unsafe class SpanSet : IDisposable
     private nint _spineCap;  // entries allocated; under _spineLock
     private HeadTailIndex _index; // atomic; padded onto its own cache line
 
+    /// <summary>
+    /// Positions past the tail whose blocks a push adds before it reserves its own (see the
+    /// header); 0 turns the look-ahead off (Go's order: tests of the race it leaves).
+    /// </summary>
+    internal uint BlocksAhead = DefaultBlocksAhead;
+
+    /// <summary>More concurrent pushers to one set than any heap has threads.</summary>
+    public const uint DefaultBlocksAhead = 64;
+
     public SpanSet(SpanSetBlockPool pool) => _pool = pool;
 
     // ===================================================================================
@@ -51,6 +66,16 @@ internal sealed unsafe class SpanSet : IDisposable
     {
         if (s == 0)
             ThrowZeroSpan();
+
+        // Reads the tail (a racing pusher may move it on) and adds the blocks up to BlocksAhead
+        // past it while no position is reserved yet: a refusal there leaves the set as it was.
+        uint ahead = BlocksAhead;
+        if (ahead != 0)
+        {
+            nint aheadTop = (nint)((HeadTailIndex.Tail(_index.Load()) + ahead) / SpanSetBlockEntries);
+            if (aheadTop >= Volatile.Read(ref _spineLen))
+                AddBlock(aheadTop);
+        }
 
         uint cursor = HeadTailIndex.Tail(_index.IncTail()) - 1;
         nint top = (nint)(cursor / SpanSetBlockEntries);
@@ -251,8 +276,9 @@ internal sealed unsafe class SpanSet : IDisposable
 
     /// <summary>
     /// reset: makes an empty set start again at position 0, returning the partly used block at the
-    /// head (if any) to the pool. Throws if the set is not empty. Not concurrent with anything on
-    /// this set. Go calls it on the unswept sets at the start of each GC cycle.
+    /// head (if any) and the blocks added ahead of the tail to the pool. Throws if the set is not
+    /// empty. Not concurrent with anything on this set. Go calls it on the unswept sets at the
+    /// start of each GC cycle.
     /// </summary>
     public void Reset()
     {
@@ -262,23 +288,24 @@ internal sealed unsafe class SpanSet : IDisposable
             ThrowNotEmpty(head, tail);
 
         // When head catches up with tail inside a block, no popper reaches 512 in it, so it is still
-        // in the spine; free it now since positions restart at 0.
+        // in the spine; free it now since positions restart at 0. So are the blocks pushes added
+        // ahead of the tail (none of their positions reserved: nothing popped).
         nint top = (nint)(head / SpanSetBlockEntries);
-        if (top < _spineLen)
+        for (nint k = top; k < _spineLen; k++)
         {
-            nint* blockp = (nint*)_spine + top;
+            nint* blockp = (nint*)_spine + k;
             var block = (SpanSetBlock*)*blockp;
-            if (block != null)
-            {
-                int popped = block->Popped;
-                if (popped == 0)
-                    ThrowBadBlock("span set block with unpopped elements found in reset", head, tail, popped);
-                if (popped == SpanSetBlockEntries)
-                    ThrowBadBlock("fully empty unfreed span set block found in reset", head, tail, popped);
-                // Unpublishes the block; no concurrent reader exists (quiescent).
-                Volatile.Write(ref *blockp, 0);
-                _pool.Free(block);
-            }
+            if (block == null)
+                continue;
+            int popped = block->Popped;
+            if (popped == SpanSetBlockEntries)
+                ThrowBadBlock("fully empty unfreed span set block found in reset", head, tail, popped);
+            // Every reserved position of the block was popped: those below the head in its block.
+            if (popped != (k == top ? (int)(head % SpanSetBlockEntries) : 0))
+                ThrowBadBlock("span set block with unpopped elements found in reset", head, tail, popped);
+            // Unpublishes the block; no concurrent reader exists (quiescent).
+            Volatile.Write(ref *blockp, 0);
+            _pool.Free(block);
         }
         _index.Reset();
         // Publishes the empty spine; the array and its capacity stay for the next pushes.

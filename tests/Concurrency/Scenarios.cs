@@ -421,12 +421,21 @@ public static class Scenarios
     /// <summary>
     /// Go's spanSet (Optimized) with pushers and poppers crossing a 512-entry block boundary, so a
     /// new block is added to the spine while a block is drained and recycled: every span pushed
-    /// is popped exactly once.
+    /// is popped exactly once. Twice: in Go's order (BlocksAhead 0: a pusher reserves its position,
+    /// then adds its block, the path more than BlocksAhead racing pushers still take), then with a
+    /// look-ahead of 2 positions (a pusher adds the block before it reserves, racing the others'
+    /// lock-free reads of the spine).
     /// </summary>
     public static async Task SpanSetPushPop()
     {
+        await SpanSetPushPopOnce(blocksAhead: 0);
+        await SpanSetPushPopOnce(blocksAhead: 2);
+    }
+
+    private static async Task SpanSetPushPopOnce(uint blocksAhead)
+    {
         using var pool = new GoAlloc.Optimized.SpanSetBlockPool();
-        using var set = new GoAlloc.Optimized.SpanSet(pool);
+        using var set = new GoAlloc.Optimized.SpanSet(pool) { BlocksAhead = blocksAhead };
         const int prefill = 509;
         for (int i = 1; i <= prefill; i++)
             set.Push(i * 64);

@@ -97,7 +97,10 @@ public sealed class SpanSetProperties
         PropertyRunner.Check(nameof(SpanSet_SingleThreadedIsFifo), 300, property);
     }
 
-    /// <summary>Blocks the set holds: from the head's block to the tail's (the head's block stays until its 512th pop or a Reset).</summary>
+    /// <summary>
+    /// Blocks the set holds: from the head's block (it stays until its 512th pop or a Reset) to the
+    /// block of the last position pushed plus BlocksAhead (a push adds that block before it reserves).
+    /// </summary>
     private static long HeldBlocks(long head, long tail) =>
-        tail == 0 ? 0 : (tail + BlockEntries - 1) / BlockEntries - head / BlockEntries;
+        tail == 0 ? 0 : (tail - 1 + SpanSet.DefaultBlocksAhead) / BlockEntries + 1 - head / BlockEntries;
 }

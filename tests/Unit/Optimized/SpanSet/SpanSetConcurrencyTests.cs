@@ -130,6 +130,8 @@ public class SpanSetConcurrencyTests
     public void SpanSet_PopReportsEmptyWhileAPushIsAddingItsBlock()
     {
         using var sp = new SetWithPool();
+        // Go's order (no blocks added ahead): a push reserves its slot, then adds its block.
+        sp.Set.BlocksAhead = 0;
         // Hold the spine lock so that the pusher stops inside AddBlock, after reserving its slot.
         object spineLock = typeof(SpanSet).GetField("_spineLock", BindingFlags.NonPublic | BindingFlags.Instance)!
             .GetValue(sp.Set)!;

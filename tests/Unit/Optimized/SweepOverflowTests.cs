@@ -1,0 +1,182 @@
+// The Optimized heap's overflow list across a cycle (issue #20, spec/SPEC.md 4.15): spans parked
+// because their swept set could not grow stay parked when StartMark cannot push them either; the
+// list then stands for the unswept sets, the next sweep takes them from it (sweeping, freeing the
+// unmarked ones and keeping the marked ones), and Verify accepts them as unswept until then.
+// Also GcBits.EnsureHeadroom, the best-effort mapping ahead that span setup does.
+using GoAlloc.Optimized;
+using Xunit;
+
+namespace GoAlloc.Tests.Optimized;
+
+public unsafe class SweepOverflowTests
+{
+    /// <summary>Every small class three times and a few large objects, all marked, swept with mapping call k refused.</summary>
+    private static (MHeap Heap, List<nint> Objs) Parked(int k)
+    {
+        var heap = new MHeap(new HeapOptions { Procs = 1 });
+        IProcessor p = heap.AcquireP(0);
+        var objs = new List<nint>();
+        for (int c = 1; c < SizeClasses.NumSizeClasses; c++)
+        {
+            for (int i = 0; i < 3; i++)
+                objs.Add(p.Alloc(SizeClasses.ClassToSize[c]));
+        }
+        for (int i = 0; i < 8; i++)
+            objs.Add(p.Alloc(40_000 + i * 8192));
+        p.Flush();
+        p.Release();
+        heap.StartMark();
+        foreach (nint o in objs)
+            Assert.True(heap.Mark(o));
+        heap.FinishMark();
+        SysMem.InjectFailureAtCall(k);
+        try
+        {
+            heap.FinishSweep();
+        }
+        finally
+        {
+            SysMem.InjectFailureAtCall(0);
+        }
+        return (heap, objs);
+    }
+
+    /// <summary>The mapping calls FinishSweep makes in Parked's heap.</summary>
+    private static int SweepMappingCalls()
+    {
+        (MHeap heap, _) = Parked(int.MaxValue);
+        using (heap)
+            return int.MaxValue - SysMem.InjectionCountdown;
+    }
+
+    [Fact]
+    public void INV_SWEEP_2_OverflowSpansAreSweptByTheNextCycle()
+    {
+        // The sweep's refused mapping k parks spans; for some k their set still cannot grow when
+        // StartMark tries to push them (its first mapping call, refused too): find one.
+        int calls = SweepMappingCalls();
+        MHeap? heap = null;
+        List<nint> objs = [];
+        nint[] parked = [];
+        for (int k = 1; k <= calls && heap == null; k++)
+        {
+            (MHeap h, List<nint> o) = Parked(k);
+            parked = h.OverflowSnapshot();
+            Assert.NotEmpty(parked);
+            SysMem.InjectFailureAtCall(1);
+            try
+            {
+                h.StartMark();
+            }
+            finally
+            {
+                bool refused = SysMem.InjectionCountdown == 0;
+                SysMem.InjectFailureAtCall(0);
+                if (refused)
+                    (heap, objs) = (h, o);
+                else
+                    h.Dispose();
+            }
+        }
+        Assert.True(heap != null, $"none of the sweep's {calls} refused mapping calls left a set that StartMark could not grow");
+        using (heap)
+        {
+            // What StartMark could not push stays listed, now standing for the unswept sets.
+            parked = heap.OverflowSnapshot();
+            Assert.NotEmpty(parked);
+            // Keep the objects outside the parked spans and the first object of each parked span.
+            var inParked = new Dictionary<nint, List<nint>>();
+            var keep = new List<nint>();
+            foreach (nint o in objs)
+            {
+                Assert.True(heap.FindObject(o, out ObjectInfo info) && info.Allocated);
+                nint span = parked.FirstOrDefault(sp => o >= ((MSpan*)sp)->StartAddr && o < ((MSpan*)sp)->End);
+                if (span == 0)
+                {
+                    keep.Add(o);
+                }
+                else
+                {
+                    if (!inParked.TryGetValue(span, out List<nint>? list))
+                        inParked[span] = list = [];
+                    list.Add(o);
+                }
+            }
+            Assert.NotEmpty(inParked);
+            var dropped = new List<nint>();
+            bool keepFirst = false; // the first parked span loses every object
+            foreach (List<nint> list in inParked.Values)
+            {
+                // Every other parked span keeps one object; the others lose all of theirs.
+                if (keepFirst)
+                    keep.Add(list[0]);
+                dropped.AddRange(keepFirst ? list.Skip(1) : list);
+                keepFirst = !keepFirst;
+            }
+            foreach (nint o in keep)
+                Assert.True(heap.Mark(o));
+            long inuse = heap.ReadStats().HeapInuse;
+            heap.FinishMark();
+            // Unswept now, still in the list: Verify accepts them there until the sweep.
+            heap.Verify();
+            Assert.All(heap.OverflowSnapshot(), sp => Assert.Equal(heap.SweepGen - 2, ((MSpan*)sp)->SweepGen));
+            heap.FinishSweep();
+            Assert.Empty(heap.OverflowSnapshot());
+            heap.Verify();
+            foreach (nint o in keep)
+                Assert.True(heap.FindObject(o, out ObjectInfo info) && info.Allocated, $"kept object 0x{o:x} was freed");
+            foreach (nint o in dropped)
+                Assert.False(heap.FindObject(o, out ObjectInfo info) && info.Allocated, $"dropped object 0x{o:x} survived the sweep");
+            Assert.True(heap.ReadStats().HeapInuse < inuse, "the parked spans that lost every object were not freed");
+        }
+    }
+
+    [Fact]
+    public void INV_SWEEP_2_VerifyRejectsAListedSpanNotFlaggedAsParked()
+    {
+        (MHeap heap, _) = Parked(1);
+        using (heap)
+        {
+            var s = (MSpan*)heap.OverflowSnapshot()[0];
+            // The list and the spans' membership flags must agree.
+            s->InOverflow = 0;
+            var e = Assert.Throws<HeapInvariantException>(heap.Verify);
+            Assert.Equal("INV-SWEEP-2", e.InvariantId);
+            Assert.Contains("overflow list", e.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void GcBits_EnsureHeadroomMapsTwiceTheNeedPlusTwo_AndStopsAtARefusal()
+    {
+        using (var bits = new GcBits())
+        {
+            bits.EnsureHeadroom(3 * GcBits.PerArenaBytes); // 3 arenas' worth: 2 * 3 + 2
+            Assert.Equal(8, bits.ArenaCount);
+            bits.EnsureHeadroom(3 * GcBits.PerArenaBytes); // already there: nothing mapped
+            Assert.Equal(8, bits.ArenaCount);
+            bits.EnsureHeadroom(3 * GcBits.PerArenaBytes + 1); // one more arena's worth: two more
+            Assert.Equal(10, bits.ArenaCount);
+            // Free arenas are what the next rotation draws on: a sweep reserve of 4 maps nothing.
+            bits.NextEpoch(sweepBytes: 4 * GcBits.PerArenaBytes);
+            Assert.Equal(10, bits.ArenaCount);
+            Assert.Equal(4, bits.ReservedArenaCount);
+        }
+        using (var bits = new GcBits())
+        {
+            SysMem.InjectFailureAtCall(3);
+            try
+            {
+                bits.EnsureHeadroom(GcBits.PerArenaBytes); // wants 4: the third mapping is refused
+                Assert.Equal(0, SysMem.InjectionCountdown);
+            }
+            finally
+            {
+                SysMem.InjectFailureAtCall(0);
+            }
+            Assert.Equal(2, bits.ArenaCount); // best effort: what was mapped stays, no exception
+            bits.EnsureHeadroom(GcBits.PerArenaBytes);
+            Assert.Equal(4, bits.ArenaCount);
+        }
+    }
+}
