@@ -11,11 +11,20 @@
 // enough arenas for one new mark bitmap per span in use, and mspan.sweep takes its bitmap from them
 // (NewSweepMarkBits). Invariant: at a rotation, the reserve holds at least the bytes asked for, in
 // arenas of PerArenaBytes each (a bitmap never straddles arenas, so each may waste up to 128 B).
-// So that the rotation itself need not map after the heap grew (a cycle should run, and free
-// memory, when the address space is exhausted), span setup tries to keep the free and previous
-// lists, which the next rotation draws on, at twice the arenas the spans in use need plus two
-// (EnsureHeadroom: best effort, a refusal there is ignored, the reserve's own mapping is the
-// guarantee); fresh arenas there cost address space, not resident memory.
+// So that no rotation need map after the heap grew (a cycle must run, and free memory, when the
+// address space is exhausted), span setup pays ahead for its bitmaps (EnsureHeadroom) or is
+// refused (OutOfMemoryException, before the span is published). With N = the arenas a reserve for
+// the spans in use takes and C = the current list's arenas, setup keeps at least
+//   free + previous >= max(N, 2N - C) + 1 + N/256          (the floor; else the span is refused)
+// The next rotation takes its N out of free + previous; the one after draws on what is left plus
+// the current list, which by then is previous (hence 2N - C). Later rotations, with no setup in
+// between, find a previous that holds the mark bitmap of every span in use (it was current at a
+// rotation where they all were), up to denser packing than N counts (128 B per arena: N/256); the
+// 1 is the first arena of the next cycle's next list. Beyond the floor, setup maps up to 3N + 2 +
+// N/256 when the system allows (best effort), so that after a cycle as many spans as were in use
+// can be set up again without mapping (allocation resumes when the address space is exhausted).
+// Fresh arenas cost address space, not resident memory. Go has no such rule (its sweep maps, and
+// dies when it cannot).
 namespace GoAlloc.Optimized;
 
 internal sealed unsafe class GcBits : IDisposable
@@ -89,16 +98,39 @@ internal sealed unsafe class GcBits : IDisposable
         }
     }
 
+    /// <summary>Arenas that certainly hold bytes of bitmaps, whatever their sizes and order.</summary>
+    public static long ArenasFor(long bytes) => (bytes + PerArenaBytes - 1) / PerArenaBytes;
+
     /// <summary>
-    /// Maps fresh arenas onto the free list until the free and previous lists hold twice the
-    /// arenas needed for spanBitmapBytes of bitmaps, plus two (see the header). Called by span
-    /// setup with the bytes including the new span's. Best effort: stops at a refused mapping.
+    /// The free and previous arenas span setup must keep (see the header) when the spans in use
+    /// hold inUseBytes of bitmaps and the current list has currentArenas.
     /// </summary>
-    public void EnsureHeadroom(long spanBitmapBytes)
+    public static long HeadroomFloor(long inUseBytes, long currentArenas)
     {
-        long want = 2 * ((spanBitmapBytes + PerArenaBytes - 1) / PerArenaBytes) + 2;
-        // Reads the counts without the lock: they only shrink under it (a stale read maps nothing
-        // extra, the locked check below decides).
+        long need = ArenasFor(inUseBytes);
+        return Math.Max(need, 2 * need - currentArenas) + 1 + need / 256;
+    }
+
+    /// <summary>The free and previous arenas span setup maps up to when it can (see the header).</summary>
+    public static long HeadroomTarget(long inUseBytes)
+    {
+        long need = ArenasFor(inUseBytes);
+        return 3 * need + 2 + need / 256;
+    }
+
+    /// <summary>
+    /// Pays ahead for a span's bitmaps: maps fresh arenas onto the free list until the free and
+    /// previous lists hold HeadroomTarget(inUseBytes), inUseBytes including the new span's. A
+    /// refused mapping is ignored once they hold HeadroomFloor(inUseBytes, current); below it,
+    /// OutOfMemoryException (the arenas mapped before it stay on the free list) and the span must
+    /// not be used.
+    /// </summary>
+    public void EnsureHeadroom(long inUseBytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(inUseBytes);
+        long want = HeadroomTarget(inUseBytes);
+        // Reads the counts without the lock: free and previous only shrink under it, by a setup
+        // that then calls this itself (a stale read maps nothing extra; the locked loop decides).
         if (Volatile.Read(ref _freeCount) + Volatile.Read(ref _previousCount) >= want)
             return;
         lock (_lock)
@@ -110,13 +142,13 @@ internal sealed unsafe class GcBits : IDisposable
                     nint a = MapArena();
                     NextOf(a) = _free;
                     _free = a;
-                    _freeCount++;
+                    // Published for the lock-free check above (a count only this lock raises).
+                    Volatile.Write(ref _freeCount, _freeCount + 1);
                 }
             }
-            catch (OutOfMemoryException)
+            catch (OutOfMemoryException) when (_freeCount + _previousCount >= HeadroomFloor(inUseBytes, Length(_current)))
             {
-                // Headroom only: the span has its bitmaps, and FinishMark maps any shortfall itself
-                // (or is refused before it changes anything).
+                // Past the floor: the next rotations are paid for; the rest was best effort.
             }
         }
     }
@@ -207,7 +239,7 @@ internal sealed unsafe class GcBits : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegative(sweepBytes);
         lock (_lock)
         {
-            long need = (sweepBytes + PerArenaBytes - 1) / PerArenaBytes;
+            long need = ArenasFor(sweepBytes);
             // What the reserve can draw on once rotated: itself, the free list, and the previous
             // epoch (free after this rotation). Map the shortfall first: a refusal leaves only a
             // longer reserve behind.

@@ -47,6 +47,14 @@ internal sealed unsafe class MCentral : IDisposable
                 _heap.Trace(HeapTraceKind.CacheSpanPopSwept, pid, s, s->SweepGen, s->SweepGen, "partialSwept");
             return HaveSpan(s);
         }
+        // 1b. The same from the heap's overflow list, which stands for a swept set that could not grow.
+        s = _heap.TakeSweptPartialFromOverflow(SpanClass, sg);
+        if (s != null)
+        {
+            if (_heap.Tracing)
+                _heap.Trace(HeapTraceKind.CacheSpanPopSwept, pid, s, s->SweepGen, s->SweepGen, "overflow");
+            return HaveSpan(s);
+        }
 
         // 2-3. Unswept spans, swept here as a registered sweeper, within a budget of tries.
         if (_heap.ActiveSweepBegin())

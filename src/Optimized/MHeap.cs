@@ -531,6 +531,32 @@ public sealed unsafe partial class MHeap : IHeap
     }
 
     /// <summary>
+    /// A swept span of spanClass with free slots, taken out of the overflow list (mcentral.cacheSpan,
+    /// when the partial swept set it stands for is empty); null if none.
+    /// </summary>
+    internal MSpan* TakeSweptPartialFromOverflow(int spanClass, uint sg)
+    {
+        // The list is empty almost always: one read, no lock.
+        if (Volatile.Read(ref _overflowCount) == 0)
+            return null;
+        lock (Lock)
+        {
+            for (int i = _overflow.Count - 1; i >= 0; i--)
+            {
+                var s = (MSpan*)_overflow[i];
+                if (s->SpanClass == spanClass && Volatile.Read(ref s->SweepGen) == sg && s->AllocCount < s->NElems)
+                {
+                    _overflow.RemoveAt(i);
+                    s->InOverflow = 0;
+                    Volatile.Write(ref _overflowCount, _overflow.Count);
+                    return s;
+                }
+            }
+            return null;
+        }
+    }
+
+    /// <summary>
     /// Pushes the overflow list's spans into their swept sets, as far as the sets can grow
     /// (StartMark: world stopped, sweep finished, so every one is swept).
     /// </summary>
@@ -605,7 +631,7 @@ public sealed unsafe partial class MHeap : IHeap
         s->GcMarkBits = GcBits.NewMarkBits(s->NElems);
         s->AllocBits = GcBits.NewAllocBits(s->NElems);
         // Counts the mark bitmap this span's next sweep takes from the reserve FinishMark sets aside,
-        // and maps ahead what the coming rotations draw on (as far as the system allows).
+        // and maps ahead what the coming rotations draw on (refused: the span is given back).
         long bitmapBytes = GcBits.BitmapBytes(s->NElems);
         GcBits.EnsureHeadroom(Interlocked.Read(ref _sweepBitmapBytes) + bitmapBytes);
         Interlocked.Add(ref _sweepBitmapBytes, bitmapBytes);

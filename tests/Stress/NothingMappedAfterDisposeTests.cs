@@ -5,7 +5,9 @@
 // appeared while it lived, none still mapped; no byte of its first arena mapped). The same for a
 // heap disposed unused. Each case runs twice and the second run is judged for leaks: the first
 // also carries the runtime's own first-time mappings (code heaps, a GC thread's stack and malloc
-// arena), which a heap that leaks would add to on every run, the second included.
+// arena), which a heap that leaks would add to on every run, the second included. The runtime can
+// also map while a later run lives (a new thread pool thread on a loaded machine): a leak is judged
+// on up to three runs in a row, and fails only when each of them left ranges behind.
 using GoAlloc.Cli;
 using GoAlloc.Cli.Reliability;
 using Xunit;
@@ -27,7 +29,15 @@ public sealed class NothingMappedAfterDisposeTests(ITestOutputHelper output)
             // 48 MiB of the first arena taken by one object: the workloads fill the rest and a second arena.
             var options = new OomProbeOptions { Workload = kind, LeadPages = 6144 };
             WatchedProbe.Run(impl, HeapFactories.Available[impl], options, 2 * MallocConstants.HeapArenaBytes, checkLeaks: false);
+            // A leaking heap leaves its ranges behind on every run; the runtime maps now and then
+            // while a heap lives (a thread pool thread's 8 MiB stack on a loaded machine), so a leak
+            // is a range left behind by three runs in a row.
             WatchedProbeResult r = WatchedProbe.Run(impl, HeapFactories.Available[impl], options, 2 * MallocConstants.HeapArenaBytes);
+            for (int retry = 1; retry < 3 && r.LeakedBytes > 0 && r.Probe.Passed && r.FirstArenaMappedAfter == 0; retry++)
+            {
+                output.WriteLine($"(run {retry}, judged again) {r.Line()}");
+                r = WatchedProbe.Run(impl, HeapFactories.Available[impl], options, 2 * MallocConstants.HeapArenaBytes);
+            }
             output.WriteLine(r.Line());
             if (!r.Passed)
                 failures.Add(r.Line());

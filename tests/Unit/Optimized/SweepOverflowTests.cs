@@ -2,7 +2,7 @@
 // because their swept set could not grow stay parked when StartMark cannot push them either; the
 // list then stands for the unswept sets, the next sweep takes them from it (sweeping, freeing the
 // unmarked ones and keeping the marked ones), and Verify accepts them as unswept until then.
-// Also GcBits.EnsureHeadroom, the best-effort mapping ahead that span setup does.
+// And mcentral.cacheSpan takes a parked partial span before it grows the heap.
 using GoAlloc.Optimized;
 using Xunit;
 
@@ -147,36 +147,39 @@ public unsafe class SweepOverflowTests
     }
 
     [Fact]
-    public void GcBits_EnsureHeadroomMapsTwiceTheNeedPlusTwo_AndStopsAtARefusal()
+    public void INV_SWEEP_2_CacheSpanTakesAPartialSpanFromTheOverflowList()
     {
-        using (var bits = new GcBits())
+        static bool PartialSmall(nint sp) => ((MSpan*)sp)->SpanClass >> 1 != 0 && ((MSpan*)sp)->AllocCount < ((MSpan*)sp)->NElems;
+        // The first refused sweep mapping that parks a partial span of a small class.
+        int calls = SweepMappingCalls();
+        MHeap? heap = null;
+        for (int k = 1; k <= calls && heap == null; k++)
         {
-            bits.EnsureHeadroom(3 * GcBits.PerArenaBytes); // 3 arenas' worth: 2 * 3 + 2
-            Assert.Equal(8, bits.ArenaCount);
-            bits.EnsureHeadroom(3 * GcBits.PerArenaBytes); // already there: nothing mapped
-            Assert.Equal(8, bits.ArenaCount);
-            bits.EnsureHeadroom(3 * GcBits.PerArenaBytes + 1); // one more arena's worth: two more
-            Assert.Equal(10, bits.ArenaCount);
-            // Free arenas are what the next rotation draws on: a sweep reserve of 4 maps nothing.
-            bits.NextEpoch(sweepBytes: 4 * GcBits.PerArenaBytes);
-            Assert.Equal(10, bits.ArenaCount);
-            Assert.Equal(4, bits.ReservedArenaCount);
+            (MHeap h, _) = Parked(k);
+            if (h.OverflowSnapshot().Any(PartialSmall))
+                heap = h;
+            else
+                h.Dispose();
         }
-        using (var bits = new GcBits())
+        Assert.True(heap != null, $"none of the sweep's {calls} refused mapping calls parked a partial small span");
+        using (heap)
         {
-            SysMem.InjectFailureAtCall(3);
-            try
-            {
-                bits.EnsureHeadroom(GcBits.PerArenaBytes); // wants 4: the third mapping is refused
-                Assert.Equal(0, SysMem.InjectionCountdown);
-            }
-            finally
-            {
-                SysMem.InjectFailureAtCall(0);
-            }
-            Assert.Equal(2, bits.ArenaCount); // best effort: what was mapped stays, no exception
-            bits.EnsureHeadroom(GcBits.PerArenaBytes);
-            Assert.Equal(4, bits.ArenaCount);
+            // Parked holds three objects per class: one partial span per class, parked or in its set.
+            nint parked = heap.OverflowSnapshot().First(PartialSmall);
+            var s = (MSpan*)parked;
+            int parkedBefore = heap.OverflowSnapshot().Length;
+            long inuse = heap.ReadStats().HeapInuse;
+            IProcessor p = heap.AcquireP(0);
+            nint obj = p.Alloc(s->ElemSize);
+            // The parked span is the class's only partial span: refilling takes it, the heap does not grow.
+            Assert.InRange(obj, s->StartAddr, s->End - 1);
+            Assert.Equal(inuse, heap.ReadStats().HeapInuse);
+            Assert.Equal(parkedBefore - 1, heap.OverflowSnapshot().Length);
+            Assert.DoesNotContain(parked, heap.OverflowSnapshot());
+            Assert.Equal(0, s->InOverflow);
+            p.Flush();
+            p.Release();
+            heap.Verify();
         }
     }
 }
