@@ -11,9 +11,9 @@ namespace GoAlloc.Tests.Optimized;
 public unsafe class SweepOverflowTests
 {
     /// <summary>Every small class three times and a few large objects, all marked, swept with mapping call k refused.</summary>
-    private static (MHeap Heap, List<nint> Objs) Parked(int k)
+    private static (MHeap Heap, List<nint> Objs) Parked(int k, Action<HeapTraceEvent>? onTrace = null)
     {
-        var heap = new MHeap(new HeapOptions { Procs = 1 });
+        var heap = new MHeap(new HeapOptions { Procs = 1, OnTrace = onTrace });
         IProcessor p = heap.AcquireP(0);
         var objs = new List<nint>();
         for (int c = 1; c < SizeClasses.NumSizeClasses; c++)
@@ -36,17 +36,21 @@ public unsafe class SweepOverflowTests
         }
         finally
         {
+            t_lastCountdown = SysMem.InjectionCountdown;
             SysMem.InjectFailureAtCall(0);
         }
         return (heap, objs);
     }
+
+    [ThreadStatic]
+    private static int t_lastCountdown; // SysMem's countdown when Parked's sweep returned
 
     /// <summary>The mapping calls FinishSweep makes in Parked's heap.</summary>
     private static int SweepMappingCalls()
     {
         (MHeap heap, _) = Parked(int.MaxValue);
         using (heap)
-            return int.MaxValue - SysMem.InjectionCountdown;
+            return int.MaxValue - t_lastCountdown;
     }
 
     [Fact]
@@ -152,10 +156,12 @@ public unsafe class SweepOverflowTests
         static bool PartialSmall(nint sp) => ((MSpan*)sp)->SpanClass >> 1 != 0 && ((MSpan*)sp)->AllocCount < ((MSpan*)sp)->NElems;
         // The first refused sweep mapping that parks a partial span of a small class.
         int calls = SweepMappingCalls();
+        Assert.InRange(calls, 1, 1000);
+        var events = new List<HeapTraceEvent>();
         MHeap? heap = null;
         for (int k = 1; k <= calls && heap == null; k++)
         {
-            (MHeap h, _) = Parked(k);
+            (MHeap h, _) = Parked(k, events.Add);
             if (h.OverflowSnapshot().Any(PartialSmall))
                 heap = h;
             else
@@ -164,19 +170,28 @@ public unsafe class SweepOverflowTests
         Assert.True(heap != null, $"none of the sweep's {calls} refused mapping calls parked a partial small span");
         using (heap)
         {
-            // Parked holds three objects per class: one partial span per class, parked or in its set.
             nint parked = heap.OverflowSnapshot().First(PartialSmall);
             var s = (MSpan*)parked;
             int parkedBefore = heap.OverflowSnapshot().Length;
-            long inuse = heap.ReadStats().HeapInuse;
             IProcessor p = heap.AcquireP(0);
-            nint obj = p.Alloc(s->ElemSize);
-            // The parked span is the class's only partial span: refilling takes it, the heap does not grow.
+            // The other span class of the same size (noscan) has no span anywhere: it must not take
+            // the parked one, which is swept and has room, but is not of its class.
+            nint other = p.Alloc(s->ElemSize, noscan: (s->SpanClass & 1) == 0);
+            Assert.False(other >= s->StartAddr && other < s->End, "a span of another class was taken from the overflow list");
+            Assert.Contains(parked, heap.OverflowSnapshot());
+            // Its own class: Parked holds three objects per class, so the parked span is its class's
+            // only partial span; refilling takes it from the list and the heap does not grow.
+            long inuse = heap.ReadStats().HeapInuse;
+            events.Clear();
+            nint obj = p.Alloc(s->ElemSize, noscan: (s->SpanClass & 1) != 0);
             Assert.InRange(obj, s->StartAddr, s->End - 1);
             Assert.Equal(inuse, heap.ReadStats().HeapInuse);
             Assert.Equal(parkedBefore - 1, heap.OverflowSnapshot().Length);
             Assert.DoesNotContain(parked, heap.OverflowSnapshot());
             Assert.Equal(0, s->InOverflow);
+            HeapTraceEvent taken = Assert.Single(events, e => e.Kind == HeapTraceKind.CacheSpanPopSwept);
+            Assert.Equal("overflow", taken.Detail);
+            Assert.Equal(s->SpanClass, taken.SpanClass);
             p.Flush();
             p.Release();
             heap.Verify();
