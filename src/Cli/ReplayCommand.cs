@@ -10,7 +10,9 @@
 // cycle's sweep, Verify after each cycle, the tiny offsets against Go's). --impl both (the
 // default): one LOCKSTEP replay on a LockstepHeap(reference, optimized, --stats-every), so after
 // every trace event both allocators are compared (addresses as arena offsets, frees, samples; full
-// stats every N allocations or marks and after every other call) besides the trace checks; then
+// stats every N allocations or marks and after every other call) and each is checked against the
+// heap model (src/Model ModelCheckedHeap: the stats identities on the same schedule, the sweep
+// set, zeroing, Mark / FindObject answers after every call) besides the trace checks; then
 // the trace on each implementation alone, checked and warm (a JIT warm-up run, then SoloRounds
 // timed runs: fastest and median), and the allocator alone (TraceReplayer.TimeAllocatorAlone: no
 // replayer bookkeeping) for allocations/s. Prints the cycle tables (unless --quiet) and the
@@ -63,6 +65,7 @@ public sealed class ReplayCommand
     private readonly IAnsiConsole _console;
     private readonly TextWriter _error;
     private readonly IReadOnlyDictionary<string, Func<HeapOptions, IHeap>> _factories;
+    private readonly bool _model;
 
     /// <summary>The trace path that reads standard input.</summary>
     public const string StdinPath = "-";
@@ -95,11 +98,14 @@ public sealed class ReplayCommand
     private readonly Option<string?> _jsonFile = new("--json-file") { Description = "Also write the JSON result to this file (written whole or not at all)", HelpName = "file" };
 
     /// <param name="factories">The allocators by name (default: HeapFactories.Available; tests substitute a broken one).</param>
-    public ReplayCommand(IAnsiConsole console, TextWriter error, IReadOnlyDictionary<string, Func<HeapOptions, IHeap>>? factories = null)
+    /// <param name="model">Check each heap of the lock-step replay against the heap model (default: only
+    /// the real allocators; a test's substitute is not, so its deliberate difference reaches the lock-step comparison).</param>
+    public ReplayCommand(IAnsiConsole console, TextWriter error, IReadOnlyDictionary<string, Func<HeapOptions, IHeap>>? factories = null, bool? model = null)
     {
         _console = console;
         _error = error;
         _factories = factories ?? HeapFactories.Available;
+        _model = model ?? factories == null;
         CliValidation.Choices(_impl, [.. HeapFactories.ImplChoices]);
         CliValidation.WholeNumber(_procs, 1, 256, fallback: ReplaySettings.Default.Procs);
         CliValidation.WholeNumber(_statsEvery, 1, int.MaxValue, fallback: LockstepStatsEvery);
@@ -177,7 +183,7 @@ public sealed class ReplayCommand
         ReplayPlotter? plotter = settings.PlotPath == null ? null : new ReplayPlotter(settings.PlotPath);
         ReplayOutcome outcome = factories.Count == 1
             ? RunOne(console, progress, settings, shownPath, trace, plan, options, plotter, factories[0])
-            : RunLockstep(console, progress, settings, shownPath, trace, plan, options, plotter, factories);
+            : RunLockstep(console, progress, settings, shownPath, trace, plan, options, plotter, factories, _model);
         int plotted = plotter?.Write(console, _error, shownPath, outcome.Results) ?? ExitCodes.Ok;
         int code = Finish(settings, outcome);
         return code == ExitCodes.Ok ? plotted : code;
@@ -227,12 +233,23 @@ public sealed class ReplayCommand
     }
 
     /// <summary>
+    /// A heap of this implementation checked against the heap model (src/Model ModelCheckedHeap)
+    /// after every call: Alloc's address and zeroing, Mark's and FindObject's answers, every free
+    /// against the cycle's unmarked set, the sweep set at each sweep-done point; the full stats
+    /// identities after every call but Alloc and Mark, and after every <paramref name="every"/>-th
+    /// of those (as the lock-step stats comparison). A violation on both heaps ends the replay as a
+    /// failure naming the identity; on one heap only, as a lock-step difference.
+    /// </summary>
+    private static (string Name, Func<HeapOptions, IHeap> Factory) ModelChecked((string Name, Func<HeapOptions, IHeap> Factory) impl, int every, bool model) =>
+        !model ? impl : (impl.Name, o => new GoAlloc.Model.ModelCheckedHeap(impl.Factory, o, checkEvery: every));
+
+    /// <summary>
     /// The first implementation (the oracle) and the second in lock step, compared after every
     /// operation; then each alone for its timing. (AllNames has two implementations; a third would
     /// need a lockstep run of its own against the first.)
     /// </summary>
     private static ReplayOutcome RunLockstep(IAnsiConsole console, ReplayProgress progress, ReplaySettings settings, string path, Trace trace,
-        TracePlan plan, ReplayOptions options, ReplayPlotter? plotter, IReadOnlyList<(string Name, Func<HeapOptions, IHeap> Factory)> factories)
+        TracePlan plan, ReplayOptions options, ReplayPlotter? plotter, IReadOnlyList<(string Name, Func<HeapOptions, IHeap> Factory)> factories, bool model)
     {
         if (factories.Count != 2)
             throw new InvalidOperationException($"a lockstep replay compares two implementations, not {factories.Count}");
@@ -241,8 +258,9 @@ public sealed class ReplayCommand
             Action<double> replayed = phase("lockstep replay", trace.Events.Count);
             Action<double> soloDone = phase("timed solo runs", (SoloRounds + 1) * factories.Count);
             Action<double> aloneDone = phase("allocator alone", (AloneRounds + 1) * factories.Count);
-            LockstepReplayResult lockstep = TraceReplayer.ReplayLockstep(trace, plan, factories[0], factories[1],
-                (plotter?.Attach(options) ?? options) with { OnProgress = n => replayed(n) }, settings.StatsEvery);
+            LockstepReplayResult lockstep = TraceReplayer.ReplayLockstep(trace, plan,
+                ModelChecked(factories[0], settings.StatsEvery, model), ModelChecked(factories[1], settings.StatsEvery, model),
+                (plotter?.Attach(options) ?? options) with { OnProgress = n => replayed(n) }, settings.StatsEvery, modelChecked: model);
 
             // The timed runs: each implementation alone (no lockstep, no stats read per event), SoloRounds
             // times, interleaved, keeping each one's fastest (Verify excluded): one ~100 ms run on a busy

@@ -219,9 +219,10 @@ public static class ReplayReport
             : $"{N(lockstep.Operations)} operations ({LockstepCompared(lockstep)}): all agree";
 
     /// <summary>What the lockstep heap compared, given its StatsEvery.</summary>
-    public static string LockstepCompared(LockstepReplayResult lockstep) => lockstep.StatsEvery == 1
+    public static string LockstepCompared(LockstepReplayResult lockstep) => (lockstep.StatsEvery == 1
         ? "full stats after each"
-        : $"addresses after each, full stats every {lockstep.StatsEvery} allocations or marks and at each cycle";
+        : $"addresses after each, full stats every {lockstep.StatsEvery} allocations or marks and at each cycle")
+        + (lockstep.ModelChecked ? "; each heap against the heap model after each, its stats identities on the same schedule" : "");
 
     private static string Ratio(double x, double baseline) => baseline > 0 ? $"{x / baseline:0.00}x" : "-";
 

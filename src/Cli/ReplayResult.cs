@@ -128,6 +128,8 @@ public sealed class LockstepReplayResult
     public required ReplayResult B { get; init; }
     /// <summary>LockstepHeap.StatsEvery of the run (1: full stats compared after every operation).</summary>
     public required int StatsEvery { get; init; }
+    /// <summary>Each heap was also checked against the heap model after every call (src/Model ModelCheckedHeap).</summary>
+    public bool ModelChecked { get; init; }
     /// <summary>Operations the lockstep heap ran on both heaps and compared (LockstepHeap.Operations).</summary>
     public required long Operations { get; init; }
     /// <summary>The first difference between the heaps, or null when they agreed on every operation.</summary>

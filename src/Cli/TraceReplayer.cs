@@ -65,11 +65,12 @@ public sealed class TraceReplayer
     /// Replays the trace once on a LockstepHeap of <paramref name="a"/> (the oracle) and
     /// <paramref name="b"/>, comparing both heaps after every operation (full stats after every
     /// StatsEvery-th allocation and after every other call). Every check of Replay runs too.
+    /// modelChecked: the factories wrap each heap in a ModelCheckedHeap (reported, not done here).
     /// </summary>
     public static LockstepReplayResult ReplayLockstep(
         Trace trace, TracePlan plan,
         (string Name, Func<HeapOptions, IHeap> Factory) a, (string Name, Func<HeapOptions, IHeap> Factory) b,
-        ReplayOptions? options = null, int statsEvery = 1)
+        ReplayOptions? options = null, int statsEvery = 1, bool modelChecked = false)
     {
         var replayer = new TraceReplayer(o => new LockstepHeap(a.Factory, b.Factory, o, statsEvery), options);
         (ReplayResult[] results, Run run, long operations) = replayer.ReplayCore(trace, plan, [a.Name, b.Name], heap =>
@@ -84,6 +85,7 @@ public sealed class TraceReplayer
             StatsEvery = Math.Max(1, statsEvery),
             Operations = operations,
             Disagreement = run.Equivalence,
+            ModelChecked = modelChecked,
         };
     }
 

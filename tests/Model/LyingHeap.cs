@@ -1,6 +1,7 @@
 // LyingHeap: an IHeap decorator (a DelegatingHeap) that forwards every call to a real heap but
 // lies in exactly one way (HeapLie), consistently: a kept object stays in the stats it reports, a
-// lying Mark does not count a bad mark. It exists to show that the heap model catches each family
+// lying Mark does not count a bad mark, a stats lie changes only the fields of its own identity
+// (so the model's first failing check is that identity's). It exists to show that the heap model catches each family
 // of bug (tests/Unit ModelCatchesBugsTests, tests/Properties ModelProperties): wrapped in a
 // ModelCheckedHeap it must make the check throw ModelViolationException naming that identity,
 // even when both heaps of a lock-step pair lie the same way.
@@ -53,6 +54,28 @@ public sealed class LyingHeap : DelegatingHeap
                 return Copy(s, heapAlloc: s.HeapAlloc + 8);
             case HeapLie.MarkAcceptsEveryPointer:
                 return Copy(s, badMarks: 0);
+            case HeapLie.HeapObjectsOneTooMany when s.Frees > 0:
+                return Copy(s, frees: s.Frees - 1);
+            case HeapLie.BySizeNmallocOffByOne when s.BySize.Length > 1 && Array.FindIndex(s.BySize, 1, b => b.Mallocs > 0) is int c and > 0:
+            {
+                SizeClassStats[] bySize = [.. s.BySize];
+                bySize[c] = bySize[c] with { Mallocs = bySize[c].Mallocs + 1 };
+                return Copy(s, bySize: bySize);
+            }
+            case HeapLie.MallocsAndFreesOneTooHigh when s.Mallocs > 0:
+                return Copy(Copy(s, frees: s.Frees + 1), nameof(HeapStats.Mallocs), s.Mallocs + 1);
+            case HeapLie.TinyAllocsOffByOne when s.TinyAllocs > 0:
+                return Copy(s, nameof(HeapStats.TinyAllocs), s.TinyAllocs + 1);
+            case HeapLie.LargeAllocsOffByOne when s.LargeAllocs > 0:
+                return Copy(s, nameof(HeapStats.LargeAllocs), s.LargeAllocs + 1);
+            case HeapLie.HeapInuseOnePageShort when s.PagesInUse > 0:
+                return Copy(s, nameof(HeapStats.HeapInuse), s.HeapInuse - MallocConstants.PageSize);
+            case HeapLie.HeapReleasedAboveIdle when s.Mallocs > 0:
+                return Copy(s, nameof(HeapStats.HeapReleased), s.HeapSys - s.HeapInuse + MallocConstants.PageSize);
+            case HeapLie.HeapMarkedOffByOneSlot when s.NumGC > 0:
+                return Copy(s, nameof(HeapStats.HeapMarked), s.HeapMarked + 8);
+            case HeapLie.NumGcOffByOne when s.NumGC > 0:
+                return Copy(s, nameof(HeapStats.NumGC), s.NumGC + 1);
             case HeapLie.KeepsOneUnmarkedObject when _kept.Count > 0:
             {
                 SizeClassStats[] bySize = [.. s.BySize];
@@ -74,6 +97,8 @@ public sealed class LyingHeap : DelegatingHeap
                 return s;
         }
     }
+
+    private static HeapStats Copy(HeapStats s, string field, long value) => HeapStatsFields.With(s, field, value);
 
     private static HeapStats Copy(HeapStats s, long? heapAlloc = null, long? frees = null, long? largeFrees = null, long? badMarks = null, SizeClassStats[]? bySize = null)
     {

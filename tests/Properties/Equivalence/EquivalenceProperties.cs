@@ -4,7 +4,7 @@
 // arena), the exception type, FindObject / Mark / SweepOne / Scavenge results, the objects each
 // sweep freed, the heap-profile samples, and the full HeapStats (statsEvery: 1). Each of the two
 // heaps is also a ModelCheckedHeap: after every call it is checked against the heap model
-// (tests/Model: stats identities, the sweep set, zeroing, Mark / FindObject answers), so a bug both
+// (src/Model: stats identities, the sweep set, zeroing, Mark / FindObject answers), so a bug both
 // implementations share still fails, naming the identity it breaks. The interpreter
 // adds the contract model (what must throw, live objects stay found and markable), and every
 // scenario ends with FinishSweep and Verify() on both heaps, so a broken invariant fails with its

@@ -1,5 +1,5 @@
 // The heap contract run on model-checked heaps: every end-to-end test of HeapContractTests runs on
-// the Reference and on the Optimized allocator wrapped in a ModelCheckedHeap (tests/Model), so after
+// the Reference and on the Optimized allocator wrapped in a ModelCheckedHeap (src/Model), so after
 // every call the heap is also checked against the heap model written from the spec: the stats
 // identities, the sweep set, zeroing (each needzero object must read zero; the tests fill objects
 // with their own patterns, so the model does not), and Mark / FindObject answers. Full stats are
