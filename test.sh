@@ -32,11 +32,11 @@ esac
 # The fewest tests each suite may run. A suite that runs fewer fails the gate: a deleted test file,
 # a filter that matches nothing or a discovery error cannot pass silently.
 declare -A minimum=(
-  [unit]=1160
-  [properties]=17
+  [unit]=1200
+  [properties]=34
   [concurrency]=81
   [catalog]=53
-  [stress]=34
+  [stress]=35
   [models]=28
 )
 
