@@ -108,9 +108,9 @@ public unsafe class SweepNeverMapsTests
     }
 
     /// <summary>A heap with spans of many classes, all live, marked and ready to be swept.</summary>
-    private static (MHeap Heap, List<nint> Objs) MarkedHeap()
+    internal static (MHeap Heap, List<nint> Objs) MarkedHeap(Action<HeapTraceEvent>? onTrace = null)
     {
-        var heap = new MHeap(new HeapOptions { Procs = 1 });
+        var heap = new MHeap(new HeapOptions { Procs = 1, OnTrace = onTrace });
         IProcessor p = heap.AcquireP(0);
         var objs = new List<nint>();
         // Every small class a few times (their span sets take their first blocks), and large objects.

@@ -13,22 +13,7 @@ public unsafe class SweepOverflowTests
     /// <summary>Every small class three times and a few large objects, all marked, swept with mapping call k refused.</summary>
     private static (MHeap Heap, List<nint> Objs) Parked(int k, Action<HeapTraceEvent>? onTrace = null)
     {
-        var heap = new MHeap(new HeapOptions { Procs = 1, OnTrace = onTrace });
-        IProcessor p = heap.AcquireP(0);
-        var objs = new List<nint>();
-        for (int c = 1; c < SizeClasses.NumSizeClasses; c++)
-        {
-            for (int i = 0; i < 3; i++)
-                objs.Add(p.Alloc(SizeClasses.ClassToSize[c]));
-        }
-        for (int i = 0; i < 8; i++)
-            objs.Add(p.Alloc(40_000 + i * 8192));
-        p.Flush();
-        p.Release();
-        heap.StartMark();
-        foreach (nint o in objs)
-            Assert.True(heap.Mark(o));
-        heap.FinishMark();
+        (MHeap heap, List<nint> objs) = SweepNeverMapsTests.MarkedHeap(onTrace);
         SysMem.InjectFailureAtCall(k);
         try
         {
