@@ -36,7 +36,7 @@ internal struct ActiveSweep
         {
             uint state = Volatile.Read(ref _state);
             if ((state & ~DrainedMask) == 0)
-                throw new InvalidOperationException("activeSweep: mismatched Begin/End");
+                throw new HeapInvariantException("INV-SWEEP-4", "activeSweep: mismatched Begin/End");
             // Publishes that this sweeper's spans are swept and placed.
             if (Interlocked.CompareExchange(ref _state, state - 1, state) == state)
                 return;

@@ -86,6 +86,6 @@ internal struct HeadTailIndex
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void ThrowOverflow(ulong ht) =>
-        throw new InvalidOperationException(
+        throw new HeapInvariantException("INV-SPANSET-1",
             $"headTailIndex overflow: head = {Head(ht)}, tail = {Tail(ht)} (2^32 pushes without a reset)");
 }

@@ -37,13 +37,13 @@ internal unsafe struct MCache
         if (freeIndex == s->NElems)
         {
             if (s->AllocCount != s->NElems)
-                ThrowHelper.Corrupt($"mcache.nextFree: allocCount != nelems with no free index: {s->ToString()}");
+                ThrowHelper.Corrupt("INV-SPAN-3", $"mcache.nextFree: allocCount != nelems with no free index: {s->ToString()}");
             Refill(heap, spc, pid);
             s = (MSpan*)Alloc[spc];
             freeIndex = s->NextFreeIndex();
         }
         if (freeIndex >= s->NElems)
-            ThrowHelper.Corrupt($"mcache.nextFree: freeIndex is not valid: {s->ToString()}");
+            ThrowHelper.Corrupt("INV-SPAN-4", $"mcache.nextFree: freeIndex is not valid: {s->ToString()}");
         s->AllocCount++;
         return s->StartAddr + (nint)(freeIndex * s->ElemSize);
     }
@@ -56,9 +56,9 @@ internal unsafe struct MCache
         if (s != heap.EmptySpan)
         {
             if (s->AllocCount != s->NElems)
-                ThrowHelper.Corrupt($"refill of span with free space remaining: {s->ToString()}");
+                ThrowHelper.Corrupt("INV-CACHE-1", $"refill of span with free space remaining: {s->ToString()}");
             if (Volatile.Read(ref s->SweepGen) != sg + 3)
-                ThrowHelper.Corrupt($"bad sweepgen in refill: {s->ToString()} at sweepgen {sg}");
+                ThrowHelper.Corrupt("INV-SWEEP-1", $"bad sweepgen in refill: {s->ToString()} at sweepgen {sg}");
             Alloc[spc] = (long)heap.EmptySpan;
             heap.Central[spc].UncacheSpan(s, pid);
         }
@@ -108,7 +108,7 @@ internal unsafe struct MCache
         if (flushGen == sg)
             return;
         if (flushGen != sg - 2)
-            ThrowHelper.Corrupt($"bad flushGen {flushGen} in prepareForSweep; sweepgen {sg}");
+            ThrowHelper.Corrupt("INV-SWEEP-4", $"bad flushGen {flushGen} in prepareForSweep; sweepgen {sg}");
         if (heap.Tracing)
             heap.Trace(HeapTraceKind.PrepareForSweep, pid, null, flushGen, sg);
 #if SEEDED_BUGS

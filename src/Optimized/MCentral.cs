@@ -42,7 +42,7 @@ internal sealed unsafe class MCentral : IDisposable
         {
             // Fail fast (INV-SWEEP-2): a swept set only holds swept spans (see the Reference).
             if (Volatile.Read(ref s->SweepGen) != sg)
-                ThrowHelper.Corrupt($"mcentral.cacheSpan: {s->ToString()} in a swept set is not swept (heap sweepgen {sg})");
+                ThrowHelper.Corrupt("INV-SWEEP-2", $"mcentral.cacheSpan: {s->ToString()} in a swept set is not swept (heap sweepgen {sg})");
             if (_heap.Tracing)
                 _heap.Trace(HeapTraceKind.CacheSpanPopSwept, pid, s, s->SweepGen, s->SweepGen, "partialSwept");
             return HaveSpan(s);
@@ -115,7 +115,7 @@ internal sealed unsafe class MCentral : IDisposable
     private static MSpan* HaveSpan(MSpan* s)
     {
         if (s->AllocCount >= s->NElems || s->FreeIndex == s->NElems)
-            ThrowHelper.Corrupt($"mcentral.cacheSpan: span has no free objects: {s->ToString()}");
+            ThrowHelper.Corrupt("INV-SPAN-3", $"mcentral.cacheSpan: span has no free objects: {s->ToString()}");
         // Align allocCache with freeindex: load its 64-bit group, shift freeindex's bit to bit 0.
         int freeByteBase = s->FreeIndex & ~63;
         s->RefillAllocCache(freeByteBase / 8);
@@ -127,7 +127,7 @@ internal sealed unsafe class MCentral : IDisposable
     public void UncacheSpan(MSpan* s, int pid)
     {
         if (s->AllocCount == 0)
-            ThrowHelper.Corrupt($"uncaching span but allocCount == 0: {s->ToString()}");
+            ThrowHelper.Corrupt("INV-SPAN-3", $"uncaching span but allocCount == 0: {s->ToString()}");
         uint sg = _heap.SweepGen;
         uint g = Volatile.Read(ref s->SweepGen);
         bool stale = g == sg + 1;

@@ -106,7 +106,7 @@ public sealed unsafe partial class MHeap
     {
         uint sg = SweepGen;
         if (s->LoadState() != SpanState.InUse || Volatile.Read(ref s->SweepGen) != sg - 1)
-            ThrowHelper.Corrupt($"mspan.sweep: bad span state {s->ToString()} at sweepgen {sg}");
+            ThrowHelper.Corrupt("INV-SWEEP-1", $"mspan.sweep: bad span state {s->ToString()} at sweepgen {sg}");
         if (s->InOverflow != 0)
             LeaveOverflow(s); // owned now: it goes back to a set (or the list) when swept
         Interlocked.Add(ref Stats.PagesSwept.Value, s->NPages);
@@ -118,7 +118,7 @@ public sealed unsafe partial class MHeap
         int nalloc = s->CountMarked();
         int nfreed = s->AllocCount - nalloc;
         if (nfreed < 0)
-            ThrowHelper.Corrupt($"mspan.sweep: sweep increased allocation count: {s->ToString()} marked={nalloc}");
+            ThrowHelper.Corrupt("INV-SPAN-3", $"mspan.sweep: sweep increased allocation count: {s->ToString()} marked={nalloc}");
         s->AllocCount = nalloc;
         s->FreeIndex = 0;
         s->AllocBits = s->GcMarkBits;

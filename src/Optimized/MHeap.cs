@@ -432,7 +432,7 @@ public sealed unsafe partial class MHeap : IHeap
                     Grow(npages);
                     @base = Pages.Alloc(npages, out scav);
                     if (@base == 0)
-                        ThrowHelper.Corrupt("mheap.allocSpan: grew heap, but no adequate free space found");
+                        ThrowHelper.Corrupt("INV-PAGE-1", "mheap.allocSpan: grew heap, but no adequate free space found");
                 }
             }
             long nbytes = npages * MallocConstants.PageSize;

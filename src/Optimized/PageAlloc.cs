@@ -257,7 +257,7 @@ internal sealed unsafe partial class PageAlloc : IDisposable
         if ((succ > 0 && _inUse[succ - 1].Limit > @base) || (succ < _inUse.Count && _inUse[succ].Base < limit))
         {
             long dup = succ > 0 && _inUse[succ - 1].Limit > @base ? ChunkIndex(@base) : ChunkIndex(_inUse[succ].Base);
-            throw new InvalidOperationException($"pageAlloc.grow: chunk {dup} grown twice");
+            throw new HeapInvariantException("INV-PAGE-1", $"pageAlloc.grow: chunk {dup} grown twice");
         }
 
         // Map the summary memory the new range needs before anything reads it.
@@ -764,25 +764,25 @@ internal sealed unsafe partial class PageAlloc : IDisposable
         {
             nint a = @base + (nint)k * (nint)MallocConstants.PageSize;
             if (!ChunkOf(ChunkIndex(a))->Alloc.Get(ChunkPageIndex(a)))
-                throw new InvalidOperationException($"pageAlloc.free: page 0x{a:x} is already free");
+                throw new HeapInvariantException("INV-PAGE-1", $"pageAlloc.free: page 0x{a:x} is already free");
         }
-        throw new InvalidOperationException($"pageAlloc.free: bad free of [0x{@base:x}, +{npages} pages)");
+        throw new HeapInvariantException("INV-PAGE-1", $"pageAlloc.free: bad free of [0x{@base:x}, +{npages} pages)");
     }
 
     [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
     private static void ThrowNotGrown(string op, nint @base, int npages) =>
-        throw new InvalidOperationException($"pageAlloc.{op}: [0x{@base:x}, +{npages} pages) is not page-aligned grown memory");
+        throw new HeapInvariantException("INV-PAGE-1", $"pageAlloc.{op}: [0x{@base:x}, +{npages} pages) is not page-aligned grown memory");
 
     [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
     private static void ThrowPartialOverlap(nint addr, nint size, nint ffBase, nint ffBound) =>
-        throw new InvalidOperationException(
+        throw new HeapInvariantException("INV-PAGE-1",
             $"pageAlloc.find: range partially overlaps: addr = 0x{addr:x}, size = {size}, firstFree = [0x{ffBase:x}, 0x{ffBound:x}]");
 
     [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
     private void ThrowBadSummaryInChunk(long ci, int npages, int searchIdx)
     {
         PallocSum sum = LeafSummary[ci];
-        throw new InvalidOperationException(
+        throw new HeapInvariantException("INV-PAGE-1",
             $"pageAlloc: bad summary data: chunk {ci} summary {sum} but no run of {npages} pages from page {searchIdx}; searchAddr = 0x{_searchAddr:x}");
     }
 
@@ -795,6 +795,6 @@ internal sealed unsafe partial class PageAlloc : IDisposable
         PallocSum* entries = Summary(level) + i;
         for (int j = 0; j < 1 << LevelBits[level]; j++)
             sb.Append($" [{i + j}] {entries[j]}");
-        throw new InvalidOperationException(sb.ToString());
+        throw new HeapInvariantException("INV-PAGE-1", sb.ToString());
     }
 }

@@ -186,7 +186,7 @@ internal sealed unsafe class SpanSet : IDisposable
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void ThrowNullBlock(nint top) =>
-        throw new InvalidOperationException($"spanSet: spine entry {top} is covered by spineLen or the head but holds no block");
+        throw new HeapInvariantException("INV-SPANSET-3", $"spanSet: spine entry {top} is covered by spineLen or the head but holds no block");
 
     // The pusher of this position has reserved it but not yet stored its span; the window is a few
     // instructions wide, so yield (a scheduling point under Coyote) and look again.
@@ -367,14 +367,14 @@ internal sealed unsafe class SpanSet : IDisposable
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void ThrowNotEmpty(uint head, uint tail) =>
-        throw new InvalidOperationException($"attempt to clear non-empty span set: head = {head}, tail = {tail}");
+        throw new HeapInvariantException("INV-SPANSET-1", $"attempt to clear non-empty span set: head = {head}, tail = {tail}");
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void ThrowBadBlock(string what, uint head, uint tail, int popped) =>
-        throw new InvalidOperationException($"{what}: head = {head}, tail = {tail}, popped = {popped}");
+        throw new HeapInvariantException("INV-SPANSET-2", $"{what}: head = {head}, tail = {tail}, popped = {popped}");
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void ThrowBadSnapshot(uint i, uint head, uint tail) =>
-        throw new InvalidOperationException(
+        throw new HeapInvariantException("INV-SPANSET-1",
             $"spanSet snapshot: position {i} holds no span (head = {head}, tail = {tail}); the set is not quiescent");
 }

@@ -6,8 +6,9 @@ namespace GoAlloc.Optimized;
 
 internal static class ThrowHelper
 {
+    /// <summary>Internal corruption (never a caller's misuse): names the spec invariant it breaks.</summary>
     [DoesNotReturn]
-    public static void Corrupt(string message) => throw new InvalidOperationException(message);
+    public static void Corrupt(string invariantId, string message) => throw new HeapInvariantException(invariantId, message);
 
     [DoesNotReturn]
     public static void Disposed() => throw new ObjectDisposedException(nameof(MHeap));

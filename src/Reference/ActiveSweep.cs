@@ -33,7 +33,7 @@ internal sealed class ActiveSweep
         {
             uint state = Volatile.Read(ref _state);
             if ((state & ~DrainedMask) == 0)
-                throw new InvalidOperationException("activeSweep: mismatched Begin/End");
+                throw new HeapInvariantException("INV-SWEEP-4", "activeSweep: mismatched Begin/End");
             // Publishes that this sweeper's work (its swept spans) is complete.
             if (Interlocked.CompareExchange(ref _state, state - 1, state) == state)
                 return;

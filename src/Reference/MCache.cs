@@ -46,13 +46,13 @@ internal sealed class MCache
         if (s == null || freeIndex == s.NElems)
         {
             if (s != null && s.AllocCount != s.NElems)
-                throw new InvalidOperationException($"mcache.nextFree: allocCount != nelems with no free index: {s}");
+                throw new HeapInvariantException("INV-SPAN-3", $"mcache.nextFree: allocCount != nelems with no free index: {s}");
             Refill(spc);
             s = Alloc[spc]!;
             freeIndex = s.NextFreeIndex();
         }
         if (freeIndex >= s.NElems)
-            throw new InvalidOperationException($"mcache.nextFree: freeIndex is not valid: {s}");
+            throw new HeapInvariantException("INV-SPAN-4", $"mcache.nextFree: freeIndex is not valid: {s}");
         s.AllocCount++;
         NSmallAlloc[s.SizeClass]++;
         return (s.ObjectAddress(freeIndex), s);
@@ -66,9 +66,9 @@ internal sealed class MCache
         if (s != null)
         {
             if (s.AllocCount != s.NElems)
-                throw new InvalidOperationException($"refill of span with free space remaining: {s}");
+                throw new HeapInvariantException("INV-CACHE-1", $"refill of span with free space remaining: {s}");
             if (Volatile.Read(ref s.SweepGen) != sg + 3)
-                throw new InvalidOperationException($"bad sweepgen in refill: {s} at sweepgen {sg}");
+                throw new HeapInvariantException("INV-SWEEP-1", $"bad sweepgen in refill: {s} at sweepgen {sg}");
             Alloc[spc] = null;
             _heap.Central[spc].UncacheSpan(s, _p.Id);
         }
@@ -138,7 +138,7 @@ internal sealed class MCache
         if (flushGen == sg)
             return;
         if (flushGen != sg - 2)
-            throw new InvalidOperationException($"bad flushGen {flushGen} in prepareForSweep; sweepgen {sg}");
+            throw new HeapInvariantException("INV-SWEEP-4", $"bad flushGen {flushGen} in prepareForSweep; sweepgen {sg}");
         if (_heap.Tracing)
             _heap.Trace(HeapTraceKind.PrepareForSweep, _p.Id, null, flushGen, sg);
 #if SEEDED_BUGS

@@ -43,7 +43,7 @@ internal sealed class MCentral(MHeap heap, int spanClass)
             // Fail fast (INV-SWEEP-2): a swept set only holds swept spans; caching an unswept one
             // would let its sweeper and this P's allocations race on the same bitmaps.
             if (Volatile.Read(ref s.SweepGen) != sg)
-                throw new InvalidOperationException($"mcentral.cacheSpan: {s} in a swept set is not swept (heap sweepgen {sg})");
+                throw new HeapInvariantException("INV-SWEEP-2", $"mcentral.cacheSpan: {s} in a swept set is not swept (heap sweepgen {sg})");
             if (heap.Tracing)
                 heap.Trace(HeapTraceKind.CacheSpanPopSwept, p.Id, s, s.SweepGen, s.SweepGen, "partialSwept");
             return HaveSpan(s);
@@ -108,7 +108,7 @@ internal sealed class MCentral(MHeap heap, int spanClass)
     private static MSpan HaveSpan(MSpan s)
     {
         if (s.AllocCount >= s.NElems || s.FreeIndex == s.NElems)
-            throw new InvalidOperationException($"mcentral.cacheSpan: span has no free objects: {s}");
+            throw new HeapInvariantException("INV-SPAN-3", $"mcentral.cacheSpan: span has no free objects: {s}");
         return s;
     }
 
@@ -120,7 +120,7 @@ internal sealed class MCentral(MHeap heap, int spanClass)
     public void UncacheSpan(MSpan s, int pid)
     {
         if (s.AllocCount == 0)
-            throw new InvalidOperationException($"uncaching span but allocCount == 0: {s}");
+            throw new HeapInvariantException("INV-SPAN-3", $"uncaching span but allocCount == 0: {s}");
         uint sg = heap.SweepGen;
         uint g = Volatile.Read(ref s.SweepGen);
         bool stale = g == sg + 1;

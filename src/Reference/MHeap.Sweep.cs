@@ -117,7 +117,7 @@ public sealed unsafe partial class MHeap
     {
         uint sg = SweepGen;
         if (s.State != SpanState.InUse || Volatile.Read(ref s.SweepGen) != sg - 1)
-            throw new InvalidOperationException($"mspan.sweep: bad span state {s} at sweepgen {sg}");
+            throw new HeapInvariantException("INV-SWEEP-1", $"mspan.sweep: bad span state {s} at sweepgen {sg}");
         Interlocked.Add(ref Stats.PagesSwept, s.NPages);
 
         Action<nint, long>? onFree = _options.OnFree;
@@ -134,7 +134,7 @@ public sealed unsafe partial class MHeap
         int nalloc = s.CountMarked();
         int nfreed = s.AllocCount - nalloc;
         if (nfreed < 0)
-            throw new InvalidOperationException($"mspan.sweep: sweep increased allocation count: {s} marked={nalloc}");
+            throw new HeapInvariantException("INV-SPAN-3", $"mspan.sweep: sweep increased allocation count: {s} marked={nalloc}");
         s.AllocCount = nalloc;
         s.FreeIndex = 0;
         GcBitsAlloc.Free((nint)s.AllocBits);

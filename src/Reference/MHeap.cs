@@ -408,7 +408,7 @@ public sealed unsafe partial class MHeap : IHeap
                     Grow(npages);
                     @base = Pages.Alloc(npages, out scav);
                     if (@base == 0)
-                        throw new InvalidOperationException("mheap.allocSpan: grew heap, but no adequate free space found");
+                        throw new HeapInvariantException("INV-PAGE-1", "mheap.allocSpan: grew heap, but no adequate free space found");
                 }
             }
             long nbytes = npages * MallocConstants.PageSize;

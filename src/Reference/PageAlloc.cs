@@ -47,7 +47,7 @@ internal sealed class PageAlloc
         for (long ci = first; ci <= last; ci++)
         {
             if (_chunks.Exists(c => c.Index == ci))
-                throw new InvalidOperationException($"pageAlloc.grow: chunk {ci} grown twice");
+                throw new HeapInvariantException("INV-PAGE-1", $"pageAlloc.grow: chunk {ci} grown twice");
             var chunk = new Chunk(ci);
             Array.Fill(chunk.Scavenged, true);
             int at = _chunks.FindIndex(c => c.Index > ci);
@@ -124,7 +124,7 @@ internal sealed class PageAlloc
             Chunk c = ChunkOf(a)!;
             int i = PageIndex(a);
             if (!c.Alloc[i])
-                throw new InvalidOperationException($"pageAlloc.free: page 0x{a:x} is already free");
+                throw new HeapInvariantException("INV-PAGE-1", $"pageAlloc.free: page 0x{a:x} is already free");
             c.Alloc[i] = false;
         }
     }

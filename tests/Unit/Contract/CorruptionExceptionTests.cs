@@ -4,8 +4,7 @@
 // corruption found on the way (a double free in the page allocator, an unbalanced sweeper count, a
 // non-empty span set reset, a bad flushGen) must throw HeapInvariantException naming its INV id, so
 // that the property interpreter and the lock-step heap can never take corruption for an expected
-// refusal. The refusals pass today; the corruption cases still throw InvalidOperationException in
-// src (issue 14 item 3 lists every site) and are skipped until src is changed.
+// refusal.
 using GoAlloc.Tests.Optimized.SpanSetTests;
 using Xunit;
 using static GoAlloc.Tests.Optimized.PageAlloc.PageAllocTestUtil;
@@ -14,8 +13,6 @@ namespace GoAlloc.Tests.Contract;
 
 public sealed class CorruptionExceptionTests
 {
-    private const string NeedsSrcFix = "needs src fix: internal corruption still throws InvalidOperationException (issue 14 item 3)";
-
     public static readonly TheoryData<string> Implementations = ["reference", "optimized"];
 
     private static IHeap Make(string impl, HeapOptions? o = null) =>
@@ -50,7 +47,7 @@ public sealed class CorruptionExceptionTests
         Refuses<ObjectDisposedException>(() => heap.AcquireP());
     }
 
-    [Fact(Skip = NeedsSrcFix)]
+    [Fact]
     public void ReferencePageAlloc_FreeOfAFreePage_IsCorruption_INV_PAGE_1()
     {
         var pa = new GoAlloc.Reference.PageAlloc();
@@ -58,7 +55,7 @@ public sealed class CorruptionExceptionTests
         Corrupt("INV-PAGE-1", () => pa.Free(PageBase(BaseChunkIdx, 5), 1));
     }
 
-    [Fact(Skip = NeedsSrcFix)]
+    [Fact]
     public void OptimizedPageAlloc_FreeOfAFreePage_IsCorruption_INV_PAGE_1()
     {
         using var pa = new GoAlloc.Optimized.PageAlloc();
@@ -66,7 +63,7 @@ public sealed class CorruptionExceptionTests
         Corrupt("INV-PAGE-1", () => pa.Free(PageBase(BaseChunkIdx, 5), 1));
     }
 
-    [Fact(Skip = NeedsSrcFix)]
+    [Fact]
     public void PageAllocs_GrowingAChunkTwice_IsCorruption_INV_PAGE_1()
     {
         var r = new GoAlloc.Reference.PageAlloc();
@@ -77,7 +74,7 @@ public sealed class CorruptionExceptionTests
         Corrupt("INV-PAGE-1", () => o.Grow(PageBase(BaseChunkIdx, 0), MallocConstants.PallocChunkBytes));
     }
 
-    [Fact(Skip = NeedsSrcFix)]
+    [Fact]
     public void ActiveSweep_EndWithoutBegin_IsCorruption_INV_SWEEP_4()
     {
         var r = new GoAlloc.Reference.ActiveSweep();
@@ -86,7 +83,7 @@ public sealed class CorruptionExceptionTests
         Corrupt("INV-SWEEP-4", () => o.End());
     }
 
-    [Fact(Skip = NeedsSrcFix)]
+    [Fact]
     public void SpanSet_ResetOfANonEmptySet_IsCorruption_INV_SPANSET_1()
     {
         using var sp = new SetWithPool();
@@ -94,7 +91,7 @@ public sealed class CorruptionExceptionTests
         Corrupt("INV-SPANSET-1", sp.Set.Reset);
     }
 
-    [Fact(Skip = NeedsSrcFix)]
+    [Fact]
     public void HeadTailIndex_TailOverflow_IsCorruption_INV_SPANSET_1()
     {
         var h = new GoAlloc.Optimized.HeadTailIndex(5, uint.MaxValue);
@@ -102,7 +99,7 @@ public sealed class CorruptionExceptionTests
     }
 
     /// <summary>Through the heap: a P whose flushGen is neither sg nor sg-2 is corruption, though AcquireP also refuses a held P with InvalidOperationException.</summary>
-    [Fact(Skip = NeedsSrcFix)]
+    [Fact]
     public void ReferenceHeap_BadFlushGenAtAcquireP_IsCorruption_INV_SWEEP_4()
     {
         using var heap = new GoAlloc.Reference.MHeap(new HeapOptions { Procs = 1 });

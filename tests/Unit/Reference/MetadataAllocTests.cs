@@ -104,7 +104,7 @@ public unsafe class MetadataAllocTests
         Assert.False(a.IsDone);
         a.End();
         Assert.True(a.IsDone);
-        Assert.Throws<InvalidOperationException>(a.End);
+        Assert.Throws<HeapInvariantException>(a.End);
     }
 
     [Fact]

@@ -25,7 +25,7 @@ public class PageAllocTests
         Assert.Equal(2, pa.Chunks.Count);
         Assert.False(pa.IsAllocated(At(0)));
         Assert.True(pa.IsScavenged(At(1023)));
-        Assert.Throws<InvalidOperationException>(() => pa.Grow(Chunk0, MallocConstants.PallocChunkBytes));
+        Assert.Throws<HeapInvariantException>(() => pa.Grow(Chunk0, MallocConstants.PallocChunkBytes));
     }
 
     [Fact]
@@ -61,7 +61,7 @@ public class PageAllocTests
     public void PageAlloc_FreeOfAFreePageThrows()
     {
         PageAlloc pa = Grown(1);
-        Assert.Throws<InvalidOperationException>(() => pa.Free(At(5), 1));
+        Assert.Throws<HeapInvariantException>(() => pa.Free(At(5), 1));
     }
 
     [Fact]

@@ -60,8 +60,8 @@ public class PageAllocEquivalenceTests
             long ci = _grown.ElementAt(rng.Next(_grown.Count));
             // Starts on a grown chunk, so the Reference throws before changing anything.
             long size = (1 + rng.Next(2)) * MallocConstants.PallocChunkBytes;
-            Assert.Throws<InvalidOperationException>(() => r.Grow(PageBase(ci, 0), size));
-            Assert.Throws<InvalidOperationException>(() => o.Grow(PageBase(ci, 0), size));
+            Assert.Throws<HeapInvariantException>(() => r.Grow(PageBase(ci, 0), size));
+            Assert.Throws<HeapInvariantException>(() => o.Grow(PageBase(ci, 0), size));
         }
 
         private int RandomNPages() => rng.Next(20) switch
@@ -145,8 +145,8 @@ public class PageAllocEquivalenceTests
             if (c.Alloc[i])
                 return;
             nint page = c.Base + (nint)(i * PageSize);
-            Assert.Throws<InvalidOperationException>(() => r.Free(page, 1));
-            Assert.Throws<InvalidOperationException>(() => o.Free(page, 1));
+            Assert.Throws<HeapInvariantException>(() => r.Free(page, 1));
+            Assert.Throws<HeapInvariantException>(() => o.Free(page, 1));
             Throws++;
         }
 

@@ -362,8 +362,8 @@ public unsafe class PageAllocTests
     public void PageAlloc_GrowTwiceThrowsAndChangesNothing()
     {
         using PageAlloc b = PageAllocTestApi.Build(Chunks(B, B + 2));
-        Assert.Throws<InvalidOperationException>(() => b.Grow(PageBase(B + 1, 0), 2 * MallocConstants.PallocChunkBytes));
-        Assert.Throws<InvalidOperationException>(() => b.Grow(PageBase(B, 100), 1));
+        Assert.Throws<HeapInvariantException>(() => b.Grow(PageBase(B + 1, 0), 2 * MallocConstants.PallocChunkBytes));
+        Assert.Throws<HeapInvariantException>(() => b.Grow(PageBase(B, 100), 1));
         Assert.Equal([B, B + 2], b.GrownChunks());
         b.Grow(PageBase(B + 1, 0), 1); // rounds out to the whole chunk, which joins the two ranges
         Assert.Single(PageAllocTestApi.InUse(b));
@@ -376,11 +376,11 @@ public unsafe class PageAllocTests
     public void PageAlloc_FreeOfAFreePageThrowsAndChangesNothing()
     {
         using PageAlloc b = PageAllocTestApi.Build(new Desc { [B] = [(0, 10), (500, 12)], [B + 1] = Full });
-        var ex = Assert.Throws<InvalidOperationException>(() => b.Free(PageBase(B, 8), 4));
+        var ex = Assert.Throws<HeapInvariantException>(() => b.Free(PageBase(B, 8), 4));
         Assert.Contains($"0x{PageBase(B, 10):x}", ex.Message);
         Assert.True(b.IsAllocated(PageBase(B, 8)) && b.IsAllocated(PageBase(B, 9)));
-        Assert.Throws<InvalidOperationException>(() => b.Free(PageBase(B + 2, 0), 1)); // never grown
-        Assert.Throws<InvalidOperationException>(() => b.AllocRange(PageBase(B + 1, 500), 20)); // runs off the grown range
+        Assert.Throws<HeapInvariantException>(() => b.Free(PageBase(B + 2, 0), 1)); // never grown
+        Assert.Throws<HeapInvariantException>(() => b.AllocRange(PageBase(B + 1, 500), 20)); // runs off the grown range
         b.Free(PageBase(B, 500), 22); // straddles into the next chunk
         Assert.False(b.IsAllocated(PageBase(B + 1, 9)));
         Assert.True(b.IsAllocated(PageBase(B + 1, 10)));
@@ -392,7 +392,7 @@ public unsafe class PageAllocTests
     {
         // Three chunks in use except one page of the middle one: a free of all three is a bad free.
         using PageAlloc b = PageAllocTestApi.Build(new Desc { [B] = Full, [B + 1] = [(0, 100), (101, 411)], [B + 2] = Full });
-        var ex = Assert.Throws<InvalidOperationException>(() => b.Free(PageBase(B, 0), 3 * ChunkPages));
+        var ex = Assert.Throws<HeapInvariantException>(() => b.Free(PageBase(B, 0), 3 * ChunkPages));
         Assert.Contains($"0x{PageBase(B + 1, 100):x}", ex.Message);
         Assert.True(b.IsAllocated(PageBase(B, 0)) && b.IsAllocated(PageBase(B + 1, 101)) && b.IsAllocated(PageBase(B + 2, ChunkPages - 1)));
         Assert.Null(b.CheckSummaries());

@@ -125,7 +125,7 @@ public unsafe class SpanSetBlockPoolTests
     {
         var h = new HeadTailIndex(5, uint.MaxValue - 1);
         Assert.Equal(uint.MaxValue, HeadTailIndex.Tail(h.IncTail())); // the last representable push
-        var e = Assert.Throws<InvalidOperationException>(() => h.IncTail());
+        var e = Assert.Throws<HeapInvariantException>(() => h.IncTail());
         Assert.Contains("overflow", e.Message);
     }
 }

@@ -94,7 +94,7 @@ public class SpanSetFifoTests
             }
             else
             {
-                Assert.Throws<InvalidOperationException>(sp.Set.Reset);
+                Assert.Throws<HeapInvariantException>(sp.Set.Reset);
             }
         }
         Assert.Equal(model.ToArray(), sp.Set.Snapshot());
@@ -166,7 +166,7 @@ public class SpanSetFifoTests
         sp.Set.Push(FakeSpan.Of(1));
         sp.Set.Push(FakeSpan.Of(2));
         sp.Set.Pop();
-        var e = Assert.Throws<InvalidOperationException>(sp.Set.Reset);
+        var e = Assert.Throws<HeapInvariantException>(sp.Set.Reset);
         Assert.Contains("head = 1, tail = 2", e.Message);
         Assert.Equal(FakeSpan.Of(2), sp.Set.Pop()); // the set is untouched
     }

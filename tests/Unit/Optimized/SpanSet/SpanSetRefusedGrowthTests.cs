@@ -3,6 +3,7 @@
 // mapping throws OutOfMemoryException from a set that is exactly as it was, and the next push
 // works. In Go's order (reserve, then add the block; BlocksAhead = 0) the same refusal leaves a
 // reserved position that no span will ever fill: a popper of it would wait forever.
+using GoAlloc;
 using GoAlloc.Optimized;
 using Xunit;
 
@@ -88,7 +89,7 @@ public class SpanSetRefusedGrowthTests
         {
             SysMem.InjectFailureAtCall(0);
         }
-        var e = Assert.Throws<InvalidOperationException>(() => sp.Set.Snapshot());
+        var e = Assert.Throws<HeapInvariantException>(() => sp.Set.Snapshot());
         Assert.Contains("position 0 holds no span", e.Message, StringComparison.Ordinal);
     }
 
