@@ -4,18 +4,34 @@
 // FindObject / Mark / SweepOne / Scavenge results, the objects each sweep freed and each sample
 // taken (through the OnFree / OnSample hooks, unless built with hooks: false), and the full
 // HeapStats after every operation that is not an allocation or a Mark and after every
-// StatsEvery-th of those (1 = all of them). The first difference throws EquivalenceException
-// naming the operation.
+// StatsEvery-th of those (1 = all of them): which operations count toward StatsEvery is decided by
+// the operation's kind, given by each caller. The first difference throws EquivalenceException
+// naming the operation and the two heaps by the names they were given (by default the
+// implementation each factory built: "reference", "optimized", or the heap's type name).
 // Out of memory on either heap is rethrown as is (a host failure, not a difference), except that
 // under a MemoryLimit one heap refusing while the other serves is a difference.
 // Single-threaded use only: that is where the contract holds.
+using GoAlloc.Model;
+
 namespace GoAlloc.Cli;
 
 public sealed class EquivalenceException(string message) : Exception(message);
 
 public sealed class LockstepHeap : IHeap
 {
+    /// <summary>How an operation's side effects are compared: full stats at once, or counted toward StatsEvery.</summary>
+    internal enum OperationKind
+    {
+        /// <summary>Every operation but the two below: full stats are compared after it.</summary>
+        Other,
+        /// <summary>An allocation (the replay's bulk): counted toward StatsEvery.</summary>
+        Alloc,
+        /// <summary>A Mark (one per live object per cycle): counted toward StatsEvery.</summary>
+        Mark,
+    }
+
     private readonly IHeap _a, _b;
+    private readonly string _nameA, _nameB;
     private readonly List<(long Offset, long Size)> _freedA = [], _freedB = [];
     private readonly List<(long Offset, long Size, int P)> _sampledA = [], _sampledB = [];
     private readonly HeapOptions _options;
@@ -26,16 +42,20 @@ public sealed class LockstepHeap : IHeap
     /// <param name="hooks">Compare frees and samples through OnFree / OnSample; false: both heaps get
     /// the caller's options unchanged (the production path without hooks) and are compared through
     /// every other channel, stats included.</param>
-    public LockstepHeap(Func<HeapOptions, IHeap> factoryA, Func<HeapOptions, IHeap> factoryB, HeapOptions? options = null, int statsEvery = 1, bool hooks = true)
+    /// <param name="nameA">The oracle's name in reports (default: <see cref="NameOf"/> of its heap).</param>
+    /// <param name="nameB">The checked heap's name in reports (default: <see cref="NameOf"/> of its heap).</param>
+    public LockstepHeap(Func<HeapOptions, IHeap> factoryA, Func<HeapOptions, IHeap> factoryB, HeapOptions? options = null, int statsEvery = 1, bool hooks = true,
+        string? nameA = null, string? nameB = null)
     {
         _options = options ?? new HeapOptions();
         HeapOptions user = _options;
         IHeap? a = null, b = null;
+        StatsEvery = Math.Max(1, statsEvery);
         if (!hooks)
         {
             _a = factoryA(user);
             _b = factoryB(user);
-            StatsEvery = Math.Max(1, statsEvery);
+            (_nameA, _nameB) = (nameA ?? NameOf(_a), nameB ?? NameOf(_b));
             return;
         }
         _a = a = factoryA(user with
@@ -48,8 +68,22 @@ public sealed class LockstepHeap : IHeap
             OnFree = (p, n) => _freedB.Add((p - b!.ArenaBase, n)),
             OnSample = s => _sampledB.Add((s.Address - b!.ArenaBase, s.Size, s.P)),
         });
-        StatsEvery = Math.Max(1, statsEvery);
+        (_nameA, _nameB) = (nameA ?? NameOf(_a), nameB ?? NameOf(_b));
     }
+
+    /// <summary>
+    /// A heap's default name in reports: the implementation ("reference", "optimized") under any
+    /// wrappers (IHeapWrapper: the model check, the test doubles), else its type's name.
+    /// </summary>
+    public static string NameOf(IHeap heap) => heap is IHeapWrapper w ? NameOf(w.Inner) : heap.GetType().Namespace switch
+    {
+        "GoAlloc.Reference" => HeapFactories.Reference,
+        "GoAlloc.Optimized" => HeapFactories.Optimized,
+        _ => heap.GetType().Name,
+    };
+
+    /// <summary>The names the two heaps go by in reports.</summary>
+    public (string A, string B) Names => (_nameA, _nameB);
 
     public IHeap A => _a;
     public IHeap B => _b;
@@ -71,7 +105,7 @@ public sealed class LockstepHeap : IHeap
     private T Same<T>(string op, T a, T b)
     {
         if (!EqualityComparer<T>.Default.Equals(a, b))
-            throw Fail($"{op}: reference={a} optimized={b}");
+            throw Fail($"{op}: {_nameA}={a} {_nameB}={b}");
         return a;
     }
 
@@ -90,7 +124,7 @@ public sealed class LockstepHeap : IHeap
 
     /// <summary>Runs op on both heaps; results must match, or both must throw the same exception type.</summary>
     internal T Both<T>(string op, Func<IHeap, T> fa, Func<IHeap, T> fb, Func<T, T, bool> equal, Func<T, string> show,
-        Func<T, string>? showB = null)
+        Func<T, string>? showB = null, OperationKind kind = OperationKind.Other)
     {
         showB ??= show; // results that hold addresses show each heap's own offset
         T ra = default!, rb = default!;
@@ -121,25 +155,25 @@ public sealed class LockstepHeap : IHeap
         if (ea != null || eb != null)
         {
             if (ea?.GetType() != eb?.GetType())
-                throw Fail($"{op}: reference {(ea == null ? "returned " + show(ra) : "threw " + ea.GetType().Name + ": " + ea.Message)}; optimized {(eb == null ? "returned " + showB(rb) : "threw " + eb.GetType().Name + ": " + eb.Message)}");
+                throw Fail($"{op}: {_nameA} {(ea == null ? "returned " + show(ra) : "threw " + ea.GetType().Name + ": " + ea.Message)}; {_nameB} {(eb == null ? "returned " + showB(rb) : "threw " + eb.GetType().Name + ": " + eb.Message)}");
             if (ea is not ObjectDisposedException)
                 CheckSideEffects(op, always: true);
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ea!).Throw();
         }
         if (!equal(ra, rb))
-            throw Fail($"{op}: reference={show(ra)} optimized={showB(rb)}");
+            throw Fail($"{op}: {_nameA}={show(ra)} {_nameB}={showB(rb)}");
         // Allocations and marks (the replay's bulk: a Mark per live object per cycle) are counted
         // toward StatsEvery; every other operation compares full stats at once.
-        CheckSideEffects(op, always: !op.Contains(".Alloc(", StringComparison.Ordinal) && !op.StartsWith("Mark(", StringComparison.Ordinal));
+        CheckSideEffects(op, always: kind == OperationKind.Other);
         return ra;
     }
 
     private void CheckSideEffects(string op, bool always)
     {
         if (!_freedA.SequenceEqual(_freedB))
-            throw Fail($"{op}: the sweeps freed different objects: reference [{Show(_freedA)}] optimized [{Show(_freedB)}]");
+            throw Fail($"{op}: the sweeps freed different objects: {_nameA} [{Show(_freedA)}] {_nameB} [{Show(_freedB)}]");
         if (!_sampledA.SequenceEqual(_sampledB))
-            throw Fail($"{op}: different heap-profile samples: reference [{string.Join(", ", _sampledA)}] optimized [{string.Join(", ", _sampledB)}]");
+            throw Fail($"{op}: different heap-profile samples: {_nameA} [{string.Join(", ", _sampledA)}] {_nameB} [{string.Join(", ", _sampledB)}]");
         _freedA.Clear();
         _freedB.Clear();
         _sampledA.Clear();
@@ -161,7 +195,7 @@ public sealed class LockstepHeap : IHeap
         HeapStats sa = _a.ReadStats(), sb = _b.ReadStats();
         List<string> diff = sa.Diff(sb);
         if (diff.Count > 0)
-            throw Fail($"after {op}: stats differ (reference != optimized): {string.Join("; ", diff.Take(6))}");
+            throw Fail($"after {op}: stats differ ({_nameA} != {_nameB}): {string.Join("; ", diff.Take(6))}");
     }
 
     private void Void(string op, Action<IHeap> f) =>
@@ -194,7 +228,8 @@ public sealed class LockstepHeap : IHeap
     }
 
     public bool Mark(nint ptr) =>
-        Both($"Mark(+0x{Offset(_a, ptr):x})", h => h.Mark(ptr), h => h.Mark(Translate(ptr)), (x, y) => x == y, x => x.ToString());
+        Both($"Mark(+0x{Offset(_a, ptr):x})", h => h.Mark(ptr), h => h.Mark(Translate(ptr)), (x, y) => x == y, x => x.ToString(),
+            kind: OperationKind.Mark);
 
     public long SweepOne() => Both("SweepOne()", h => h.SweepOne(), h => h.SweepOne(), (x, y) => x == y, x => x.ToString());
 
@@ -250,7 +285,8 @@ public sealed class LockstepHeap : IHeap
                 _ => pa.Alloc(size, noscan, needzero), _ => pb.Alloc(size, noscan, needzero),
                 (x, y) => Offset(heap._a, x) == Offset(heap._b, y),
                 x => x == heap._a.ZeroBase ? "zerobase" : $"+0x{x - heap._a.ArenaBase:x}",
-                y => y == heap._b.ZeroBase ? "zerobase" : $"+0x{y - heap._b.ArenaBase:x}");
+                y => y == heap._b.ZeroBase ? "zerobase" : $"+0x{y - heap._b.ArenaBase:x}",
+                OperationKind.Alloc);
 
         public void Flush() => heap.Void($"P{Id}.Flush()", h => (h == heap._a ? pa : pb).Flush());
 

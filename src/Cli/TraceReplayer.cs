@@ -72,7 +72,7 @@ public sealed class TraceReplayer
         (string Name, Func<HeapOptions, IHeap> Factory) a, (string Name, Func<HeapOptions, IHeap> Factory) b,
         ReplayOptions? options = null, int statsEvery = 1, bool modelChecked = false)
     {
-        var replayer = new TraceReplayer(o => new LockstepHeap(a.Factory, b.Factory, o, statsEvery), options);
+        var replayer = new TraceReplayer(o => new LockstepHeap(a.Factory, b.Factory, o, statsEvery, nameA: a.Name, nameB: b.Name), options);
         (ReplayResult[] results, Run run, long operations) = replayer.ReplayCore(trace, plan, [a.Name, b.Name], heap =>
         {
             var lockstep = (LockstepHeap)heap;

@@ -12,7 +12,7 @@
 // Single-threaded: no background sweeper (Start/StopBackgroundSweeper throw NotSupportedException).
 namespace GoAlloc.Model;
 
-public sealed class ModelCheckedHeap : IHeap
+public sealed class ModelCheckedHeap : IHeap, IHeapWrapper
 {
     private readonly IHeap _inner;
     private readonly HeapOptions _options;

@@ -7,7 +7,7 @@
 // default DelegatingProcessor (DelegatingProcessor.cs) forwards as well.
 namespace GoAlloc.Model;
 
-public abstract class DelegatingHeap(HeapOptions? options) : IHeap
+public abstract class DelegatingHeap(HeapOptions? options) : IHeap, IHeapWrapper
 {
     private IHeap? _inner;
 
@@ -17,6 +17,8 @@ public abstract class DelegatingHeap(HeapOptions? options) : IHeap
         get => _inner ?? throw new InvalidOperationException($"{GetType().Name}: the constructor did not set the inner heap");
         init => _inner = value;
     }
+
+    IHeap IHeapWrapper.Inner => Inner;
 
     public HeapOptions Options { get; } = options ?? new HeapOptions();
     public virtual nint ArenaBase => Inner.ArenaBase;
