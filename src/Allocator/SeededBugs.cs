@@ -35,6 +35,10 @@ public enum SeededBug
     FindObjectWaitIgnoresCycle,
     /// <summary>FindObject (no P) answers from bitmaps read while a sweep or flush changes them (no sweepgen re-check).</summary>
     FindObjectReadsUnownedSpan,
+    /// <summary>ensureSwept's wait ends once a sweeper has claimed the span (sg-1), not once it has finished: a sweep observed half-done.</summary>
+    EnsureSweptReturnsOnClaim,
+    /// <summary>mspan.sweep publishes sweepgen = sg before it replaces the bitmaps: a waiter sees the sweep done while it is half-done.</summary>
+    SweepgenPublishedBeforeBitmaps,
 }
 
 public static class SeededBugs

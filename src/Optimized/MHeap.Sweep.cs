@@ -121,6 +121,10 @@ public sealed unsafe partial class MHeap
             ThrowHelper.Corrupt("INV-SPAN-3", $"mspan.sweep: sweep increased allocation count: {s->ToString()} marked={nalloc}");
         s->AllocCount = nalloc;
         s->FreeIndex = 0;
+#if SEEDED_BUGS
+        if (SeededBugs.On(SeededBug.SweepgenPublishedBeforeBitmaps))
+            Volatile.Write(ref s->SweepGen, sg);
+#endif
         s->AllocBits = s->GcMarkBits;
         s->GcMarkBits = GcBits.NewSweepMarkBits(s->NElems); // from FinishMark's reserve: no mapping
         s->RefillAllocCache(0);
@@ -244,6 +248,10 @@ public sealed unsafe partial class MHeap
             if (g == sg || g == sg + 3 || s->LoadState() != SpanState.InUse)
                 return;
 #if SEEDED_BUGS
+            if (SeededBugs.On(SeededBug.EnsureSweptReturnsOnClaim) && g == sg - 1)
+                return;
+#endif
+#if SEEDED_BUGS
             if (!SeededBugs.On(SeededBug.FindObjectWaitIgnoresCycle))
 #endif
             if (SweepGen != sg)
@@ -260,6 +268,43 @@ public sealed unsafe partial class MHeap
             }
             Thread.Yield();
         }
+    }
+
+    /// <summary>
+    /// INV-SWEEP-6, the postcondition of a wait for a span's sweep (ensureSwept), checked by its
+    /// caller: unless the span was freed or the cycle moved on past sg, the sweep has finished:
+    /// the span is at sg (sg+3 once a P cached it) and, outside the mark phase, its mark bits are
+    /// consumed (all clear, INV-MARK-1). A wait that ends on a sweeper's claim (sg-1), or a sweep
+    /// that publishes sg before it replaces the bitmaps, would let the caller read bits the sweep
+    /// is still changing. Within one cycle a span's sweepgen only moves forward (a freed span keeps
+    /// sg), so once the wait saw the sweep finished or the span freed, no later read sees sg-2 or
+    /// sg-1 while sg holds. The bits are read only from a span swept in this cycle, through one
+    /// pointer read (a racing FinishMark and sweep may replace them: gcBits arenas are never
+    /// unmapped while the heap lives, and the re-read of the phase and sweepgen discards the count).
+    /// </summary>
+    internal void CheckSweptAfterWait(MSpan* s, uint sg)
+    {
+        bool marking = Marking;
+        uint g = Volatile.Read(ref s->SweepGen);
+        if (s->LoadState() != SpanState.InUse || SweepGen != sg)
+            return; // freed, or a cycle boundary passed: the wait ended for that
+        if (g != sg && g != sg + 3)
+            ThrowHelper.Corrupt("INV-SWEEP-6", $"ensureSwept: {s->ToString()} returned at sweepgen {g} (sg = {sg}): its sweep has not finished");
+        if (marking)
+            return; // this cycle's marks
+        int marked = CountBits(s->GcMarkBits, s->NElems);
+        Interlocked.MemoryBarrier(); // the bits are read before the phase and sweepgen are read again
+        if (marked != 0 && !Marking && SweepGen == sg)
+            ThrowHelper.Corrupt("INV-SWEEP-6", $"ensureSwept: {s->ToString()} is swept (sweepgen {g}, sg = {sg}) but {marked} mark bits are not consumed");
+    }
+
+    /// <summary>Mark bits set in a bitmap of n objects (bits past n are always clear).</summary>
+    private static int CountBits(byte* bits, int n)
+    {
+        int count = 0;
+        for (int w = 0; w < (n + 63) / 64; w++)
+            count += BitOperations.PopCount(Unsafe.ReadUnaligned<ulong>(bits + w * 8));
+        return count;
     }
 
     internal void DeductSweepCredit(long spanBytes, long callerSweepPages, int pid)

@@ -826,6 +826,7 @@ public sealed unsafe partial class MHeap : IHeap
             {
                 // Allocation state is only meaningful on a swept span.
                 EnsureSwept(s, sg);
+                CheckSweptAfterWait(s, sg);
                 continue;
             }
             int i = s->ObjIndex(ptr);

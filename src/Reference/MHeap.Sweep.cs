@@ -138,6 +138,10 @@ public sealed unsafe partial class MHeap
         s.AllocCount = nalloc;
         s.FreeIndex = 0;
         GcBitsAlloc.Free((nint)s.AllocBits);
+#if SEEDED_BUGS
+        if (SeededBugs.On(SeededBug.SweepgenPublishedBeforeBitmaps))
+            Volatile.Write(ref s.SweepGen, sg);
+#endif
         s.AllocBits = s.GcMarkBits;
         s.GcMarkBits = (byte*)GcBitsAlloc.Alloc();
 
@@ -235,6 +239,10 @@ public sealed unsafe partial class MHeap
             if (g == sg || g == sg + 3 || s.State != SpanState.InUse)
                 return;
 #if SEEDED_BUGS
+            if (SeededBugs.On(SeededBug.EnsureSweptReturnsOnClaim) && g == sg - 1)
+                return;
+#endif
+#if SEEDED_BUGS
             if (!SeededBugs.On(SeededBug.FindObjectWaitIgnoresCycle))
 #endif
             if (SweepGen != sg)
@@ -251,6 +259,46 @@ public sealed unsafe partial class MHeap
             }
             Thread.Yield();
         }
+    }
+
+    /// <summary>
+    /// INV-SWEEP-6, the postcondition of a wait for a span's sweep (ensureSwept), checked by its
+    /// caller: unless the span was freed or the cycle moved on past sg, the sweep has finished:
+    /// the span is at sg (sg+3 once a P cached it) and, outside the mark phase, its mark bits are
+    /// consumed (all clear, INV-MARK-1). A wait that ends on a sweeper's claim (sg-1), or a sweep
+    /// that publishes sg before it replaces the bitmaps, would let the caller read bits the sweep
+    /// is still changing. Within one cycle a span's sweepgen only moves forward (a freed span keeps
+    /// sg), so once the wait saw the sweep finished or the span freed, no later read sees sg-2 or
+    /// sg-1 while sg holds. The bits are read only from a span swept in this cycle, through one
+    /// pointer read (a racing FinishMark and sweep may free them, null when the span is freed;
+    /// freed bitmaps stay mapped, and the re-read of the phase and sweepgen discards the count).
+    /// </summary>
+    internal void CheckSweptAfterWait(MSpan s, uint sg)
+    {
+        bool marking = Phase == GcPhase.Mark;
+        uint g = Volatile.Read(ref s.SweepGen);
+        if (s.State != SpanState.InUse || SweepGen != sg)
+            return; // freed, or a cycle boundary passed: the wait ended for that
+        if (g != sg && g != sg + 3)
+            throw new HeapInvariantException("INV-SWEEP-6", $"ensureSwept: {s} returned at sweepgen {g} (sg = {sg}): its sweep has not finished");
+        if (marking)
+            return; // this cycle's marks
+        byte* bits = s.GcMarkBits;
+        int marked = bits == null ? 0 : CountBits(bits, s.NElems);
+        Interlocked.MemoryBarrier(); // the bits are read before the phase and sweepgen are read again
+        if (marked != 0 && Phase != GcPhase.Mark && SweepGen == sg)
+            throw new HeapInvariantException("INV-SWEEP-6", $"ensureSwept: {s} is swept (sweepgen {g}, sg = {sg}) but {marked} mark bits are not consumed");
+    }
+
+    private static int CountBits(byte* bits, int n)
+    {
+        int count = 0;
+        for (int i = 0; i < n; i++)
+        {
+            if ((bits[i >> 3] & (1 << (i & 7))) != 0)
+                count++;
+        }
+        return count;
     }
 
     /// <summary>

@@ -48,6 +48,9 @@ public static class SeededBugCatalog
         new(SeededBug.SpanSetSpineLenBeforeBlock, "spanset-push-pop", Scenarios.Optimized, "is covered by spineLen or the head but holds no block"),
         .. Both(SeededBug.FindObjectWaitIgnoresCycle, "findobject-across-cycles", "Scheduling steps bound"),
         .. Both(SeededBug.FindObjectReadsUnownedSpan, "findobject-across-cycles", "FindObject reported the live object"),
+        // A sweep observed half-done (issue 14 item 6): FindObject's ensureSwept postcondition check.
+        .. Both(SeededBug.EnsureSweptReturnsOnClaim, "findobject-across-cycles", "INV-SWEEP-6"),
+        .. Both(SeededBug.SweepgenPublishedBeforeBitmaps, "findobject-across-cycles", "INV-SWEEP-6|FindObject reported the live object"),
     ];
 
     /// <summary>Entries that a single-threaded run of their scenario already catches.</summary>

@@ -49,15 +49,7 @@ public sealed class FindObjectSweepWindowTests
             },
         });
         // 16 objects of 1 KiB: the first span (8) is full and uncached, the second cached on P0.
-        IProcessor p = heap.AcquireP(0);
-        var objs = new List<nint>();
-        for (int i = 0; i < 16; i++)
-            objs.Add(p.Alloc(1024));
-        p.Release();
-        heap.StartMark();
-        foreach (nint a in objs)
-            heap.Mark(a);
-        heap.FinishMark();
+        List<nint> objs = EnsureSweptPostconditionTests.SixteenKiBObjectsAfterACycle(heap);
         // The full span is at sg-2, unclaimed; the window: begin refuses (drained from "last cycle").
         drain(heap);
         bool found = false;
