@@ -278,33 +278,22 @@ public sealed unsafe partial class MHeap
     /// that publishes sg before it replaces the bitmaps, would let the caller read bits the sweep
     /// is still changing. Within one cycle a span's sweepgen only moves forward (a freed span keeps
     /// sg), so once the wait saw the sweep finished or the span freed, no later read sees sg-2 or
-    /// sg-1 while sg holds. The bits are read only from a span swept in this cycle, through one
-    /// pointer read (a racing FinishMark and sweep may replace them: gcBits arenas are never
-    /// unmapped while the heap lives, and the re-read of the phase and sweepgen discards the count).
+    /// sg-1 while sg holds. The bits are counted, then the phase and the heap's sweepgen read
+    /// again: marks set meanwhile mean the mark phase began (it ends only with a new sweepgen), and
+    /// a racing FinishMark and sweep may replace the bits (gcBits arenas are never unmapped while
+    /// the heap lives), which the new sweepgen discards.
     /// </summary>
     internal void CheckSweptAfterWait(MSpan* s, uint sg)
     {
-        bool marking = Marking;
         uint g = Volatile.Read(ref s->SweepGen);
         if (s->LoadState() != SpanState.InUse || SweepGen != sg)
             return; // freed, or a cycle boundary passed: the wait ended for that
         if (g != sg && g != sg + 3)
             ThrowHelper.Corrupt("INV-SWEEP-6", $"ensureSwept: {s->ToString()} returned at sweepgen {g} (sg = {sg}): its sweep has not finished");
-        if (marking)
-            return; // this cycle's marks
-        int marked = CountBits(s->GcMarkBits, s->NElems);
+        int marked = s->CountMarked();
         Interlocked.MemoryBarrier(); // the bits are read before the phase and sweepgen are read again
         if (marked != 0 && !Marking && SweepGen == sg)
             ThrowHelper.Corrupt("INV-SWEEP-6", $"ensureSwept: {s->ToString()} is swept (sweepgen {g}, sg = {sg}) but {marked} mark bits are not consumed");
-    }
-
-    /// <summary>Mark bits set in a bitmap of n objects (bits past n are always clear).</summary>
-    private static int CountBits(byte* bits, int n)
-    {
-        int count = 0;
-        for (int w = 0; w < (n + 63) / 64; w++)
-            count += BitOperations.PopCount(Unsafe.ReadUnaligned<ulong>(bits + w * 8));
-        return count;
     }
 
     internal void DeductSweepCredit(long spanBytes, long callerSweepPages, int pid)

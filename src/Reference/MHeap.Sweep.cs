@@ -269,36 +269,24 @@ public sealed unsafe partial class MHeap
     /// that publishes sg before it replaces the bitmaps, would let the caller read bits the sweep
     /// is still changing. Within one cycle a span's sweepgen only moves forward (a freed span keeps
     /// sg), so once the wait saw the sweep finished or the span freed, no later read sees sg-2 or
-    /// sg-1 while sg holds. The bits are read only from a span swept in this cycle, through one
-    /// pointer read (a racing FinishMark and sweep may free them, null when the span is freed;
-    /// freed bitmaps stay mapped, and the re-read of the phase and sweepgen discards the count).
+    /// sg-1 while sg holds. Under the heap lock, so an in-use span is not freed (and its bitmaps
+    /// released) while its bits are counted; the phase and the heap's sweepgen are read again
+    /// after the count: marks set meanwhile mean the mark phase began (it ends only with a new
+    /// sweepgen).
     /// </summary>
     internal void CheckSweptAfterWait(MSpan s, uint sg)
     {
-        bool marking = Phase == GcPhase.Mark;
-        uint g = Volatile.Read(ref s.SweepGen);
-        if (s.State != SpanState.InUse || SweepGen != sg)
-            return; // freed, or a cycle boundary passed: the wait ended for that
-        if (g != sg && g != sg + 3)
-            throw new HeapInvariantException("INV-SWEEP-6", $"ensureSwept: {s} returned at sweepgen {g} (sg = {sg}): its sweep has not finished");
-        if (marking)
-            return; // this cycle's marks
-        byte* bits = s.GcMarkBits;
-        int marked = bits == null ? 0 : CountBits(bits, s.NElems);
-        Interlocked.MemoryBarrier(); // the bits are read before the phase and sweepgen are read again
-        if (marked != 0 && Phase != GcPhase.Mark && SweepGen == sg)
-            throw new HeapInvariantException("INV-SWEEP-6", $"ensureSwept: {s} is swept (sweepgen {g}, sg = {sg}) but {marked} mark bits are not consumed");
-    }
-
-    private static int CountBits(byte* bits, int n)
-    {
-        int count = 0;
-        for (int i = 0; i < n; i++)
+        lock (Lock)
         {
-            if ((bits[i >> 3] & (1 << (i & 7))) != 0)
-                count++;
+            uint g = Volatile.Read(ref s.SweepGen);
+            if (s.State != SpanState.InUse || SweepGen != sg)
+                return; // freed, or a cycle boundary passed: the wait ended for that
+            if (g != sg && g != sg + 3)
+                throw new HeapInvariantException("INV-SWEEP-6", $"ensureSwept: {s} returned at sweepgen {g} (sg = {sg}): its sweep has not finished");
+            int marked = s.CountMarked();
+            if (marked != 0 && Phase != GcPhase.Mark && SweepGen == sg)
+                throw new HeapInvariantException("INV-SWEEP-6", $"ensureSwept: {s} is swept (sweepgen {g}, sg = {sg}) but {marked} mark bits are not consumed");
         }
-        return count;
     }
 
     /// <summary>

@@ -26,7 +26,8 @@ public sealed unsafe class EnsureSweptPostconditionTests
         Func<IHeap, object, bool> Claim,
         Action<IHeap, object> Sweep,
         Action<object, nint, bool> SetMarkBit,
-        Action<IHeap, object, uint> Check)
+        Action<IHeap, object, uint> Check,
+        Action<IHeap> Drain)
     {
         public override string ToString() => Name;
     }
@@ -41,7 +42,8 @@ public sealed unsafe class EnsureSweptPostconditionTests
         (h, s) => GoAlloc.Reference.MHeap.TryAcquire(RS(s), R(h).SweepGen),
         (h, s) => R(h).SweepSpan(RS(s), preserve: false, -1),
         (s, p, on) => SetBit(RS(s).GcMarkBits, RS(s).ObjIndex(p), on),
-        (h, s, sg) => R(h).CheckSweptAfterWait(RS(s), sg));
+        (h, s, sg) => R(h).CheckSweptAfterWait(RS(s), sg),
+        h => R(h).ActiveSweep.MarkDrained());
 
     private static readonly Impl Optimized = new(
         "Optimized",
@@ -53,7 +55,8 @@ public sealed unsafe class EnsureSweptPostconditionTests
         (h, s) => GoAlloc.Optimized.MHeap.TryAcquire(OS(s), O(h).SweepGen),
         (h, s) => O(h).SweepSpan(OS(s), preserve: false, -1),
         (s, p, on) => SetBit(OS(s)->GcMarkBits, OS(s)->ObjIndex(p), on),
-        (h, s, sg) => O(h).CheckSweptAfterWait(OS(s), sg));
+        (h, s, sg) => O(h).CheckSweptAfterWait(OS(s), sg),
+        h => O(h).ActiveSweepRef.MarkDrained());
 
     public static TheoryData<Impl> Impls => new() { Reference, Optimized };
 
@@ -155,17 +158,46 @@ public sealed unsafe class EnsureSweptPostconditionTests
         Assert.Equal(sg, impl.SpanSweepGen(sa));
         impl.Check(heap, sa, sg);
         // A sweep that published sg before it replaced the bitmaps leaves the cycle's marks in place.
-        impl.SetMarkBit(sa, a, true);
-        AssertCaught(() => impl.Check(heap, sa, sg), "1 mark bits are not consumed");
+        nint a5 = a + 5 * 1024;
+        impl.SetMarkBit(sa, a5, true);
+        AssertCaught(() => impl.Check(heap, sa, sg), "but 1 mark bits are not consumed");
         // In the mark phase the bits are this cycle's marks: nothing to say (sg is unchanged by StartMark).
         heap.StartMark();
         Assert.Equal(sg, impl.SweepGen(heap));
         impl.Check(heap, sa, sg);
-        impl.SetMarkBit(sa, a, false);
-        heap.Mark(a);
+        impl.SetMarkBit(sa, a5, false);
+        heap.Mark(a5);
         heap.FinishMark();
         heap.FinishSweep();
         heap.Verify();
+    }
+
+    [Theory]
+    [MemberData(nameof(Impls))]
+    public void INV_SWEEP_6_FindObjectChecksItAfterItsWait(Impl impl)
+    {
+        // The sweeper FindObject waits for publishes sg without consuming the mark bits (the seeded
+        // bug SweepgenPublishedBeforeBitmaps, played here by the trace hook the waiter calls when
+        // it starts waiting): the wait ends, and FindObject's check must refuse the span.
+        object? sa = null;
+        uint sg = 0;
+        using IHeap heap = impl.Create(new HeapOptions
+        {
+            Procs = 1,
+            MemProfileRate = 0,
+            OnTrace = e =>
+            {
+                if (e.Kind == HeapTraceKind.EnsureSwept && e.Detail == "waiting for its sweeper")
+                    impl.SetSpanSweepGen(sa!, sg);
+            },
+        });
+        List<nint> objs = SixteenKiBObjectsAfterACycle(heap);
+        sa = impl.Span(heap, objs[0]);
+        sg = impl.SweepGen(heap);
+        impl.Drain(heap); // activeSweep.begin refuses, so the finder waits instead of sweeping the span itself
+        var e = Assert.Throws<HeapInvariantException>(() => heap.FindObject(objs[3] + 5, out _));
+        Assert.Equal("INV-SWEEP-6", e.InvariantId);
+        Assert.Contains("but 8 mark bits are not consumed", e.Message, StringComparison.Ordinal);
     }
 
     [Theory]
