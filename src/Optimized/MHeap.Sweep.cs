@@ -278,22 +278,25 @@ public sealed unsafe partial class MHeap
     /// that publishes sg before it replaces the bitmaps, would let the caller read bits the sweep
     /// is still changing. Within one cycle a span's sweepgen only moves forward (a freed span keeps
     /// sg), so once the wait saw the sweep finished or the span freed, no later read sees sg-2 or
-    /// sg-1 while sg holds. The bits are counted, then the phase and the heap's sweepgen read
-    /// again: marks set meanwhile mean the mark phase began (it ends only with a new sweepgen), and
-    /// a racing FinishMark and sweep may replace the bits (gcBits arenas are never unmapped while
-    /// the heap lives), which the new sweepgen discards.
+    /// sg-1 while sg holds. Under the P lock, so no StartMark / FinishMark runs meanwhile: the
+    /// phase and sg are fixed (FinishMark ends the phase before it moves sg, so without the lock a
+    /// reader could see the phase over while this cycle's marks are still on spans at sg), and a
+    /// span at sg is neither swept nor freed until the next cycle. Only this slow path (after a
+    /// wait) takes the lock.
     /// </summary>
     internal void CheckSweptAfterWait(MSpan* s, uint sg)
     {
-        uint g = Volatile.Read(ref s->SweepGen);
-        if (s->LoadState() != SpanState.InUse || SweepGen != sg)
-            return; // freed, or a cycle boundary passed: the wait ended for that
-        if (g != sg && g != sg + 3)
-            ThrowHelper.Corrupt("INV-SWEEP-6", $"ensureSwept: {s->ToString()} returned at sweepgen {g} (sg = {sg}): its sweep has not finished");
-        int marked = s->CountMarked();
-        Interlocked.MemoryBarrier(); // the bits are read before the phase and sweepgen are read again
-        if (marked != 0 && !Marking && SweepGen == sg)
-            ThrowHelper.Corrupt("INV-SWEEP-6", $"ensureSwept: {s->ToString()} is swept (sweepgen {g}, sg = {sg}) but {marked} mark bits are not consumed");
+        lock (_pLock)
+        {
+            uint g = Volatile.Read(ref s->SweepGen);
+            if (s->LoadState() != SpanState.InUse || SweepGen != sg)
+                return; // freed, or a cycle boundary passed: the wait ended for that
+            if (g != sg && g != sg + 3)
+                ThrowHelper.Corrupt("INV-SWEEP-6", $"ensureSwept: {s->ToString()} returned at sweepgen {g} (sg = {sg}): its sweep has not finished");
+            int marked = !Marking ? s->CountMarked() : 0;
+            if (marked != 0)
+                ThrowHelper.Corrupt("INV-SWEEP-6", $"ensureSwept: {s->ToString()} is swept (sweepgen {g}, sg = {sg}) but {marked} mark bits are not consumed");
+        }
     }
 
     internal void DeductSweepCredit(long spanBytes, long callerSweepPages, int pid)
