@@ -39,6 +39,14 @@ public enum SeededBug
     EnsureSweptReturnsOnClaim,
     /// <summary>mspan.sweep publishes sweepgen = sg before it replaces the bitmaps: a waiter sees the sweep done while it is half-done.</summary>
     SweepgenPublishedBeforeBitmaps,
+    /// <summary>deductSweepCredit leaves out the span being taken (newHeapLive without spanBytes): its credit is paid only at the next refill, after the span is taken.</summary>
+    SweepCreditOmitsSpanBytes,
+    /// <summary>FinishMark paces the sweep before it resets pagesSwept: the distance is measured against the last cycle's sweep.</summary>
+    PacedBeforePagesSweptReset,
+    /// <summary>gcPaceSweeper without the one-page floor on heapDistance: a heap_live past the trigger less 1 MiB turns the ratio negative.</summary>
+    HeapDistanceNotClamped,
+    /// <summary>releaseAll gives back a stale span's free slots to heap_live too, though FinishMark reset heap_live after they were counted.</summary>
+    StaleReleaseSubtractsHeapLive,
 }
 
 public static class SeededBugs

@@ -13,10 +13,14 @@ internal static class ConcurrencyChoices
 
     /// <summary>The scenarios of tests/Concurrency/Scenarios.cs, in its order.</summary>
     public static readonly string[] Scenarios =
-        ["refill-sweep-flush", "cycle-boundary", "mark-vs-alloc", "pagecache-vs-scavenger", "large-vs-small", "sweep-credit-repace", "sweep-vs-refill", "spanset-push-pop", "findobject-across-cycles"];
+        ["refill-sweep-flush", "cycle-boundary", "mark-vs-alloc", "pagecache-vs-scavenger", "large-vs-small", "sweep-credit-repace", "sweep-vs-refill", "spanset-push-pop", "findobject-across-cycles",
+         "sweep-pacing"];
 
     /// <summary>Scenarios that exist for the optimized allocator only (Go's lock-free spanSet).</summary>
     public static readonly string[] OptimizedOnly = ["spanset-push-pop"];
+
+    /// <summary>Scenarios of one task and no background sweeper: every iteration is the same schedule, so one is explored.</summary>
+    public static readonly string[] SingleTask = ["sweep-pacing"];
 
     public static readonly string[] Impls = [Reference, Optimized];
 
@@ -30,6 +34,8 @@ internal static class ConcurrencyChoices
         "Go46500SweepDoneWhileSweeping", "Go45315UncountedStaleSweep", "Go57523SweepCreditUnderflow", "Go27997StaleCacheNotFlushed",
         "SpanSetLastClaimerFreesBlock", "SpanSetSpineLenBeforeBlock", "SweepgenPublishedAfterPush", "RefillForgetsSg3",
         "UncacheMisreadsStaleSpan", "SweepOwnershipCheckThenSet", "FindObjectWaitIgnoresCycle", "FindObjectReadsUnownedSpan",
+        "EnsureSweptReturnsOnClaim", "SweepgenPublishedBeforeBitmaps",
+        "SweepCreditOmitsSpanBytes", "PacedBeforePagesSweptReset", "HeapDistanceNotClamped", "StaleReleaseSubtractsHeapLive",
     ];
 
     public const string DefaultStrategy = "random";

@@ -43,6 +43,8 @@ public sealed unsafe class HeapModel
     {
         public bool Held;
         public int FlushedCycle;
+        /// <summary>Allocated a small or tiny object since its last flush: its mcache holds spans.</summary>
+        public bool CachesSpans;
         public nint Tiny;
         public long TinyOffset;
     }
@@ -104,7 +106,14 @@ public sealed unsafe class HeapModel
         s.Tiny = 0;
         s.TinyOffset = 0;
         s.FlushedCycle = (int)_cycles;
+        s.CachesSpans = false;
     }
+
+    /// <summary>
+    /// Some P last flushed before the last FinishMark still caches spans: their pages are in this
+    /// cycle's sweep, but no sweeper can reach them until that P is flushed (pacing, 4.8).
+    /// </summary>
+    public bool StaleCachesHoldSpans => _ps.Any(s => s.CachesSpans && s.FlushedCycle != _cycles);
 
     private void FlushIdleStalePs()
     {
@@ -127,6 +136,8 @@ public sealed unsafe class HeapModel
             return;
         }
         PState ps = _ps[p];
+        if (size <= SizeClasses.MaxSmallSize)
+            ps.CachesSpans = true;
         if (noscan && size < SizeClasses.MaxTinySize)
         {
             AllocatedTiny(ps, p, size, needzero, addr);

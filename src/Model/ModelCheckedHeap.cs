@@ -9,6 +9,9 @@
 // Hooks: by default it installs OnFree / OnSample (chained after the caller's own), so the model
 // sees every free; with hooks: false the heap gets the caller's options unchanged (the production
 // path with no hook) and the model infers frees at sweep-done points.
+// Sweep pacing (PacingModel, INV-PACE-1..3): re-paced after FinishMark and SetGcPercent from the
+// stats the heap reports then; checked with every stats check, and after every Alloc that took a
+// span (a refill, seen through OnTrace when hooks are on) or made a large object.
 // Single-threaded: no background sweeper (Start/StopBackgroundSweeper throw NotSupportedException).
 namespace GoAlloc.Model;
 
@@ -18,6 +21,9 @@ public sealed class ModelCheckedHeap : IHeap, IHeapWrapper
     private readonly HeapOptions _options;
     private ModelViolationException? _pending;
     private int _sinceCheck;
+    private int _gcPercent;
+    /// <summary>OnTrace saw a refill since the last Alloc returned.</summary>
+    private bool _refilled;
 
     /// <param name="factory">Makes the heap under test from the options (with the model's hooks added).</param>
     /// <param name="options">The caller's options (its own OnFree / OnSample still run).</param>
@@ -30,9 +36,20 @@ public sealed class ModelCheckedHeap : IHeap, IHeapWrapper
         HeapOptions user = _options;
         Model = new HeapModel(user.Procs, seesFrees: hooks, seesSamples: hooks, strictMarks: user.StrictMarks, fillObjects: fill);
         CheckEvery = Math.Max(1, checkEvery);
+        _gcPercent = user.GcPercent;
+        Pacing = new PacingModel(seesDrain: hooks);
+        PacingModel pacing = Pacing;
         HeapModel model = Model;
         _inner = factory(!hooks ? user : user with
         {
+            OnTrace = e =>
+            {
+                user.OnTrace?.Invoke(e);
+                if (e.Kind == HeapTraceKind.Refill)
+                    _refilled = true;
+                else if (e.Kind == HeapTraceKind.MarkDrained)
+                    pacing.SweepDrained();
+            },
             OnFree = (p, n) =>
             {
                 user.OnFree?.Invoke(p, n);
@@ -47,6 +64,8 @@ public sealed class ModelCheckedHeap : IHeap, IHeapWrapper
     }
 
     public HeapModel Model { get; }
+    /// <summary>The sweep pacing the heap must keep to (INV-PACE-1..3).</summary>
+    public PacingModel Pacing { get; }
     public IHeap Inner => _inner;
     public int CheckEvery { get; set; }
     /// <summary>Calls checked so far.</summary>
@@ -105,10 +124,29 @@ public sealed class ModelCheckedHeap : IHeap, IHeapWrapper
         Checks++;
         Check(() =>
         {
-            if (_inner.SweepDone)
+            bool done = _inner.SweepDone;
+            if (done)
                 Model.SweepFinished(op); // done implies every P flushed and every unmarked object freed (2.5)
-            Model.CheckStats(_inner.ReadStats(), op);
+            HeapStats s = _inner.ReadStats();
+            Model.CheckStats(s, op);
+            Pacing.Check(s, done, Model.StaleCachesHoldSpans, op);
         });
+    }
+
+    /// <summary>After an Alloc that took a span (refill) or made a large object: the pacing line, whatever the stats cadence.</summary>
+    private void AfterAlloc(long size, string op)
+    {
+        bool large = size > SizeClasses.MaxSmallSize;
+        bool refilled = _refilled;
+        _refilled = false;
+        if (Broken)
+            return;
+        if (large)
+            Pacing.LargeAllocated((size + MallocConstants.PageSize - 1) / MallocConstants.PageSize);
+        else if (refilled)
+            Pacing.Refilled();
+        if (large || refilled)
+            Check(() => Pacing.Check(_inner.ReadStats(), _inner.SweepDone, Model.StaleCachesHoldSpans, op));
     }
 
     public HeapOptions Options => _options;
@@ -160,6 +198,7 @@ public sealed class ModelCheckedHeap : IHeap, IHeapWrapper
         _inner.FinishMark();
         ThrowPending();
         Check(Model.MarkFinished);
+        Check(() => Pacing.CycleStarted(_inner.ReadStats(), _gcPercent));
         After("FinishMark()");
     }
 
@@ -191,6 +230,8 @@ public sealed class ModelCheckedHeap : IHeap, IHeapWrapper
     public void SetGcPercent(int percent)
     {
         _inner.SetGcPercent(percent);
+        _gcPercent = percent;
+        Check(() => Pacing.Paced(_inner.ReadStats(), percent, _inner.SweepDone));
         After($"SetGcPercent({percent})");
     }
 
@@ -241,7 +282,9 @@ public sealed class ModelCheckedHeap : IHeap, IHeapWrapper
             nint x = inner.Alloc(size, noscan, needzero);
             heap.ThrowPending();
             heap.Check(() => heap.Model.Allocated(Id, size, noscan, needzero, x, heap.ZeroBase));
-            heap.After($"P{Id}.Alloc({size}, noscan: {noscan}, needzero: {needzero})", bulk: true);
+            string op = $"P{Id}.Alloc({size}, noscan: {noscan}, needzero: {needzero})";
+            heap.AfterAlloc(size, op);
+            heap.After(op, bulk: true);
             return x;
         }
 

@@ -26,6 +26,14 @@ public static class ModelIdentity
     /// <summary>NumGC = FinishMark calls; BadMarks = refused Marks; ProfileSamples = OnSample calls.</summary>
     public const string Counters = "counters";
 
+    // ---- sweep pacing (INV-PACE-1..3, section 4.8)
+    /// <summary>heap_live reached the next trigger before every page of the cycle was swept (INV-PACE-1).</summary>
+    public const string PaceTrigger = "INV-PACE-1 swept by the trigger";
+    /// <summary>A span taken before its sweep credit was paid: pages swept behind the pacing line (INV-PACE-2).</summary>
+    public const string PaceCredit = "INV-PACE-2 credit before the span";
+    /// <summary>pagesSwept outside 0..the cycle's pages, or heap_live below heap_marked (INV-PACE-3).</summary>
+    public const string PaceCounters = "INV-PACE-3 counters";
+
     // ---- sweep set (INV-MARK-1)
     /// <summary>A sweep freed an object that was marked (or allocated black), or something that is not a live object.</summary>
     public const string SweepFreedLive = "sweep-set: freed a live object";

@@ -91,7 +91,11 @@ internal unsafe struct MCache
             SmallAllocCount[s->SizeClass] -= n;
             // Undo refill's heap_live assumption, unless the span is stale (heap_live was reset
             // at FinishMark after it was cached).
-            if (Volatile.Read(ref s->SweepGen) != sg + 1)
+            bool stale = Volatile.Read(ref s->SweepGen) == sg + 1;
+#if SEEDED_BUGS
+            stale &= !SeededBugs.On(SeededBug.StaleReleaseSubtractsHeapLive);
+#endif
+            if (!stale)
                 Interlocked.Add(ref heap.Stats.HeapLive.Value, -n * s->ElemSize);
             Alloc[i] = (long)heap.EmptySpan;
             heap.Central[i].UncacheSpan(s, pid);

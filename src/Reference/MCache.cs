@@ -117,7 +117,11 @@ internal sealed class MCache
             int n = s.NElems - s.AllocCount;
             // refill counted the free slots in heap_live; undo that unless the span is stale
             // (heap_live was recomputed at FinishMark after it was cached).
-            if (Volatile.Read(ref s.SweepGen) != sg + 1)
+            bool stale = Volatile.Read(ref s.SweepGen) == sg + 1;
+#if SEEDED_BUGS
+            stale &= !SeededBugs.On(SeededBug.StaleReleaseSubtractsHeapLive);
+#endif
+            if (!stale)
                 Interlocked.Add(ref _heap.Stats.HeapLive, -n * s.ElemSize);
             Alloc[i] = null;
             _heap.Central[i].UncacheSpan(s, _p.Id);

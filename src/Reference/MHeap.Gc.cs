@@ -84,11 +84,18 @@ public sealed partial class MHeap
             Interlocked.Exchange(ref Stats.HeapLive, marked);
             // The new sweep cycle: every swept span (sg) is now unswept (sg-2), cached ones stale (sg+1).
             Volatile.Write(ref _sweepGen, _sweepGen + 2);
+#if SEEDED_BUGS
+            if (!SeededBugs.On(SeededBug.PacedBeforePagesSweptReset))
+#endif
             Interlocked.Exchange(ref Stats.PagesSwept, 0);
             Volatile.Write(ref _sweepClassCursor, 0);
             ActiveSweep.Reset((uint)AllP.Length);
             Interlocked.Increment(ref Stats.NumGC);
             PaceSweeper();
+#if SEEDED_BUGS
+            if (SeededBugs.On(SeededBug.PacedBeforePagesSweptReset))
+                Interlocked.Exchange(ref Stats.PagesSwept, 0);
+#endif
             if (Tracing)
                 Trace(HeapTraceKind.FinishMark, -1, null, _sweepGen - 2, _sweepGen);
         }

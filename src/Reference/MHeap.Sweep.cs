@@ -304,6 +304,10 @@ public sealed unsafe partial class MHeap
         long live = Interlocked.Read(ref Stats.HeapLive);
         long liveBasis = Volatile.Read(ref _sweepHeapLiveBasis);
         long newHeapLive = spanBytes;
+#if SEEDED_BUGS
+        if (SeededBugs.On(SeededBug.SweepCreditOmitsSpanBytes))
+            newHeapLive = 0;
+#endif
         // golang/go#57523: heap_live may have dropped below the basis (a forced mcache flush undoes
         // cached-span bytes); subtracting then would underflow into an enormous debt.
         if (liveBasis < live)
@@ -352,19 +356,13 @@ public sealed unsafe partial class MHeap
         lock (Lock)
             pagesInUse = Stats.HeapInuse / MallocConstants.PageSize;
         int gcPercent = Volatile.Read(ref _gcPercent);
-        long sweepDistancePages = pagesInUse - pagesSwept;
-        if (gcPercent < 0 || sweepDistancePages <= 0 || ActiveSweep.IsDone)
+        if (gcPercent < 0 || pagesInUse <= pagesSwept || ActiveSweep.IsDone)
         {
             Volatile.Write(ref _sweepPagesPerByte, 0);
             return;
         }
         long marked = Interlocked.Read(ref Stats.HeapMarked);
-        // Go's trigger controller is replaced by its initial trigger ratio: 7/8 of GOGC.
-        long trigger = Math.Max(MallocConstants.HeapMinimum, marked + marked * gcPercent * 7 / 800);
-        long heapDistance = trigger - heapLiveBasis - (1L << 20);
-        if (heapDistance < MallocConstants.PageSize)
-            heapDistance = MallocConstants.PageSize;
-        Volatile.Write(ref _sweepPagesPerByte, (double)sweepDistancePages / heapDistance);
+        Volatile.Write(ref _sweepPagesPerByte, SweepPacing.PagesPerByte(pagesInUse, pagesSwept, heapLiveBasis, marked, gcPercent));
         Volatile.Write(ref _sweepHeapLiveBasis, heapLiveBasis);
         Volatile.Write(ref _pagesSweptBasis, pagesSwept);
     }

@@ -15,7 +15,7 @@ using GoAlloc.Cli;
 
 namespace GoAlloc.Concurrency;
 
-public static class Scenarios
+public static partial class Scenarios
 {
     public const string Reference = ConcurrencyChoices.Reference;
     public const string Optimized = ConcurrencyChoices.Optimized;
@@ -36,7 +36,7 @@ public static class Scenarios
 
     public static IHeap CreateHeap(string impl, HeapOptions options)
     {
-        options = options with { OnTrace = TraceSink };
+        options = options with { OnTrace = options.OnTrace + TraceSink };
         return impl switch
         {
             Reference => new GoAlloc.Reference.MHeap(options),
@@ -87,6 +87,7 @@ public static class Scenarios
         "sweep-vs-refill" => () => SweepVsRefill(impl),
         "spanset-push-pop" => SpanSetPushPop,
         "findobject-across-cycles" => () => FindObjectAcrossCycles(impl),
+        "sweep-pacing" => () => SweepPacingModel(impl),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "scenarios: " + string.Join(", ", Names)),
     };
 

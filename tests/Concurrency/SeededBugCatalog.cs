@@ -59,6 +59,11 @@ public static class SeededBugCatalog
         .. Both(SeededBug.RefillForgetsSg3, "refill-sweep-flush", "bad sweepgen in refill"),
         .. Both(SeededBug.UncacheMisreadsStaleSpan, "cycle-boundary", "INV-MARK-1"),
         .. Both(SeededBug.Go27997StaleCacheNotFlushed, "cycle-boundary", "bad sweepgen in refill"),
+        // Sweep pacing (issue 14 item 6): the pacing model's INV-PACE checks after every refill.
+        .. Both(SeededBug.SweepCreditOmitsSpanBytes, "sweep-pacing", "INV-PACE-2"),
+        .. Both(SeededBug.PacedBeforePagesSweptReset, "sweep-pacing", "INV-PACE-2"),
+        .. Both(SeededBug.HeapDistanceNotClamped, "sweep-pacing", "INV-PACE-1"),
+        .. Both(SeededBug.StaleReleaseSubtractsHeapLive, "sweep-pacing", "INV-PACE-3"),
     ];
 
     /// <summary>Whether the first line of a bug report is the entry's expected failure.</summary>
