@@ -34,8 +34,8 @@ esac
 declare -A minimum=(
   [unit]=1200
   [properties]=34
-  [concurrency]=81
-  [catalog]=61
+  [concurrency]=88
+  [catalog]=68
   [stress]=35
   [models]=28
 )

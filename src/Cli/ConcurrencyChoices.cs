@@ -13,10 +13,11 @@ internal static class ConcurrencyChoices
 
     /// <summary>The scenarios of tests/Concurrency/Scenarios.cs, in its order.</summary>
     public static readonly string[] Scenarios =
-        ["refill-sweep-flush", "cycle-boundary", "mark-vs-alloc", "pagecache-vs-scavenger", "large-vs-small", "sweep-credit-repace", "sweep-vs-refill", "spanset-push-pop", "findobject-across-cycles"];
+        ["refill-sweep-flush", "cycle-boundary", "mark-vs-alloc", "pagecache-vs-scavenger", "large-vs-small", "sweep-credit-repace", "sweep-vs-refill", "spanset-push-pop", "findobject-across-cycles",
+         "direct-alloc-arena-growth", "sweeper-restart-cycles", "spanset-block-reuse", "sweep-credit-many-ps"];
 
-    /// <summary>Scenarios that exist for the optimized allocator only (Go's lock-free spanSet).</summary>
-    public static readonly string[] OptimizedOnly = ["spanset-push-pop"];
+    /// <summary>Scenarios that exist for the optimized allocator only (Go's lock-free spanSet and its block pool).</summary>
+    public static readonly string[] OptimizedOnly = ["spanset-push-pop", "spanset-block-reuse"];
 
     public static readonly string[] Impls = [Reference, Optimized];
 
@@ -36,6 +37,6 @@ internal static class ConcurrencyChoices
     public const uint DefaultSeed = 17;
     public const uint DefaultIterations = 1000;
 
-    /// <summary>Whether a scenario runs on an allocator (spanset-push-pop: optimized only).</summary>
+    /// <summary>Whether a scenario runs on an allocator (the spanSet ones: optimized only).</summary>
     public static bool Applies(string scenario, string impl) => impl == Optimized || !OptimizedOnly.Contains(scenario);
 }
