@@ -31,6 +31,8 @@ internal static class ConcurrencyChoices
         "Go46500SweepDoneWhileSweeping", "Go45315UncountedStaleSweep", "Go57523SweepCreditUnderflow", "Go27997StaleCacheNotFlushed",
         "SpanSetLastClaimerFreesBlock", "SpanSetSpineLenBeforeBlock", "SweepgenPublishedAfterPush", "RefillForgetsSg3",
         "UncacheMisreadsStaleSpan", "SweepOwnershipCheckThenSet", "FindObjectWaitIgnoresCycle", "FindObjectReadsUnownedSpan",
+        "EnsureSweptReturnsOnClaim", "SweepgenPublishedBeforeBitmaps", "PartlyScavengedSpanTakenAsZero", "SweeperRestartForgetsWork",
+        "PagesSweptReadThenWrite", "SpanSetPopLeavesSlot",
     ];
 
     public const string DefaultStrategy = "random";
