@@ -34,8 +34,8 @@ esac
 declare -A minimum=(
   [unit]=1200
   [properties]=34
-  [concurrency]=83
-  [catalog]=71
+  [concurrency]=90
+  [catalog]=92
   [stress]=35
   [models]=28
 )
@@ -160,15 +160,15 @@ dotnet_suite catalog "$results/catalog.log" -- \
   --logger "console;verbosity=normal"
 # Every race entry must have reported its iterations per seed (catalog.txt), and every entry its
 # single-threaded run (catalog-sequential.txt: race entries pass there, sequential entries fail
-# with their own check); at least 19 race and 33 single-threaded entries (14 sequential).
+# with their own check); at least 26 race and 40 single-threaded entries (14 sequential).
 races=$(grep -acE '^[[:space:]]+(Passed|Failed) GoAlloc\.Concurrency\.SeededBugCatalogTests\.' "$results/catalog.log" || true)
 singles=$(grep -acE '^[[:space:]]+(Passed|Failed) GoAlloc\.Concurrency\.SeededBugCatalogSequentialTests\.(RaceEntry|SequentialEntry)' "$results/catalog.log" || true)
 reported=0
 reported_single=0
 [ ! -f "$results/coyote/catalog.txt" ] || reported=$(wc -l < "$results/coyote/catalog.txt")
 [ ! -f "$results/coyote/catalog-sequential.txt" ] || reported_single=$(wc -l < "$results/coyote/catalog-sequential.txt")
-if [ "$races" -lt 19 ] || [ "$reported" -ne "$races" ] || [ "$singles" -lt 33 ] || [ "$reported_single" -ne "$singles" ]; then
-  record catalog-lines 0 1 "$reported of $races race entries reported their iterations (minimum 19); $reported_single of $singles entries their single-threaded run (minimum 33)"
+if [ "$races" -lt 26 ] || [ "$reported" -ne "$races" ] || [ "$singles" -lt 40 ] || [ "$reported_single" -ne "$singles" ]; then
+  record catalog-lines 0 1 "$reported of $races race entries reported their iterations (minimum 26); $reported_single of $singles entries their single-threaded run (minimum 40)"
 fi
 if [ -f "$results/coyote/catalog.txt" ]; then
   echo "--- seeded-bug catalog: iterations per seed ---"

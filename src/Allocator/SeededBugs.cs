@@ -39,6 +39,14 @@ public enum SeededBug
     EnsureSweptReturnsOnClaim,
     /// <summary>mspan.sweep publishes sweepgen = sg before it replaces the bitmaps: a waiter sees the sweep done while it is half-done.</summary>
     SweepgenPublishedBeforeBitmaps,
+    /// <summary>allocSpan: a span with any scavenged page is taken as all zero (needzero off), though its other pages may be dirty.</summary>
+    PartlyScavengedSpanTakenAsZero,
+    /// <summary>BackgroundSweeper.Start does not record pending work: restarted mid-cycle, it parks until the next FinishMark.</summary>
+    SweeperRestartForgetsWork,
+    /// <summary>mspan.sweep counts its pages into PagesSwept by read-then-write instead of an atomic add: concurrent sweeps lose pages.</summary>
+    PagesSweptReadThenWrite,
+    /// <summary>spanSet pop leaves its slot set: a recycled block keeps stale spans, and a popper that claims a position before its pusher stored takes the stale one.</summary>
+    SpanSetPopLeavesSlot,
     /// <summary>deductSweepCredit leaves out the span being taken (newHeapLive without spanBytes): its credit is paid only at the next refill, after the span is taken.</summary>
     SweepCreditOmitsSpanBytes,
     /// <summary>FinishMark paces the sweep before it resets pagesSwept: the distance is measured against the last cycle's sweep.</summary>

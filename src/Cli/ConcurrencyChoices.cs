@@ -14,10 +14,11 @@ internal static class ConcurrencyChoices
     /// <summary>The scenarios of tests/Concurrency/Scenarios.cs, in its order.</summary>
     public static readonly string[] Scenarios =
         ["refill-sweep-flush", "cycle-boundary", "mark-vs-alloc", "pagecache-vs-scavenger", "large-vs-small", "sweep-credit-repace", "sweep-vs-refill", "spanset-push-pop", "findobject-across-cycles",
+         "direct-alloc-arena-growth", "sweeper-restart-cycles", "spanset-block-reuse", "sweep-credit-many-ps",
          "sweep-pacing"];
 
-    /// <summary>Scenarios that exist for the optimized allocator only (Go's lock-free spanSet).</summary>
-    public static readonly string[] OptimizedOnly = ["spanset-push-pop"];
+    /// <summary>Scenarios that exist for the optimized allocator only (Go's lock-free spanSet and its block pool).</summary>
+    public static readonly string[] OptimizedOnly = ["spanset-push-pop", "spanset-block-reuse"];
 
     /// <summary>Scenarios of one task and no background sweeper: every iteration is the same schedule, so one is explored.</summary>
     public static readonly string[] SingleTask = ["sweep-pacing"];
@@ -34,7 +35,8 @@ internal static class ConcurrencyChoices
         "Go46500SweepDoneWhileSweeping", "Go45315UncountedStaleSweep", "Go57523SweepCreditUnderflow", "Go27997StaleCacheNotFlushed",
         "SpanSetLastClaimerFreesBlock", "SpanSetSpineLenBeforeBlock", "SweepgenPublishedAfterPush", "RefillForgetsSg3",
         "UncacheMisreadsStaleSpan", "SweepOwnershipCheckThenSet", "FindObjectWaitIgnoresCycle", "FindObjectReadsUnownedSpan",
-        "EnsureSweptReturnsOnClaim", "SweepgenPublishedBeforeBitmaps",
+        "EnsureSweptReturnsOnClaim", "SweepgenPublishedBeforeBitmaps", "PartlyScavengedSpanTakenAsZero", "SweeperRestartForgetsWork",
+        "PagesSweptReadThenWrite", "SpanSetPopLeavesSlot",
         "SweepCreditOmitsSpanBytes", "PacedBeforePagesSweptReset", "HeapDistanceNotClamped", "StaleReleaseSubtractsHeapLive",
     ];
 
@@ -42,6 +44,6 @@ internal static class ConcurrencyChoices
     public const uint DefaultSeed = 17;
     public const uint DefaultIterations = 1000;
 
-    /// <summary>Whether a scenario runs on an allocator (spanset-push-pop: optimized only).</summary>
+    /// <summary>Whether a scenario runs on an allocator (the spanSet ones: optimized only).</summary>
     public static bool Applies(string scenario, string impl) => impl == Optimized || !OptimizedOnly.Contains(scenario);
 }

@@ -109,6 +109,11 @@ public sealed unsafe partial class MHeap
             ThrowHelper.Corrupt("INV-SWEEP-1", $"mspan.sweep: bad span state {s->ToString()} at sweepgen {sg}");
         if (s->InOverflow != 0)
             LeaveOverflow(s); // owned now: it goes back to a set (or the list) when swept
+#if SEEDED_BUGS
+        if (SeededBugs.On(SeededBug.PagesSweptReadThenWrite))
+            Volatile.Write(ref Stats.PagesSwept.Value, Volatile.Read(ref Stats.PagesSwept.Value) + s->NPages); // a concurrent sweep's pages may be lost
+        else
+#endif
         Interlocked.Add(ref Stats.PagesSwept.Value, s->NPages);
 
         Action<nint, long>? onFree = _options.OnFree;

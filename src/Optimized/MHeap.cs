@@ -467,6 +467,11 @@ public sealed unsafe partial class MHeap : IHeap
             throw;
         }
         s->NeedZero = AllocNeedsZero(@base, npages) ? (byte)1 : (byte)0;
+#if SEEDED_BUGS
+        // Scavenged pages read as zero (MADV_DONTNEED), but only those: the span's other pages may be dirty.
+        if (SeededBugs.On(SeededBug.PartlyScavengedSpanTakenAsZero) && scav != 0)
+            s->NeedZero = 0;
+#endif
         // Publication: every field is set before the state, the state before spanOf can find it.
         Volatile.Write(ref s->State, (int)SpanState.InUse);
         SetSpans(s, (nint)s);

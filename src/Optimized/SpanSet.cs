@@ -156,6 +156,9 @@ internal sealed unsafe class SpanSet : IDisposable
             s = WaitForPush(slot);
 
         // Clears the slot so a recycled block starts empty and a stale reader finds 0, not a span.
+#if SEEDED_BUGS
+        if (!SeededBugs.On(SeededBug.SpanSetPopLeavesSlot))
+#endif
         Volatile.Write(ref *slot, 0);
 
         // Counts our pop. The popper that brings the count to 512 is the last one to finish with the

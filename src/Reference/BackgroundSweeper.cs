@@ -33,6 +33,10 @@ internal sealed class BackgroundSweeper(MHeap heap)
             if (_thread != null)
                 throw new InvalidOperationException("the background sweeper is already running");
             _stop = false;
+#if SEEDED_BUGS
+            // A restart mid-cycle: the new thread parks until the next FinishMark, the sweep left undone.
+            if (!SeededBugs.On(SeededBug.SweeperRestartForgetsWork))
+#endif
             _kick = true;
             _thread = new Thread(Run);
             _thread.Start();

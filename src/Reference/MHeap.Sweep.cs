@@ -118,6 +118,11 @@ public sealed unsafe partial class MHeap
         uint sg = SweepGen;
         if (s.State != SpanState.InUse || Volatile.Read(ref s.SweepGen) != sg - 1)
             throw new HeapInvariantException("INV-SWEEP-1", $"mspan.sweep: bad span state {s} at sweepgen {sg}");
+#if SEEDED_BUGS
+        if (SeededBugs.On(SeededBug.PagesSweptReadThenWrite))
+            Volatile.Write(ref Stats.PagesSwept, Volatile.Read(ref Stats.PagesSwept) + s.NPages); // a concurrent sweep's pages may be lost
+        else
+#endif
         Interlocked.Add(ref Stats.PagesSwept, s.NPages);
 
         Action<nint, long>? onFree = _options.OnFree;

@@ -433,6 +433,11 @@ public sealed unsafe partial class MHeap : IHeap
                 throw;
             }
             s.NeedZero = AllocNeedsZero(@base, npages);
+#if SEEDED_BUGS
+            // Scavenged pages read as zero (MADV_DONTNEED), but only those: the span's other pages may be dirty.
+            if (SeededBugs.On(SeededBug.PartlyScavengedSpanTakenAsZero) && scav != 0)
+                s.NeedZero = false;
+#endif
             // Publication: every field is set before the state, and the state before spanOf sees it.
             s.State = SpanState.InUse;
             SetSpans(s, s);

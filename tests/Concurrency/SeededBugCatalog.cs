@@ -51,6 +51,15 @@ public static class SeededBugCatalog
         // A sweep observed half-done (issue 14 item 6): FindObject's ensureSwept postcondition check.
         .. Both(SeededBug.EnsureSweptReturnsOnClaim, "findobject-across-cycles", "INV-SWEEP-6"),
         .. Both(SeededBug.SweepgenPublishedBeforeBitmaps, "findobject-across-cycles", "INV-SWEEP-6|FindObject reported the live object"),
+        // Issue 14 item 5, the scenarios where bugs hid: reused pages only partly scavenged when
+        // the scavenger runs first (the zeroing check); a sweeper restarted mid-cycle that never
+        // finishes the sweep (the cycler waits on SweepDone into the step bound); concurrent
+        // sweeps losing PagesSwept; stale slots in a recycled spanSet block (Optimized: the
+        // Reference's set is a locked queue with no blocks).
+        .. Both(SeededBug.PartlyScavengedSpanTakenAsZero, "direct-alloc-arena-growth", "was not zero"),
+        .. Both(SeededBug.SweeperRestartForgetsWork, "sweeper-restart-cycles", "Scheduling steps bound"),
+        .. Both(SeededBug.PagesSweptReadThenWrite, "sweep-credit-many-ps", "one-page spans were swept"),
+        new(SeededBug.SpanSetPopLeavesSlot, "spanset-block-reuse", Scenarios.Optimized, "spans lost or invented|a span was popped twice"),
     ];
 
     /// <summary>Entries that a single-threaded run of their scenario already catches.</summary>
