@@ -142,7 +142,7 @@ public sealed class ModelCheckedHeap : IHeap, IHeapWrapper
         if (Broken)
             return;
         if (large)
-            Pacing.LargeAllocated((size + MallocConstants.PageSize - 1) / MallocConstants.PageSize);
+            Pacing.LargeAllocated((size + MallocConstants.PageMask) >> MallocConstants.PageShift);
         else if (refilled)
             Pacing.Refilled();
         if (large || refilled)

@@ -59,19 +59,24 @@ public sealed class PacingModel(bool seesDrain)
     public void CycleStarted(HeapStats s, int gcPercent)
     {
         CyclePages = s.PagesInUse;
-        Paced(s, gcPercent, sweepDone: false);
         Drained = false;
         RepacedInCycle = false;
+        Pace(s, gcPercent, sweepDone: false);
     }
 
     /// <summary>The heap's sweepers found every unswept set empty (for the rest of the cycle).</summary>
     public void SweepDrained() => Drained = true;
 
-    /// <summary>The heap re-paced the sweep (FinishMark, SetGcPercent) and reports these stats after it.</summary>
+    /// <summary>The heap re-paced the sweep mid-cycle (SetGcPercent) and reports these stats after it.</summary>
     public void Paced(HeapStats s, int gcPercent, bool sweepDone)
     {
-        SlackPages = 0;
         RepacedInCycle = true;
+        Pace(s, gcPercent, sweepDone);
+    }
+
+    private void Pace(HeapStats s, int gcPercent, bool sweepDone)
+    {
+        SlackPages = 0;
         long pagesInUse = s.HeapInuse / MallocConstants.PageSize;
         Distance = pagesInUse - s.PagesSwept;
         LiveBasis = s.HeapLive;
