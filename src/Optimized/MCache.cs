@@ -4,7 +4,9 @@
 // atomics on the fast path. Small-object counts are taken in bulk at refill and corrected at
 // releaseAll (Go 1.16's smallAllocCount), so allocation itself counts nothing.
 // flushGen: the sweepgen the cache was last flushed for; prepareForSweep flushes a stale cache
-// before its P allocates again (INV-CACHE-1).
+// before its P allocates again (INV-CACHE-1). SpanCache is Go's p.mspancache: span records taken
+// from the heap's fixalloc in batches under the heap lock, so that allocSpan can set up a span
+// from the page cache without taking the lock.
 using System.Runtime.InteropServices;
 
 namespace GoAlloc.Optimized;
@@ -12,6 +14,9 @@ namespace GoAlloc.Optimized;
 [StructLayout(LayoutKind.Sequential)]
 internal unsafe struct MCache
 {
+    /// <summary>Capacity of SpanCache (Go's len(p.mspancache.buf)); an empty cache is refilled to half of it.</summary>
+    public const int SpanCacheEntries = 128;
+
     public nint Tiny;
     public long TinyOffset;
     public long TinyAllocs;
@@ -22,6 +27,10 @@ internal unsafe struct MCache
     public uint FlushGen;
     public MemProfileSampler Sampler;
     public PageCache PCache;
+    /// <summary>Records in SpanCache; taken from the top (MHeap.TryAllocMSpan, MHeap.AllocMSpanLocked).</summary>
+    public int SpanCacheLen;
+    /// <summary>Free MSpan records owned by this P (zeroed by the fixalloc that handed them out).</summary>
+    public fixed long SpanCache[SpanCacheEntries];
     /// <summary>MSpan* per span class; the heap's empty span when nothing is cached.</summary>
     public fixed long Alloc[MallocConstants.NumSpanClasses];
     /// <summary>Objects counted as allocated per size class: free slots of every span at refill, minus the unused at releaseAll.</summary>

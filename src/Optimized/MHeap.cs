@@ -371,7 +371,7 @@ public sealed unsafe partial class MHeap : IHeap
         {
             (nint av, nint asize) = SysAllocArenas(ask);
             // New memory counts as released until it is used.
-            Stats.HeapReleased += asize;
+            Interlocked.Add(ref Stats.HeapReleased, asize);
             if (av == _curArenaEnd && _curArenaEnd != 0)
             {
                 // Contiguous with the current space: just extend it.
@@ -393,7 +393,7 @@ public sealed unsafe partial class MHeap : IHeap
                     }
                     catch (OutOfMemoryException)
                     {
-                        Stats.HeapReleased -= restSize;
+                        Interlocked.Add(ref Stats.HeapReleased, -restSize);
                     }
                 }
             }
@@ -406,11 +406,18 @@ public sealed unsafe partial class MHeap : IHeap
 
     internal long UngrownBytes => _curArenaEnd - _curArenaBase;
 
-    /// <summary>allocSpan: pages for a new in-use span (page cache for small spans, else first fit).</summary>
+    /// <summary>
+    /// allocSpan: pages for a new in-use span. A small span comes from the P's page cache and, with
+    /// a span record from the P's record cache, is set up without the heap lock (Go 1.16's HaveSpan
+    /// path) unless the world is marking or the span is a large object's; everything else takes
+    /// the lock (first fit, growth, a record from the fixalloc).
+    /// </summary>
     internal MSpan* AllocSpan(int npages, int spanClass, int pid)
     {
         nint @base = 0;
         int scav = 0;
+        MSpan* s = null;
+        long nbytes = npages * MallocConstants.PageSize;
         MCache* c = pid >= 0 ? AllP[pid].MCache : null;
         if (c != null && npages < MallocConstants.PageCacheMaxSpanPages)
         {
@@ -420,8 +427,16 @@ public sealed unsafe partial class MHeap : IHeap
                     c->PCache = Pages.AllocToCache();
             }
             @base = c->PCache.Alloc(npages, out scav);
+            if (@base != 0)
+            {
+                s = TryAllocMSpan(c);
+                if (s != null && spanClass >> 1 != 0 && !Marking)
+                {
+                    CommitPages(@base, nbytes, scav);
+                    goto HaveSpan;
+                }
+            }
         }
-        MSpan* s;
         lock (Lock)
         {
             if (@base == 0)
@@ -435,23 +450,21 @@ public sealed unsafe partial class MHeap : IHeap
                         ThrowHelper.Corrupt("INV-PAGE-1", "mheap.allocSpan: grew heap, but no adequate free space found");
                 }
             }
-            long nbytes = npages * MallocConstants.PageSize;
-            if (scav != 0)
+            CommitPages(@base, nbytes, scav);
+            if (s == null)
             {
-                SysMem.SysUsed(@base, (nint)nbytes);
-                Stats.HeapReleased -= scav * MallocConstants.PageSize;
-            }
-            Stats.HeapInuse += nbytes;
-            try
-            {
-                s = (MSpan*)_spanAlloc.Alloc();
-            }
-            catch (OutOfMemoryException)
-            {
-                UndoAllocPages(@base, npages);
-                throw;
+                try
+                {
+                    s = AllocMSpanLocked(c);
+                }
+                catch (OutOfMemoryException)
+                {
+                    UndoAllocPages(@base, npages);
+                    throw;
+                }
             }
         }
+    HaveSpan:
         try
         {
             InitSpan(s, @base, npages, spanClass);
@@ -476,6 +489,52 @@ public sealed unsafe partial class MHeap : IHeap
         Volatile.Write(ref s->State, (int)SpanState.InUse);
         SetSpans(s, (nint)s);
         return s;
+    }
+
+    /// <summary>
+    /// The pages of a new span become usable (sysUsed where scavenged) and leave heap_released for
+    /// heap_inuse. Atomic adds: allocSpan's lock-free path commits too.
+    /// </summary>
+    private void CommitPages(nint @base, long nbytes, int scav)
+    {
+        if (scav != 0)
+        {
+            SysMem.SysUsed(@base, (nint)nbytes);
+            Interlocked.Add(ref Stats.HeapReleased, -scav * MallocConstants.PageSize);
+        }
+        Interlocked.Add(ref Stats.HeapInuse, nbytes);
+    }
+
+    /// <summary>tryAllocMSpan: a span record from the P's record cache without the heap lock, or null when it is empty. The P's holder only.</summary>
+    private static MSpan* TryAllocMSpan(MCache* c) =>
+        c->SpanCacheLen == 0 ? null : (MSpan*)c->SpanCache[--c->SpanCacheLen];
+
+    /// <summary>
+    /// allocMSpanLocked: a span record; under Lock. With a P, an empty record cache is first
+    /// refilled to half its capacity from the fixalloc (a refused chunk keeps the records taken so
+    /// far); without one, the fixalloc's record directly.
+    /// </summary>
+    private MSpan* AllocMSpanLocked(MCache* c)
+    {
+        if (c == null)
+            return (MSpan*)_spanAlloc.Alloc();
+        if (c->SpanCacheLen == 0)
+        {
+            while (c->SpanCacheLen < MCache.SpanCacheEntries / 2)
+            {
+                nint r;
+                try
+                {
+                    r = _spanAlloc.Alloc();
+                }
+                catch (OutOfMemoryException) when (c->SpanCacheLen > 0)
+                {
+                    break;
+                }
+                c->SpanCache[c->SpanCacheLen++] = r;
+            }
+        }
+        return (MSpan*)c->SpanCache[--c->SpanCacheLen];
     }
 
     /// <summary>
@@ -600,7 +659,7 @@ public sealed unsafe partial class MHeap : IHeap
     private void UndoAllocPages(nint @base, int npages)
     {
         Pages.Free(@base, npages);
-        Stats.HeapInuse -= npages * MallocConstants.PageSize;
+        Interlocked.Add(ref Stats.HeapInuse, -npages * MallocConstants.PageSize);
     }
 
     private void InitSpan(MSpan* s, nint @base, int npages, int spanClass)
@@ -695,7 +754,7 @@ public sealed unsafe partial class MHeap : IHeap
         lock (Lock)
         {
             Pages.Free(s->StartAddr, s->NPages);
-            Stats.HeapInuse -= s->NPages * MallocConstants.PageSize;
+            Interlocked.Add(ref Stats.HeapInuse, -s->NPages * MallocConstants.PageSize);
             Interlocked.Add(ref _sweepBitmapBytes, -GcBits.BitmapBytes(s->NElems));
             Volatile.Write(ref s->State, (int)SpanState.Dead);
             _spanAlloc.Free((nint)s);
@@ -722,7 +781,7 @@ public sealed unsafe partial class MHeap : IHeap
             finally
             {
                 // A refused madvise stops the scan: the runs released before it stay released and counted.
-                Stats.HeapReleased += released * MallocConstants.PageSize;
+                Interlocked.Add(ref Stats.HeapReleased, released * MallocConstants.PageSize);
             }
             return released * MallocConstants.PageSize;
         }
@@ -771,11 +830,12 @@ public sealed unsafe partial class MHeap : IHeap
         }
         long largeFrees = Interlocked.Read(ref Stats.LargeFrees);
         heapAlloc += largeBytes - Interlocked.Read(ref Stats.LargeFreeBytes);
+        long inuse = Interlocked.Read(ref Stats.HeapInuse);
         return new HeapStats
         {
             HeapSys = Stats.HeapSys,
-            HeapInuse = Stats.HeapInuse,
-            HeapReleased = Stats.HeapReleased,
+            HeapInuse = inuse,
+            HeapReleased = Interlocked.Read(ref Stats.HeapReleased),
             HeapAlloc = heapAlloc,
             Mallocs = mallocs + largeAllocs,
             Frees = frees + largeFrees,
@@ -785,7 +845,7 @@ public sealed unsafe partial class MHeap : IHeap
             BySize = bySize,
             NumGC = Interlocked.Read(ref Stats.NumGC),
             SweepGen = SweepGen,
-            PagesInUse = Stats.HeapInuse / MallocConstants.PageSize,
+            PagesInUse = inuse / MallocConstants.PageSize,
             PagesSwept = Interlocked.Read(ref Stats.PagesSwept.Value),
             HeapLive = Interlocked.Read(ref Stats.HeapLive.Value),
             HeapMarked = Interlocked.Read(ref Stats.HeapMarked),

@@ -11,11 +11,12 @@ internal sealed class MemStats
 {
     // Under the heap lock.
     public long HeapSys;
-    public long HeapInuse;
-    public long HeapReleased;
     public long Arenas;
 
     // Atomic.
+    /// <summary>heap_inuse and heap_released: added with Interlocked, as in Go 1.16, since allocSpan's page-cache path commits a span without the heap lock.</summary>
+    public long HeapInuse;
+    public long HeapReleased;
     public readonly long[] NSmallFree = new long[SizeClasses.NumSizeClasses];
     public long LargeFrees;
     public long LargeFreeBytes;
