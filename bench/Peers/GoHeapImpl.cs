@@ -87,13 +87,6 @@ public readonly struct GoHeapImpl<THeap, TZero> : IImpl
         _heap.FinishMark();
     }
 
-    public void SweepConcurrently()
-    {
-        while (_heap.SweepOne() >= 0)
-        {
-        }
-    }
-
     public void FinishSweep() => _heap.FinishSweep();
 
     /// <summary>The largest heap_sys and heap_inuse seen at a cycle's start (ProbePeak), else the current ones.</summary>

@@ -31,9 +31,6 @@ public interface IImpl
     /// <summary>The stop-the-world part of a cycle: StartMark, Mark each live object, FinishMark (GoAlloc).</summary>
     void MarkTermination(ReadOnlySpan<nint> live);
 
-    /// <summary>Sweeps spans (sweepone) until none is left; several threads may call it at once (GoAlloc).</summary>
-    void SweepConcurrently();
-
     /// <summary>finishsweep_m: completes the cycle's sweep (GoAlloc).</summary>
     void FinishSweep();
 

@@ -48,10 +48,6 @@ public readonly unsafe struct NativeImpl<TZero> : IImpl
     {
     }
 
-    public void SweepConcurrently()
-    {
-    }
-
     public void FinishSweep()
     {
     }

@@ -168,46 +168,59 @@ public static unsafe class Workloads
     /// <summary>
     /// k threads, each bound to its own P (GoAlloc) and allocating PerThread 16-byte objects, then
     /// freeing them on the same thread (natives) or (GoAlloc) one cycle: the mark with the threads
-    /// stopped at a barrier, then all threads sweep. Wall time.
+    /// stopped, then one sweeper (the calling thread, as Go's single bgsweep goroutine) sweeps every
+    /// span. Wall time. The calling thread is thread 0 and the k-1 others are started and spinning
+    /// before the clock starts, so with k at most the core count no thread waits for a core and the
+    /// timed region holds no thread creation or wake-up: on this 2-core VM a thread started or
+    /// woken inside it often waited a whole time slice (about 3 ms of a 3-4 ms run) for the
+    /// scheduler to place it, so the row measured the kernel's placement, not the allocators.
+    /// Go's goroutines run on threads that exist already, too. (Two sweepers flat out on one size
+    /// class are slower than one here: README, "Two threads".)
     /// </summary>
     private static (long, long) Threads<T>(T impl, WorkloadData d, int k) where T : struct, IImpl
     {
-        var threads = new Thread[k];
-        using var barrier = new Barrier(k + 1);
-        int n = d.PerThread;
-        bool fill = d.FillObjects;
-        for (int t = 0; t < k; t++)
+        var gate = new ThreadGate(k);
+        var helpers = new Thread[k - 1];
+        for (int t = 1; t < k; t++)
         {
             int id = t;
-            nint[] ptrs = d.ThreadPtrs[t];
-            threads[t] = new Thread(() =>
+            helpers[t - 1] = new Thread(() =>
             {
-                impl.BeginThread(id);
-                for (int i = 0; i < n; i++)
-                    ptrs[i] = Use(impl.Alloc(id, 16), 16, fill);
-                if (!impl.Collects)
-                {
-                    for (int i = 0; i < n; i++)
-                        impl.Free(ptrs[i]);
-                }
-                impl.EndThread(id);
-                // GoAlloc: the world stops for the mark; then every thread sweeps, as Go's
-                // allocating goroutines and bgsweep do, so the sweep scales with the threads too.
-                barrier.SignalAndWait();
-                barrier.SignalAndWait();
-                impl.SweepConcurrently();
+                gate.SignalReady();
+                gate.WaitOpen();
+                AllocAndFree(impl, d, id);
+                gate.Arrive();
             });
+            helpers[t - 1].Start();
         }
+        gate.WaitReady();
         long t0 = Stopwatch.GetTimestamp();
-        foreach (Thread th in threads)
-            th.Start();
-        barrier.SignalAndWait();
+        gate.Open();
+        AllocAndFree(impl, d, 0);
+        gate.Arrive();
+        gate.WaitArrived();
         impl.MarkTermination([]);
-        barrier.SignalAndWait();
-        foreach (Thread th in threads)
-            th.Join();
         impl.FinishSweep();
-        return (Stopwatch.GetTimestamp() - t0, (long)k * n);
+        long ticks = Stopwatch.GetTimestamp() - t0;
+        foreach (Thread th in helpers)
+            th.Join();
+        return (ticks, (long)k * d.PerThread);
+    }
+
+    private static void AllocAndFree<T>(T impl, WorkloadData d, int id) where T : struct, IImpl
+    {
+        nint[] ptrs = d.ThreadPtrs[id];
+        int n = d.PerThread;
+        bool fill = d.FillObjects;
+        impl.BeginThread(id);
+        for (int i = 0; i < n; i++)
+            ptrs[i] = Use(impl.Alloc(id, 16), 16, fill);
+        if (!impl.Collects)
+        {
+            for (int i = 0; i < n; i++)
+                impl.Free(ptrs[i]);
+        }
+        impl.EndThread(id);
     }
 
     /// <summary>The gofmt trace: allocations in order; at each GC the natives free the cycle's dead
