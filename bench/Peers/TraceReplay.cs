@@ -1,9 +1,9 @@
 // TraceReplay: the recorded gofmt trace (testdata/) reduced to what an allocator sees: object sizes
 // in allocation order, and for each GC cycle how many objects exist by then, which die in it and
-// which are live after it (from src/Cli's TracePlan). The replay times allocator work only: the
+// which are live after it (from src/Replay's TracePlan). The replay times allocator work only: the
 // allocations, the natives' frees of each cycle's dead objects, GoAlloc's mark of the live set and
 // sweep. It is also written as a little binary file for the Go program (WriteForGo).
-using GoAlloc.Cli;
+using GoAlloc.Replay;
 
 namespace GoAlloc.Peers;
 

@@ -2,7 +2,7 @@
 // xorshift64 generator with fixed seeds (bench/go/main.go computes the same sequences), pointer
 // arrays allocated once (so no workload allocates managed memory while timed), and the replay plan
 // of the recorded gofmt trace. Scale shrinks every count (smoke runs and tests).
-using GoAlloc.Cli;
+using GoAlloc.Replay;
 
 namespace GoAlloc.Peers;
 

@@ -8,6 +8,7 @@
 // ratio), one panel per implementation unless it is the same as the previous one's. HeapPlotData
 // holds exactly the figures drawn, so tests check them against the replay. Rendering only: the
 // replay and the walk are done before.
+using GoAlloc.Replay;
 using ScottPlot;
 
 namespace GoAlloc.Cli;

@@ -11,6 +11,7 @@
 // an internal error), with the stack trace only under --verbose. Exit codes: ExitCodes.
 using System.CommandLine;
 using System.CommandLine.Help;
+using GoAlloc.Replay;
 using Spectre.Console;
 
 namespace GoAlloc.Cli;

@@ -21,6 +21,7 @@
 // implementations differing, 2 a usage error (bad trace path, a file that is not a trace, an
 // implementation that is not built); out of memory propagates (Program: exit 3, no re-runs).
 using System.CommandLine;
+using GoAlloc.Replay;
 using Spectre.Console;
 
 namespace GoAlloc.Cli;

@@ -7,6 +7,7 @@
 // fidelity to Go's placement, and its disagreements. Sizes in bytes, times in milliseconds.
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using GoAlloc.Replay;
 
 namespace GoAlloc.Cli;
 

@@ -3,6 +3,8 @@
 // implementation), the lockstep comparison, the timed runs (fastest and median per
 // implementation), the differences between the solo runs, the solo runs that failed, and the
 // exit code the command returns. Plain data.
+using GoAlloc.Replay;
+
 namespace GoAlloc.Cli;
 
 public sealed record ReplayOutcome(

@@ -4,6 +4,7 @@
 // rows and those walks and saves the picture (HeapPlot). Only the replay it is attached to is
 // walked (the lockstep one, not the timed solo runs, whose figures are the same). It decides no
 // outcome of the replay: Write returns Ok or Usage (the picture could not be written).
+using GoAlloc.Replay;
 using Spectre.Console;
 
 namespace GoAlloc.Cli;

@@ -8,6 +8,7 @@
 // ReplayCommand's). Every cell is a Text, never markup, so trace text (Go types with brackets)
 // prints verbatim; plain lines (Line) bypass Spectre's wrapping. Spectre drops ANSI when the output
 // is redirected.
+using GoAlloc.Replay;
 using Spectre.Console;
 using Spectre.Console.Rendering;
 

@@ -7,6 +7,7 @@
 // and the tail of the operation log. Exit codes: 0 no violation, 1 a violation, 2 bad options.
 using System.CommandLine;
 using System.Globalization;
+using GoAlloc.Replay;
 using Spectre.Console;
 
 namespace GoAlloc.Cli;

@@ -1,4 +1,4 @@
-// LockstepChannel: the channels on which the lock-step comparator (src/Cli LockstepHeap) compares
+// LockstepChannel: the channels on which the lock-step comparator (src/Replay LockstepHeap) compares
 // two heaps: every answer a caller sees, every side effect it reports through a hook, every stats
 // field. A DivergentHeap differs from the heap it wraps on exactly one of them (a Divergence).
 namespace GoAlloc.Model;

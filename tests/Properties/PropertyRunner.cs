@@ -25,7 +25,7 @@ public static partial class PropertyRunner
 
 #if MUTATION
     /// <summary>The fixed seed of the Mutation configuration.</summary>
-    private static readonly Replay s_mutationReplay = new(new Rnd(0x5EED_0A11_0C00_0001UL, 0x9E37_79B9_7F4A_7C15UL), FSharpOption<int>.None);
+    private static readonly FsCheck.Replay s_mutationReplay = new(new Rnd(0x5EED_0A11_0C00_0001UL, 0x9E37_79B9_7F4A_7C15UL), FSharpOption<int>.None);
 #endif
 
     /// <summary>The case multiplier from GOALLOC_PROPERTY_SCALE (1 when unset or invalid).</summary>
@@ -60,16 +60,16 @@ public static partial class PropertyRunner
             .WithStartSize(startSize)
             .WithEndSize(endSize)
             .WithQuietOnSuccess(true);
-        Replay? replay = ReadReplay();
+        FsCheck.Replay? replay = ReadReplay();
 #if MUTATION
         replay ??= s_mutationReplay;
 #endif
         if (replay != null)
-            config = config.WithReplay(FSharpOption<Replay>.Some(replay));
+            config = config.WithReplay(FSharpOption<FsCheck.Replay>.Some(replay));
         return config;
     }
 
-    private static Replay? ReadReplay()
+    private static FsCheck.Replay? ReadReplay()
     {
         string? v = Environment.GetEnvironmentVariable(ReplayVariable);
         if (string.IsNullOrWhiteSpace(v))
@@ -79,7 +79,7 @@ public static partial class PropertyRunner
             throw new FormatException($"{ReplayVariable}=\"{v}\": expected (seed,gamma) or (seed,gamma,size)");
         var rnd = new Rnd(ulong.Parse(parts[0], CultureInfo.InvariantCulture), ulong.Parse(parts[1], CultureInfo.InvariantCulture));
         FSharpOption<int> size = parts.Length == 3 ? FSharpOption<int>.Some(int.Parse(parts[2], CultureInfo.InvariantCulture)) : FSharpOption<int>.None;
-        return new Replay(rnd, size);
+        return new FsCheck.Replay(rnd, size);
     }
 
     /// <summary>

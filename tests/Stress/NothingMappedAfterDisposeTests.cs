@@ -8,8 +8,8 @@
 // arena), which a heap that leaks would add to on every run, the second included. The runtime can
 // also map while a later run lives (a new thread pool thread on a loaded machine): a leak is judged
 // on up to three runs in a row, and fails only when each of them left ranges behind.
-using GoAlloc.Cli;
 using GoAlloc.Cli.Reliability;
+using GoAlloc.Replay;
 using Xunit;
 using Xunit.Abstractions;
 

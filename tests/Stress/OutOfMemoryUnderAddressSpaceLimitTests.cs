@@ -9,7 +9,7 @@
 // its arena record, the page allocator's chunk pages, span records, gcBits, span-set blocks and
 // spines; after each, Verify, the cycle and the allocations that follow must work. And the address
 // space a heap reserves is measured (VmSize) and held to the bound the README states.
-using GoAlloc.Cli;
+using GoAlloc.Replay;
 using Xunit;
 using Xunit.Abstractions;
 

@@ -6,8 +6,8 @@
 // refuses in a refill, a page-cache fill, a 4 MiB chunk grow or a multi-arena grow. Each step:
 // the refusal is an OutOfMemoryException from the limit and due (OomProbe), heap_sys never passes
 // the limit, Verify passes, a GC cycle frees what was not kept, allocation resumes, Verify again.
-using GoAlloc.Cli;
 using GoAlloc.Cli.Reliability;
+using GoAlloc.Replay;
 using Xunit;
 using Xunit.Abstractions;
 

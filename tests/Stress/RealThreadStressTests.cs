@@ -3,6 +3,7 @@
 // Verify and pattern checks every cycle) for its share of GOALLOC_STRESS_SECONDS. A violation
 // fails the test with the seed and the tail of the operation log.
 using GoAlloc.Cli;
+using GoAlloc.Replay;
 using Xunit;
 using Xunit.Abstractions;
 

@@ -2,6 +2,7 @@
 // the heap frees (here: a cycle that does not mark one worker's objects), each reported with the
 // seed and the operation log tail; a clean short run reports its counts.
 using GoAlloc.Cli;
+using GoAlloc.Replay;
 using Xunit;
 
 namespace GoAlloc.Stress.Tests;

@@ -5,6 +5,7 @@
 using System.IO.Compression;
 using System.Text;
 using GoAlloc.Cli;
+using GoAlloc.Replay;
 using Xunit;
 
 namespace GoAlloc.Tests;

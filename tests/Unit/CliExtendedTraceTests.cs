@@ -1,8 +1,8 @@
 // GoAlloc's extended trace format (tools/record/): " p=<P> noscan=<bool>" after each tracealloc,
 // tiny requests traced at their own address with their own size. Parsed, replayed on the recorded
 // Ps with the noscan flag, the tiny allocator's offsets compared with Go's; old traces still P0, scan.
-using GoAlloc.Cli;
 using GoAlloc.Reference;
+using GoAlloc.Replay;
 using Xunit;
 
 namespace GoAlloc.Tests;

@@ -5,6 +5,7 @@
 // document and keeps the tables on stdout.
 using System.Text.Json;
 using GoAlloc.Cli;
+using GoAlloc.Replay;
 using Json.Schema;
 using Xunit;
 

@@ -3,6 +3,7 @@
 // that allocates one object too many is caught at the trace line where it did; ReplayCommand reports
 // that as a disagreement (exit 1) and a missing implementation as a usage error (exit 2).
 using GoAlloc.Cli;
+using GoAlloc.Replay;
 using Xunit;
 
 namespace GoAlloc.Tests;

@@ -6,6 +6,7 @@
 // one line, nothing launched or replayed), and a failed write leaves no file.
 using System.Buffers.Binary;
 using GoAlloc.Cli;
+using GoAlloc.Replay;
 using Xunit;
 
 namespace GoAlloc.Tests;

@@ -3,6 +3,7 @@
 // The tests of this class run one at a time (xunit serialises a class), and no other test class
 // touches Console, so swapping Console.Out here is safe.
 using GoAlloc.Cli;
+using GoAlloc.Replay;
 using Xunit;
 
 namespace GoAlloc.Tests;

@@ -3,6 +3,7 @@
 // free, a reused live address, a failing Verify) are reported, not missed.
 using GoAlloc.Cli;
 using GoAlloc.Reference;
+using GoAlloc.Replay;
 using Xunit;
 
 namespace GoAlloc.Tests;

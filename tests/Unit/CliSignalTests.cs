@@ -10,6 +10,7 @@
 // The tests wait for alloc's own output (no sleeps); the process waits are bounds, not timings.
 using System.Diagnostics;
 using GoAlloc.Cli;
+using GoAlloc.Replay;
 using Xunit;
 
 namespace GoAlloc.Tests;

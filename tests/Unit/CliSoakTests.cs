@@ -1,6 +1,7 @@
 // `alloc soak`: a short clean run prints the table and exits 0; a heap that fails Verify makes it
 // exit 1 with the seed and the operation log tail; bad options are usage errors (exit 2).
 using GoAlloc.Cli;
+using GoAlloc.Replay;
 using Xunit;
 
 namespace GoAlloc.Tests;

@@ -3,8 +3,8 @@
 // a free from OnFree, hand out a live address again, fail Verify) so the tests can check that the
 // replayer notices, and ExtraAllocHeap, a heap that allocates one object too many now and then (a
 // lockstep replay must notice).
-using GoAlloc.Cli;
 using GoAlloc.Reference;
+using GoAlloc.Replay;
 using Spectre.Console;
 
 namespace GoAlloc.Tests;

@@ -1,6 +1,6 @@
 // TracePlan: the pre-scan pairing of tracefree with live trace objects and the GC cycle in which
 // each object must die; unpaired events are tolerated and counted, never fatal.
-using GoAlloc.Cli;
+using GoAlloc.Replay;
 using Xunit;
 
 namespace GoAlloc.Tests;

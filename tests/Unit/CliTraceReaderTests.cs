@@ -2,7 +2,7 @@
 // gzip detected by content, and the bundled sample read whole.
 using System.IO.Compression;
 using System.Text;
-using GoAlloc.Cli;
+using GoAlloc.Replay;
 using Xunit;
 
 namespace GoAlloc.Tests;

@@ -3,6 +3,8 @@
 // trace, replays it on the Reference; `heap-ops` decodes bytes into heap operations
 // (HeapOpDecoder) and runs them on the Reference and on the Optimized. Documented refusals (a
 // TraceFormatException for what is not a trace) are not findings; any other exception is.
+using GoAlloc.Replay;
+
 namespace GoAlloc.Cli;
 
 public static class FuzzTargets

@@ -12,6 +12,7 @@
 // 1 GiB and 4 GiB of live objects, after Dispose (`address-space impl=... empty=... live_1gib=...`).
 using System.CommandLine;
 using System.Globalization;
+using GoAlloc.Replay;
 
 namespace GoAlloc.Cli.Reliability;
 

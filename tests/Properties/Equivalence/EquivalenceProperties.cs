@@ -12,8 +12,8 @@
 // EquivalenceException / HeapInvariantException message, and FsCheck's replay seed.
 using FsCheck;
 using FsCheck.Fluent;
-using GoAlloc.Cli;
 using GoAlloc.Model;
+using GoAlloc.Replay;
 using Xunit;
 
 namespace GoAlloc.Properties.Equivalence;

@@ -194,7 +194,7 @@ public sealed class HeapOpInterpreter
         {
             call();
         }
-        catch (Exception e) when (e is not Cli.EquivalenceException && e is not HeapInvariantException && e is not GoAlloc.Model.ModelViolationException)
+        catch (Exception e) when (e is not GoAlloc.Replay.EquivalenceException && e is not HeapInvariantException && e is not GoAlloc.Model.ModelViolationException)
         {
             got = e;
         }

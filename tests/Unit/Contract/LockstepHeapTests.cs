@@ -1,7 +1,7 @@
 // The heap contract run on the Reference and the Optimized allocator in lock step: every call of
 // every end-to-end test is compared between the two (addresses as arena offsets, exceptions,
 // frees, samples, and the full stats after every GC operation and every 97th allocation).
-using GoAlloc.Cli;
+using GoAlloc.Replay;
 
 namespace GoAlloc.Tests.Contract;
 

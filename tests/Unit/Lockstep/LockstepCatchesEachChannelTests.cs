@@ -6,8 +6,8 @@
 // Optimized) passes the same workload. A field added to HeapStats (or ObjectInfo, SizeClassStats,
 // SampledAllocation) is a new channel here automatically, so it fails until the comparator
 // compares it (the comparator once missed BySize[].Size, the BySize length and Phase).
-using GoAlloc.Cli;
 using GoAlloc.Model;
+using GoAlloc.Replay;
 using Xunit;
 
 namespace GoAlloc.Tests.Lockstep;

@@ -1,8 +1,8 @@
 // LockstepHeap's reports name the two heaps it was given (issue 16 item 5): by default the
 // implementation under any wrappers (the model check, the test doubles), or the names its caller
 // passed; never a fixed "reference" / "optimized".
-using GoAlloc.Cli;
 using GoAlloc.Model;
+using GoAlloc.Replay;
 using Xunit;
 
 namespace GoAlloc.Tests.Lockstep;

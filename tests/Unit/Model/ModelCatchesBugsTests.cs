@@ -101,7 +101,7 @@ public sealed class ModelCatchesBugsTests
     [Fact]
     public void LockstepPairSharingAHeapAllocBug_AgreesButFailsTheModel()
     {
-        using var heap = new GoAlloc.Cli.LockstepHeap(
+        using var heap = new GoAlloc.Replay.LockstepHeap(
             o => new ModelCheckedHeap(x => new LyingHeap(y => new GoAlloc.Reference.MHeap(y), x, HeapLie.HeapAllocOffByOneSlot), o),
             o => new ModelCheckedHeap(x => new LyingHeap(y => new GoAlloc.Optimized.MHeap(y), x, HeapLie.HeapAllocOffByOneSlot), o));
         IProcessor p = heap.AcquireP();

@@ -2,8 +2,8 @@
 // property generator draws, here in one deterministic run each): a one-arena MemoryLimit with arena
 // hints off and no OnFree / OnSample hooks, where an allocation runs out of memory and succeeds
 // again once a GC has freed space; 8 Ps with a GOGC other than 100 and StrictMarks.
-using GoAlloc.Cli;
 using GoAlloc.Model;
+using GoAlloc.Replay;
 using Xunit;
 
 namespace GoAlloc.Tests.Model;

@@ -4,6 +4,7 @@
 // the model the same pair of heaps passes: the model is what catches it.
 using GoAlloc.Cli;
 using GoAlloc.Model;
+using GoAlloc.Replay;
 using Xunit;
 
 namespace GoAlloc.Tests.Model;

@@ -3,8 +3,8 @@
 // lock-step comparison, every call on each heap is checked against the heap model (Alloc's address
 // and zeroing, Mark's answer, every OnFree against the cycle's unmarked set, the sweep set at every
 // sweep-done point, and the full stats identities after every call).
-using GoAlloc.Cli;
 using GoAlloc.Model;
+using GoAlloc.Replay;
 using Xunit;
 
 namespace GoAlloc.Tests.Model;

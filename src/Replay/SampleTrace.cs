@@ -1,9 +1,9 @@
 // SampleTrace: finds the bundled sample trace (testdata/gofmt-go-ast-parser-gogc5-p2.trace.gz,
 // recorded with tools/record/record-trace.sh: GOMAXPROCS=2, GOGC=5, extended format).
-// Cli.csproj copies it next to the binary (AppContext.BaseDirectory/testdata/); under `dotnet run`
-// or from a test the repository's testdata/ is found by walking up from the binary and from the
-// current directory.
-namespace GoAlloc.Cli;
+// src/Cli/Cli.csproj copies it next to the alloc binary (AppContext.BaseDirectory/testdata/); under
+// `dotnet run` or from a test the repository's testdata/ is found by walking up from the binary and
+// from the current directory. No Go counterpart.
+namespace GoAlloc.Replay;
 
 public static class SampleTrace
 {

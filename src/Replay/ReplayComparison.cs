@@ -2,8 +2,8 @@
 // replaying the same trace single-threaded must report the same memstats after every cycle and at
 // the end (the contract in IHeap.cs). `--impl both` compares its timed solo runs with it; the
 // lockstep replay before them has compared addresses and full stats after every operation already.
-// Returns the differences as text, empty when they agree.
-namespace GoAlloc.Cli;
+// Returns the differences as text, empty when they agree. No Go counterpart.
+namespace GoAlloc.Replay;
 
 public static class ReplayComparison
 {

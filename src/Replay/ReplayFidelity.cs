@@ -5,7 +5,8 @@
 // live bytes and objects after each cycle's sweep against the trace's own. Go's runtime is 1.19 and
 // this allocator is 1.16's design; the README explains each kind of disagreement. Plain counters:
 // the replayer fills them, the report prints them; only an unexplained tiny offset fails a replay.
-namespace GoAlloc.Cli;
+// No Go counterpart.
+namespace GoAlloc.Replay;
 
 /// <summary>Why a tiny allocation's offset differs from Go's.</summary>
 public enum TinyMismatch

@@ -6,7 +6,8 @@
 // allocating P (-1: no P attached) and whether the object has no pointers; a noscan request under
 // 16 bytes is a tiny allocation, traced with its own size at its address inside its 16-byte block.
 // Old traces (no suffix) are every object a scan object on P0.
-namespace GoAlloc.Cli;
+// No Go counterpart in code: Go only prints these events (runtime/mprof.go); this holds them.
+namespace GoAlloc.Replay;
 
 public enum TraceEventKind : byte
 {

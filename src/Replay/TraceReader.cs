@@ -14,10 +14,11 @@
 // A file that cannot be a trace is a TraceFormatException: empty, a truncated gzip (the trailer's
 // length must match), xz / zstd / bzip2 (say how to decompress), no event at all, or more malformed
 // lines than the tolerance allows (Check; the default tolerates none).
+// No Go counterpart: Go only writes these lines (runtime/mprof.go).
 using System.Globalization;
 using System.IO.Compression;
 
-namespace GoAlloc.Cli;
+namespace GoAlloc.Replay;
 
 public static class TraceReader
 {

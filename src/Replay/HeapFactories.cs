@@ -1,10 +1,11 @@
-// HeapFactories: the allocators the CLI can run, by name. Adding an implementation is one line in
-// s_factories; `--impl both` means every name in AllNames, in that order: the first is the oracle
-// (LockstepHeap's A); the second is checked against in lock step. A name listed in AllNames but
-// missing from the factories is a known implementation that is not built (a usage error).
+// HeapFactories: the allocators the replay, the CLI and the tests can run, by name. Adding an
+// implementation is one line in s_factories; `--impl both` means every name in AllNames, in that
+// order: the first is the oracle (LockstepHeap's A); the second is checked against in lock step. A
+// name listed in AllNames but missing from the factories is a known implementation that is not
+// built (a usage error). No Go counterpart: Go has one allocator.
 using GoAlloc.Reference;
 
-namespace GoAlloc.Cli;
+namespace GoAlloc.Replay;
 
 public static class HeapFactories
 {

@@ -13,7 +13,7 @@
 // expected free when all its objects are dead. Fidelity to Go (ReplayFidelity) is measured as it
 // goes: tiny offsets, span packing, per-cycle live bytes / objects against the trace's own. The
 // time spent inside the allocator (Alloc and the GC calls) is timed apart from the replayer's own
-// bookkeeping. It does not own the console: the report is ReplayReport's job.
+// bookkeeping. It does not own the console: the report is ReplayReport's job (src/Cli).
 // End of trace: no extra cycle. The trace records no GC after its last event, so objects allocated
 // after the last tracegc() are checked only by a final Verify() and the final stats.
 // Lockstep (ReplayLockstep): the same replay on a LockstepHeap of two implementations, which
@@ -23,9 +23,11 @@
 // Threading: single-threaded (no background sweeper), so the replay is deterministic.
 // Out of memory (OutOfMemoryException from the heap or the runtime) ends the replay by propagating:
 // the host failed, the allocator did not disagree with anything.
+// No Go counterpart: it stands in for the Go program and its GC (runtime/mgc.go) that drove the
+// allocator when the trace was recorded.
 using System.Diagnostics;
 
-namespace GoAlloc.Cli;
+namespace GoAlloc.Replay;
 
 public sealed record ReplayOptions
 {

@@ -3,7 +3,8 @@
 // exception from the heap), the final memstats and the timings. Plain data for the report and the
 // tests; nothing here touches the heap or the console. A lockstep replay (two heaps compared after
 // every operation) is a LockstepReplayResult: a ReplayResult per heap plus the comparison outcome.
-namespace GoAlloc.Cli;
+// No Go counterpart.
+namespace GoAlloc.Replay;
 
 public enum DisagreementKind
 {

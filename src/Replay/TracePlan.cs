@@ -12,7 +12,8 @@
 // block (tracefree(block, 0x10)) when every object in it is dead, so such a free pairs with the live
 // block at that address and all its objects die in that cycle.
 // Invariant: DeathCycle[id] is Never or a cycle after the object's allocation.
-namespace GoAlloc.Cli;
+// No Go counterpart.
+namespace GoAlloc.Replay;
 
 public enum UnpairedKind
 {

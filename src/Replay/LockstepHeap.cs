@@ -11,9 +11,10 @@
 // Out of memory on either heap is rethrown as is (a host failure, not a difference), except that
 // under a MemoryLimit one heap refusing while the other serves is a difference.
 // Single-threaded use only: that is where the contract holds.
+// No Go counterpart: Go has one allocator; this checks GoAlloc's two against each other.
 using GoAlloc.Model;
 
-namespace GoAlloc.Cli;
+namespace GoAlloc.Replay;
 
 public sealed class EquivalenceException(string message) : Exception(message);
 
