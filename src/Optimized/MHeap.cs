@@ -511,8 +511,7 @@ public sealed unsafe partial class MHeap : IHeap
 
     /// <summary>
     /// allocMSpanLocked: a span record; under Lock. With a P, an empty record cache is first
-    /// refilled to half its capacity from the fixalloc (a refused chunk keeps the records taken so
-    /// far); without one, the fixalloc's record directly.
+    /// refilled to half its capacity from the fixalloc; without one, the fixalloc's record directly.
     /// </summary>
     private MSpan* AllocMSpanLocked(MCache* c)
     {
@@ -520,18 +519,11 @@ public sealed unsafe partial class MHeap : IHeap
             return (MSpan*)_spanAlloc.Alloc();
         if (c->SpanCacheLen == 0)
         {
+            // A refused fixalloc chunk throws; the records taken before it stay in the cache.
             while (c->SpanCacheLen < MCache.SpanCacheEntries / 2)
             {
-                nint r;
-                try
-                {
-                    r = _spanAlloc.Alloc();
-                }
-                catch (OutOfMemoryException) when (c->SpanCacheLen > 0)
-                {
-                    break;
-                }
-                c->SpanCache[c->SpanCacheLen++] = r;
+                nint record = _spanAlloc.Alloc();
+                c->SpanCache[c->SpanCacheLen++] = record;
             }
         }
         return (MSpan*)c->SpanCache[--c->SpanCacheLen];
