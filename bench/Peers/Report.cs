@@ -166,7 +166,7 @@ public sealed class Report
             T2($"{g.Key}: optimized peak RSS / mimalloc", ratio, 1.2);
         }
         _sb.AppendLine();
-        _sb.AppendLine(CultureInfo.InvariantCulture, $"Metadata per span (Optimized): the native span record, {MemoryRun.SpanRecordBytes} B, plus two bitmaps of nelems/8 B rounded to 8 (alloc and gcmark bits) from the heap's gcBits arenas; per arena: the heapArena record ({MemoryRun.HeapArenaBytes} B per 64 MiB).");
+        _sb.AppendLine(CultureInfo.InvariantCulture, $"Metadata per span (Optimized): the native span record, {MemoryRun.SpanRecordBytes} B ({(MemoryRun.SpanRecordBytes + 15) & ~15} B as fixalloc hands it out; each P keeps up to 128 free records, Go's p.mspancache), plus two bitmaps of nelems/8 B rounded to 8 (alloc and gcmark bits) from the heap's gcBits arenas; per arena: the heapArena record ({MemoryRun.HeapArenaBytes} B per 64 MiB).");
         _sb.AppendLine();
         void T2(string what, double v, double limit) => _targets.Add((what, v, limit, true));
     }
