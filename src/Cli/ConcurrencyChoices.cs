@@ -46,4 +46,15 @@ internal static class ConcurrencyChoices
 
     /// <summary>Whether a scenario runs on an allocator (the spanSet ones: optimized only).</summary>
     public static bool Applies(string scenario, string impl) => impl == Optimized || !OptimizedOnly.Contains(scenario);
+
+    /// <summary>
+    /// The allocator an explore run uses when none is named: the optimized one for an
+    /// optimized-only scenario or a seeded bug (the bugs are seeded in the optimized allocator
+    /// only: the Reference has no fine-grained protocol to break), else the reference.
+    /// </summary>
+    public static string DefaultImpl(string scenario, string? bug) =>
+        bug == null && Applies(scenario, Reference) ? Reference : Optimized;
+
+    /// <summary>Why --bug cannot run on the reference allocator.</summary>
+    public const string BugNeedsOptimized = "seeded bugs exist in the optimized allocator only (the reference runs under one heap lock: no fine-grained protocol to break); use --impl optimized";
 }

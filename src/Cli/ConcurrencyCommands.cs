@@ -105,11 +105,11 @@ public sealed class ConcurrencyCommands
     public Command Explore { get; }
     public Command Reproduce { get; }
 
-    /// <summary>The concurrency tool's arguments for an explore run (impl resolved: reference, or optimized for optimized-only scenarios).</summary>
+    /// <summary>The concurrency tool's arguments for an explore run (impl resolved: reference, or optimized for optimized-only scenarios and seeded bugs).</summary>
     public static IReadOnlyList<string> ExploreArguments(string scenario, string? impl, uint iterations, string strategy, uint seed, string? bug,
         bool json = false)
     {
-        impl ??= ConcurrencyChoices.Applies(scenario, ConcurrencyChoices.Reference) ? ConcurrencyChoices.Reference : ConcurrencyChoices.Optimized;
+        impl ??= ConcurrencyChoices.DefaultImpl(scenario, bug);
         List<string> args = ["explore", scenario, "--impl", impl, "--iterations", $"{iterations}", "--strategy", strategy, "--seed", $"{seed}"];
         if (bug != null)
             args.AddRange(["--bug", bug]);
@@ -124,6 +124,8 @@ public sealed class ConcurrencyCommands
         // that reads an argument's value hides that argument's own validation error.
         if (impl != null && !ConcurrencyChoices.Applies(scenario, impl))
             return UsageError("explore", $"{scenario} exists for the optimized allocator only (--impl optimized)");
+        if (bug != null && impl == ConcurrencyChoices.Reference)
+            return UsageError("explore", ConcurrencyChoices.BugNeedsOptimized);
         if (swimlane != null && PlotFile.Check(swimlane) is { } plotProblem)
             return UsageError("explore", $"--swimlane {plotProblem}");
         var run = new ConcurrencyRun(Seeded: bug != null, ExploreArguments(scenario, impl, iterations, strategy, seed, bug, json));

@@ -1,8 +1,10 @@
 // BackgroundSweeper: Go's bgsweep goroutine as a dedicated thread (runtime/mgcsweep.go). It sweeps
-// one span at a time until nothing is left, flushes idle Ps still holding the previous cycle's
-// spans (Go's forEachP(prepareForSweep)), then parks until FinishMark kicks it or it is stopped.
-// C# difference: a background Thread parked on Monitor.Wait instead of a parked goroutine; it
-// holds the heap weakly while parked, so an abandoned heap can still be finalized.
+// one span at a time until nothing is left, taking the heap lock for each span, flushes idle Ps
+// still holding the previous cycle's spans (Go's forEachP(prepareForSweep)), then parks until
+// FinishMark kicks it or it is stopped.
+// Differs from Go: a background Thread parked on Monitor.Wait of its own gate (never taken while
+// waiting for the heap lock) instead of a parked goroutine; it holds the heap weakly while parked,
+// so an abandoned heap can still be finalized.
 using System.Runtime.CompilerServices;
 
 namespace GoAlloc.Reference;
@@ -33,11 +35,7 @@ internal sealed class BackgroundSweeper(MHeap heap)
             if (_thread != null)
                 throw new InvalidOperationException("the background sweeper is already running");
             _stop = false;
-#if SEEDED_BUGS
-            // A restart mid-cycle: the new thread parks until the next FinishMark, the sweep left undone.
-            if (!SeededBugs.On(SeededBug.SweeperRestartForgetsWork))
-#endif
-            _kick = true;
+            _kick = true; // a restart mid-cycle finishes that cycle's sweep
             _thread = new Thread(Run);
             _thread.Start();
         }
@@ -114,10 +112,10 @@ internal sealed class BackgroundSweeper(MHeap heap)
     {
         if (!_heap.TryGetTarget(out MHeap? heap))
             return false;
-        while (!StopRequested && heap.SweepOneCore(-1) != -1)
+        while (!StopRequested && heap.SweepOneInBackground() != -1)
             Thread.Yield();
         if (!StopRequested)
-            heap.FlushIdleStalePs();
+            heap.FlushIdleStalePsInBackground();
         // A hook that threw on this thread: the heap rethrows it to its next FinishSweep / StartMark.
         if (HookFaults.TakePending() is { } fault)
             heap.DeferBackgroundHookFault(fault);

@@ -1,7 +1,7 @@
 // FixAlloc: a free-list allocator for fixed-size off-heap records (mirrors runtime/mfixalloc.go).
 // Blocks are carved from 16 KiB chunks taken from PersistentAlloc; freed blocks go on a singly
 // linked free list threaded through their first word and are handed out again first (LIFO).
-// Every block handed out is zeroed. Thread-safe through one lock (Go's callers hold the heap lock).
+// Every block handed out is zeroed. Not thread-safe: callers hold the heap lock (as Go's do).
 // The Reference uses it for span alloc/mark bitmaps (Go's gcBits); the Optimized also for mspans.
 using System.Runtime.CompilerServices;
 
@@ -9,12 +9,11 @@ namespace GoAlloc.Reference;
 
 internal sealed unsafe class FixAlloc
 {
-    private readonly object _lock = new();
     private readonly PersistentAlloc _persistent;
     private readonly int _size;
-    private nint _list;    // free list head, under _lock
-    private nint _chunk;   // next unused byte of the current chunk, under _lock
-    private int _nchunk;   // bytes left in the current chunk, under _lock
+    private nint _list;    // free list head
+    private nint _chunk;   // next unused byte of the current chunk
+    private int _nchunk;   // bytes left in the current chunk
 
     public FixAlloc(int size, PersistentAlloc persistent)
     {
@@ -29,38 +28,32 @@ internal sealed unsafe class FixAlloc
 
     public nint Alloc()
     {
-        lock (_lock)
+        nint v;
+        if (_list != 0)
         {
-            nint v;
-            if (_list != 0)
-            {
-                v = _list;
-                _list = *(nint*)v;
-                new Span<byte>((void*)v, _size).Clear();
-            }
-            else
-            {
-                if (_nchunk < _size)
-                {
-                    _chunk = _persistent.Alloc(MallocConstants.FixAllocChunk, 64);
-                    _nchunk = MallocConstants.FixAllocChunk;
-                }
-                v = _chunk;
-                _chunk += _size;
-                _nchunk -= _size;
-            }
-            InUse += _size;
-            return v;
+            v = _list;
+            _list = *(nint*)v;
+            new Span<byte>((void*)v, _size).Clear();
         }
+        else
+        {
+            if (_nchunk < _size)
+            {
+                _chunk = _persistent.Alloc(MallocConstants.FixAllocChunk, 64);
+                _nchunk = MallocConstants.FixAllocChunk;
+            }
+            v = _chunk;
+            _chunk += _size;
+            _nchunk -= _size;
+        }
+        InUse += _size;
+        return v;
     }
 
     public void Free(nint p)
     {
-        lock (_lock)
-        {
-            InUse -= _size;
-            Unsafe.Write((void*)p, _list);
-            _list = p;
-        }
+        InUse -= _size;
+        Unsafe.Write((void*)p, _list);
+        _list = p;
     }
 }

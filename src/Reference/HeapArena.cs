@@ -1,16 +1,15 @@
 // HeapArena: per-arena metadata (mirrors heapArena in runtime/mheap.go): the span of every page of
 // the 64 MiB arena (Go's spans array: spanOf is two lookups) and zeroedBase, the offset below which
 // the arena's memory may be dirty. The Reference keeps arenas in a small sorted array searched by a
-// loop; the Optimized uses Go's L1/L2 arena index.
-// Access: Spans entries written under the heap lock with Volatile.Write, read lock-free with
-// Volatile.Read; ZeroedBase only grows, by CAS (INV-ZERO-1).
+// loop (Go: the L1/L2 arena index). Every field is read and written under the heap lock;
+// ZeroedBase only grows (INV-ZERO-1).
 namespace GoAlloc.Reference;
 
 internal sealed class HeapArena(nint @base)
 {
     public readonly nint Base = @base;
     public readonly MSpan?[] Spans = new MSpan?[MallocConstants.PagesPerArena];
-    /// <summary>Bytes [ZeroedBase, 64 MiB) of the arena were never handed out and are zero. Atomic, monotonic.</summary>
+    /// <summary>Bytes [ZeroedBase, 64 MiB) of the arena were never handed out and are zero. Monotonic.</summary>
     public long ZeroedBase;
 
     public nint End => Base + (nint)MallocConstants.HeapArenaBytes;

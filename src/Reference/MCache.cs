@@ -1,8 +1,8 @@
 // MCache: a P's cache of spans, one per span class, plus the tiny block and the P's allocation
-// counters (mirrors runtime/mcache.go). Only the thread holding the P touches it, so nothing here
-// takes a lock; the heap's FlushIdleStalePs touches an idle P's cache under the P lock, when no
-// thread can hold it. flushGen records the sweepgen the cache was last flushed for: a cache whose
-// flushGen is behind must releaseAll before the next allocation (prepareForSweep, INV-CACHE-1).
+// counters (mirrors runtime/mcache.go). flushGen records the sweepgen the cache was last flushed
+// for: a cache whose flushGen is behind must releaseAll before the next allocation
+// (prepareForSweep, INV-CACHE-1). Differs from Go (an mcache needs no lock: only its P uses it):
+// touched only under the heap lock, by the P's holder or by the heap flushing an idle P.
 namespace GoAlloc.Reference;
 
 internal sealed class MCache
@@ -16,7 +16,7 @@ internal sealed class MCache
     public nint Tiny;
     public long TinyOffset;
 
-    // Allocation counters, owner only; ReadStats sums them (exact when the Ps are quiescent).
+    // Allocation counters; ReadStats sums them.
     public readonly long[] NSmallAlloc = new long[SizeClasses.NumSizeClasses];
     public long TinyAllocs;
     public long LargeAllocs;
@@ -26,7 +26,7 @@ internal sealed class MCache
     public long NextSample;
     public MemProfileSampler Sampler;
 
-    /// <summary>The sweepgen this cache was last flushed for; written with Volatile after a flush.</summary>
+    /// <summary>The sweepgen this cache was last flushed for (sg, or sg-2 while stale).</summary>
     public uint FlushGen;
 
     public MCache(MHeap heap, P p)
@@ -67,22 +67,19 @@ internal sealed class MCache
         {
             if (s.AllocCount != s.NElems)
                 throw new HeapInvariantException("INV-CACHE-1", $"refill of span with free space remaining: {s}");
-            if (Volatile.Read(ref s.SweepGen) != sg + 3)
+            if (s.SweepGen != sg + 3)
                 throw new HeapInvariantException("INV-SWEEP-1", $"bad sweepgen in refill: {s} at sweepgen {sg}");
             Alloc[spc] = null;
-            _heap.Central[spc].UncacheSpan(s, _p.Id);
+            _heap.Central[spc].UncacheSpan(s);
         }
         s = _heap.Central[spc].CacheSpan(_p);
-        uint cachedFrom = _heap.Tracing ? s.SweepGen : 0; // plain read: trace only
+        uint cachedFrom = s.SweepGen;
         // Cached: no sweeper may touch it in the next sweep phase until it is uncached.
-#if SEEDED_BUGS
-        if (!SeededBugs.On(SeededBug.RefillForgetsSg3))
-#endif
-        Volatile.Write(ref s.SweepGen, sg + 3);
+        s.SweepGen = sg + 3;
         if (_heap.Tracing)
-            _heap.Trace(HeapTraceKind.Refill, _p.Id, s, cachedFrom, s.SweepGen);
+            _heap.Trace(HeapTraceKind.Refill, s, cachedFrom, s.SweepGen);
         // heap_live counts the whole span as if every free slot will be used; releaseAll undoes the rest.
-        Interlocked.Add(ref _heap.Stats.HeapLive, (s.NElems - s.AllocCount) * s.ElemSize);
+        _heap.Stats.HeapLive += (s.NElems - s.AllocCount) * s.ElemSize;
         Alloc[spc] = s;
     }
 
@@ -90,13 +87,13 @@ internal sealed class MCache
     public MSpan AllocLarge(long size, bool needzero, bool noscan)
     {
         long npages = (size + MallocConstants.PageMask) >> MallocConstants.PageShift;
-        _heap.DeductSweepCredit(npages * MallocConstants.PageSize, npages, _p.Id);
+        _heap.DeductSweepCredit(npages * MallocConstants.PageSize, npages);
         HookFaults.ThrowPending(); // a hook threw while paying the sweep credit: nothing allocated yet
         int spc = GoAlloc.SpanClass.Make(0, noscan);
         MSpan s = _heap.Alloc(checked((int)npages), spc, needzero, _p);
         LargeAllocs++;
         LargeAllocBytes += s.ElemSize;
-        Interlocked.Add(ref _heap.Stats.HeapLive, s.ElemSize);
+        _heap.Stats.HeapLive += s.ElemSize;
         s.Limit = s.StartAddr + (nint)size;
         s.FreeIndex = 1;
         s.AllocCount = 1;
@@ -117,14 +114,10 @@ internal sealed class MCache
             int n = s.NElems - s.AllocCount;
             // refill counted the free slots in heap_live; undo that unless the span is stale
             // (heap_live was recomputed at FinishMark after it was cached).
-            bool stale = Volatile.Read(ref s.SweepGen) == sg + 1;
-#if SEEDED_BUGS
-            stale &= !SeededBugs.On(SeededBug.StaleReleaseSubtractsHeapLive);
-#endif
-            if (!stale)
-                Interlocked.Add(ref _heap.Stats.HeapLive, -n * s.ElemSize);
+            if (s.SweepGen != sg + 1)
+                _heap.Stats.HeapLive -= n * s.ElemSize;
             Alloc[i] = null;
-            _heap.Central[i].UncacheSpan(s, _p.Id);
+            _heap.Central[i].UncacheSpan(s);
         }
         Tiny = 0;
         TinyOffset = 0;
@@ -132,30 +125,19 @@ internal sealed class MCache
 
     /// <summary>
     /// prepareForSweep: if a sweep cycle began since this cache was flushed, flush it now (its
-    /// spans are stale, sg+1, and are swept as they are uncached) and deregister this P from the
-    /// cycle's pending sweepers.
+    /// spans are stale, sg+1, and are swept as they are uncached). Until then sweep is not done.
     /// </summary>
     public void PrepareForSweep()
     {
         uint sg = _heap.SweepGen;
-        uint flushGen = Volatile.Read(ref FlushGen);
+        uint flushGen = FlushGen;
         if (flushGen == sg)
             return;
         if (flushGen != sg - 2)
             throw new HeapInvariantException("INV-SWEEP-4", $"bad flushGen {flushGen} in prepareForSweep; sweepgen {sg}");
         if (_heap.Tracing)
-            _heap.Trace(HeapTraceKind.PrepareForSweep, _p.Id, null, flushGen, sg);
-#if SEEDED_BUGS
-        if (SeededBugs.On(SeededBug.Go45315UncountedStaleSweep))
-            _heap.ActiveSweep.End(); // deregisters before the stale spans below are swept
-#endif
+            _heap.Trace(HeapTraceKind.PrepareForSweep, null, flushGen, sg);
         ReleaseAll();
-        // Publishes that this cache holds nothing from the previous cycle.
-        Volatile.Write(ref FlushGen, sg);
-#if SEEDED_BUGS
-        if (SeededBugs.On(SeededBug.Go45315UncountedStaleSweep))
-            return;
-#endif
-        _heap.ActiveSweep.End();
+        FlushGen = sg;
     }
 }

@@ -4,6 +4,8 @@
 // (index sweepgen/2 % 2), so FinishMark makes every swept span unswept without touching it.
 // cacheSpan order (spec placement policy): partial swept; partial unswept (sweeping it);
 // full unswept (sweeping it, keeping it if it freed something); grow a fresh span.
+// Differs from Go: under the one heap lock a popped span at sg-2 is simply swept (no
+// activeSweep registration, no CAS); the four sets are plain queues.
 // Invariants: INV-SWEEP-2 (a span is in one place), INV-CACHE-1.
 namespace GoAlloc.Reference;
 
@@ -27,83 +29,74 @@ internal sealed class MCentral(MHeap heap, int spanClass)
         yield return (FullUnswept(sg), true, false);
     }
 
-    /// <summary>cacheSpan: a span with at least one free object for P p's mcache.</summary>
+    /// <summary>cacheSpan: a span with at least one free object for P p's mcache. Caller holds the heap lock.</summary>
     public MSpan CacheSpan(P p)
     {
         int sizeClass = GoAlloc.SpanClass.SizeClass(SpanClass);
         long spanBytes = SizeClasses.ClassToAllocNPages[sizeClass] * MallocConstants.PageSize;
         // Pay the sweep debt for the span we are about to take.
-        heap.DeductSweepCredit(spanBytes, 0, p.Id);
+        heap.DeductSweepCredit(spanBytes, 0);
 
         uint sg = heap.SweepGen;
         // 1. A swept span with free space.
         MSpan? s = PartialSwept(sg).Pop();
         if (s != null)
         {
-            // Fail fast (INV-SWEEP-2): a swept set only holds swept spans; caching an unswept one
-            // would let its sweeper and this P's allocations race on the same bitmaps.
-            if (Volatile.Read(ref s.SweepGen) != sg)
+            // Fail fast (INV-SWEEP-2): a swept set only holds swept spans.
+            if (s.SweepGen != sg)
                 throw new HeapInvariantException("INV-SWEEP-2", $"mcentral.cacheSpan: {s} in a swept set is not swept (heap sweepgen {sg})");
             if (heap.Tracing)
-                heap.Trace(HeapTraceKind.CacheSpanPopSwept, p.Id, s, s.SweepGen, s.SweepGen, "partialSwept");
+                heap.Trace(HeapTraceKind.CacheSpanPopSwept, s, s.SweepGen, s.SweepGen, "partialSwept");
             return HaveSpan(s);
         }
 
-        // 2-3. Unswept spans, swept here as a registered sweeper, within a budget of tries.
-        if (heap.ActiveSweep.Begin())
+        // 2-3. Unswept spans, swept here, within a budget of tries (stale entries count too).
+        int budget = MallocConstants.CacheSpanSweepBudget;
+        for (; budget >= 0; budget--)
         {
-            try
+            s = PartialUnswept(sg).Pop();
+            if (s == null)
+                break;
+            if (IsUnswept(s, sg))
             {
-                int budget = MallocConstants.CacheSpanSweepBudget;
-                for (; budget >= 0; budget--)
-                {
-                    s = PartialUnswept(sg).Pop();
-                    if (s == null)
-                        break;
-                    if (MHeap.TryAcquire(s, sg))
-                    {
-                        if (heap.Tracing)
-                            heap.Trace(HeapTraceKind.CacheSpanSweepUnswept, p.Id, s, sg - 2, sg - 1, "partialUnswept");
-                        heap.SweepSpan(s, preserve: true, p.Id);
-                        return HaveSpan(s);
-                    }
-                    // Lost ownership: whoever swept it puts it in the right place.
-                }
-                for (; budget >= 0; budget--)
-                {
-                    s = FullUnswept(sg).Pop();
-                    if (s == null)
-                        break;
-                    if (MHeap.TryAcquire(s, sg))
-                    {
-                        if (heap.Tracing)
-                            heap.Trace(HeapTraceKind.CacheSpanSweepUnswept, p.Id, s, sg - 2, sg - 1, "fullUnswept");
-                        heap.SweepSpan(s, preserve: true, p.Id);
-                        int freeIndex = s.NextFreeIndex();
-                        if (freeIndex != s.NElems)
-                        {
-                            s.FreeIndex = freeIndex;
-                            return HaveSpan(s);
-                        }
-                        // Sweeping freed nothing: it is full and swept.
-                        if (heap.Tracing)
-                            heap.Trace(HeapTraceKind.CacheSpanSweepUnswept, p.Id, s, s.SweepGen, s.SweepGen, "nothing freed, pushed to fullSwept");
-                        FullSwept(sg).Push(s);
-                    }
-                }
+                if (heap.Tracing)
+                    heap.Trace(HeapTraceKind.CacheSpanSweepUnswept, s, sg - 2, sg - 1, "partialUnswept");
+                heap.SweepUnswept(s, preserve: true);
+                return HaveSpan(s);
             }
-            finally
+            // A stale entry: FindObject swept the span and put it where it belongs.
+        }
+        for (; budget >= 0; budget--)
+        {
+            s = FullUnswept(sg).Pop();
+            if (s == null)
+                break;
+            if (!IsUnswept(s, sg))
+                continue;
+            if (heap.Tracing)
+                heap.Trace(HeapTraceKind.CacheSpanSweepUnswept, s, sg - 2, sg - 1, "fullUnswept");
+            heap.SweepUnswept(s, preserve: true);
+            int freeIndex = s.NextFreeIndex();
+            if (freeIndex != s.NElems)
             {
-                heap.ActiveSweep.End();
+                s.FreeIndex = freeIndex;
+                return HaveSpan(s);
             }
+            // Sweeping freed nothing: it is full and swept.
+            if (heap.Tracing)
+                heap.Trace(HeapTraceKind.CacheSpanSweepUnswept, s, s.SweepGen, s.SweepGen, "nothing freed, pushed to fullSwept");
+            FullSwept(sg).Push(s);
         }
 
         // 4. A fresh span from the heap.
         s = Grow(p);
         if (heap.Tracing)
-            heap.Trace(HeapTraceKind.CacheSpanGrow, p.Id, s, s.SweepGen, s.SweepGen);
+            heap.Trace(HeapTraceKind.CacheSpanGrow, s, s.SweepGen, s.SweepGen);
         return HaveSpan(s);
     }
+
+    /// <summary>A live unswept entry: an in-use span still at sg-2 (not a stale entry for a swept or freed span).</summary>
+    private static bool IsUnswept(MSpan s, uint sg) => s.State == SpanState.InUse && s.SweepGen == sg - 2;
 
     private static MSpan HaveSpan(MSpan s)
     {
@@ -113,35 +106,29 @@ internal sealed class MCentral(MHeap heap, int spanClass)
     }
 
     /// <summary>
-    /// uncacheSpan: takes a span back from P pid's mcache. A stale span (cached before this sweep
-    /// cycle, sg+1) is swept now - covered by its P's registration in ActiveSweep; otherwise it
-    /// goes to the partial or full swept set.
+    /// uncacheSpan: takes a span back from an mcache. A stale span (cached before this sweep
+    /// cycle, sg+1) is swept now; otherwise it goes to the partial or full swept set. Caller holds
+    /// the heap lock.
     /// </summary>
-    public void UncacheSpan(MSpan s, int pid)
+    public void UncacheSpan(MSpan s)
     {
         if (s.AllocCount == 0)
             throw new HeapInvariantException("INV-SPAN-3", $"uncaching span but allocCount == 0: {s}");
         uint sg = heap.SweepGen;
-        uint g = Volatile.Read(ref s.SweepGen);
-        bool stale = g == sg + 1;
-#if SEEDED_BUGS
-        if (SeededBugs.On(SeededBug.UncacheMisreadsStaleSpan))
-            stale = false;
-#endif
-        if (stale)
+        uint g = s.SweepGen;
+        if (g == sg + 1)
         {
             // Not cached any more, but still to be swept; sweep sets sweepgen = sg.
-            Volatile.Write(ref s.SweepGen, sg - 1);
+            s.SweepGen = sg - 1;
             if (heap.Tracing)
-                heap.Trace(HeapTraceKind.UncacheStaleSweep, pid, s, g, sg - 1);
-            heap.SweepSpan(s, preserve: false, pid);
+                heap.Trace(HeapTraceKind.UncacheStaleSweep, s, g, sg - 1);
+            heap.SweepSpan(s, preserve: false);
             return;
         }
-        // Publishes "no longer cached" before the span becomes visible in a set.
-        Volatile.Write(ref s.SweepGen, sg);
+        s.SweepGen = sg;
         bool partial = s.AllocCount < s.NElems;
         if (heap.Tracing)
-            heap.Trace(HeapTraceKind.UncacheSpan, pid, s, g, sg, partial ? "partialSwept" : "fullSwept");
+            heap.Trace(HeapTraceKind.UncacheSpan, s, g, sg, partial ? "partialSwept" : "fullSwept");
         (partial ? PartialSwept(sg) : FullSwept(sg)).Push(s);
     }
 

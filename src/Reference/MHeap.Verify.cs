@@ -1,7 +1,8 @@
 // MHeap.Verify: the whole-heap validator (the expensive tier of checks). It walks every arena,
 // chunk, span, span set and P and checks each invariant of spec/SPEC.md, throwing a
-// HeapInvariantException that names the first broken INV id. Call it at a quiescent point: no
-// thread allocating, marking or sweeping (it takes the P lock and the heap lock).
+// HeapInvariantException that names the first broken INV id. It runs under the heap lock, so it
+// always sees a quiescent point (no operation is in progress). No Go counterpart (Go checks these
+// piecemeal with throw()s along its paths).
 namespace GoAlloc.Reference;
 
 public sealed unsafe partial class MHeap
@@ -12,7 +13,7 @@ public sealed unsafe partial class MHeap
             throw new HeapInvariantException(id, detail());
     }
 
-    /// <summary>spanOf without barriers (Verify runs with the heap quiescent and its locks held).</summary>
+    /// <summary>spanOf over a list of arenas (Verify's own view, which a corrupted heap may not share).</summary>
     private static MSpan? SpanOfPlain(IReadOnlyList<HeapArena> arenas, nint p)
     {
         foreach (HeapArena a in arenas)
@@ -24,36 +25,35 @@ public sealed unsafe partial class MHeap
     }
 
     /// <summary>
-    /// INV-SWEEP-3 on its own: once sweep is done no span is unswept or being swept and every P is
-    /// flushed. Unlike Verify it is safe while Ps allocate (after sweep done nothing sweeps, and new
-    /// spans are born swept), so concurrency tests call it right after FinishSweep returns. Plain
-    /// reads only: it is one atomic step for a systematic scheduler.
+    /// INV-SWEEP-3 on its own: sweep is done, so no span is unswept or being swept and every P is
+    /// flushed. Concurrency tests call it right after FinishSweep returns, while Ps allocate.
     /// </summary>
     internal void CheckSweepDone()
     {
-        if (!ActiveSweep.IsDone)
-            throw new HeapInvariantException("INV-SWEEP-3", "FinishSweep returned but the sweep-state word is not done");
-        uint sg = SweepGen;
-        foreach (P p in AllP)
-            Check(p.MCache.FlushGen == sg, "INV-SWEEP-3", () => $"sweep is done but P{p.Id} is not flushed (flushGen {p.MCache.FlushGen}, sweepgen {sg})");
-        foreach (HeapArena a in Arenas)
+        lock (Lock)
         {
-            foreach (MSpan? s in a.Spans)
+            uint sg = SweepGen;
+            Check(_sweepClassCursor == NumSweepClasses, "INV-SWEEP-3", () => $"FinishSweep returned but the sweep cursor is at class {_sweepClassCursor}, not past the last");
+            foreach (P p in AllP)
+                Check(p.MCache.FlushGen == sg, "INV-SWEEP-3", () => $"sweep is done but P{p.Id} is not flushed (flushGen {p.MCache.FlushGen}, sweepgen {sg})");
+            foreach (HeapArena a in Arenas)
             {
-                if (s == null)
-                    continue;
-                uint g = s.SweepGen;
-                Check(g != sg - 2 && g != sg - 1 && g != sg + 1, "INV-SWEEP-3", () => $"sweep is done but {s} has sweepgen {g} (heap {sg})");
+                foreach (MSpan? s in a.Spans)
+                {
+                    if (s == null)
+                        continue;
+                    uint g = s.SweepGen;
+                    Check(g != sg - 2 && g != sg - 1 && g != sg + 1, "INV-SWEEP-3", () => $"sweep is done but {s} has sweepgen {g} (heap {sg})");
+                }
             }
         }
     }
 
     public void Verify()
     {
-        ThrowIfDisposed();
-        lock (_pLock)
         lock (Lock)
         {
+            ThrowIfDisposed();
             uint sg = SweepGen;
             IReadOnlyList<HeapArena> arenas = Arenas;
 
@@ -78,7 +78,7 @@ public sealed unsafe partial class MHeap
                     if (s == null)
                         continue;
                     nint page = a.Base + pg * (nint)MallocConstants.PageSize;
-                    Check(s.StatePlain == SpanState.InUse, "INV-SPAN-1", () => $"page 0x{page:x} maps to a {s.StatePlain} span {s}");
+                    Check(s.State == SpanState.InUse, "INV-SPAN-1", () => $"page 0x{page:x} maps to a {s.State} span {s}");
                     Check(page >= s.StartAddr && page < s.End, "INV-SPAN-1", () => $"page 0x{page:x} maps to {s}, which does not contain it");
                     if (seen.Add(s))
                         spans.Add(s);
@@ -148,7 +148,7 @@ public sealed unsafe partial class MHeap
                     MSpan? s = mc.Alloc[spc];
                     if (s == null)
                         continue;
-                    Check(s.StatePlain == SpanState.InUse && s.SpanClass == spc, "INV-CACHE-1", () => $"P{p.Id} slot {spc} holds {s}");
+                    Check(s.State == SpanState.InUse && s.SpanClass == spc, "INV-CACHE-1", () => $"P{p.Id} slot {spc} holds {s}");
                     uint want = fg == sg ? sg + 3 : sg + 1;
                     Check(s.SweepGen == want, "INV-SWEEP-2", () => $"P{p.Id} caches {s} with sweepgen {s.SweepGen}, expected {want}");
                     Check(cachedBy.TryAdd(s, p), "INV-SWEEP-2", () => $"{s} is cached by P{cachedBy[s].Id} and P{p.Id}");
@@ -167,10 +167,10 @@ public sealed unsafe partial class MHeap
                 foreach ((SpanSet set, bool full, bool swept) in central.Sets(sg))
                 {
                     string where = $"mcentral[{central.SpanClass}].{(full ? "full" : "partial")}{(swept ? "Swept" : "Unswept")}";
-                    foreach (MSpan s in set.SnapshotUnsynchronized())
+                    foreach (MSpan s in set.Snapshot())
                     {
-                        Check(!swept || s.StatePlain == SpanState.InUse, "INV-SWEEP-2", () => $"{where} holds a {s.StatePlain} span {s}");
-                        if (s.StatePlain != SpanState.InUse)
+                        Check(!swept || s.State == SpanState.InUse, "INV-SWEEP-2", () => $"{where} holds a {s.State} span {s}");
+                        if (s.State != SpanState.InUse)
                             continue; // a stale unswept entry for a span already freed
                         bool stale = !swept && s.SweepGen != sg - 2;
                         if (stale)
@@ -187,11 +187,11 @@ public sealed unsafe partial class MHeap
                 }
             }
 
-            bool sweepDone = ActiveSweep.IsDone;
+            bool sweepDone = SweepDoneLocked;
             long heapAlloc = 0, inusePages = 0;
             var liveByClass = new long[SizeClasses.NumSizeClasses];
             long largeLive = 0;
-            GcPhase phase = Phase;
+            GcPhase phase = _phase;
             foreach (MSpan s in spans)
             {
                 inusePages += s.NPages;
@@ -248,16 +248,17 @@ public sealed unsafe partial class MHeap
                     largeLive++;
             }
 
-            // INV-SWEEP-3 / INV-SWEEP-4: the sweep-state word.
-            int stalePs = AllP.Count(p => p.MCache.FlushGen != sg);
-            Check(ActiveSweep.Sweepers == stalePs, "INV-SWEEP-4", () => $"sweeper count {ActiveSweep.Sweepers} but {stalePs} Ps are unflushed and no sweep is running");
-            if (ActiveSweep.IsDrained)
+            // INV-SWEEP-4: the sweep cursor. Every sweep class below it was found empty by sweepone,
+            // and nothing is pushed to an unswept set within a cycle, so those sets are still empty
+            // (past the last class: every unswept set is, "drained").
+            Check(_sweepClassCursor is >= 0 and <= NumSweepClasses, "INV-SWEEP-4", () => $"sweep cursor {_sweepClassCursor} out of range");
+            for (int sc = 0; sc < _sweepClassCursor; sc++)
             {
-                foreach (MCentral central in Central)
-                {
-                    Check(central.PartialUnswept(sg).SnapshotUnsynchronized().Length == 0 && central.FullUnswept(sg).SnapshotUnsynchronized().Length == 0,
-                        "INV-SWEEP-4", () => $"drained but mcentral[{central.SpanClass}] still has unswept entries");
-                }
+                MCentral central = Central[sc >> 1];
+                SpanSet set = (sc & 1) == 0 ? central.FullUnswept(sg) : central.PartialUnswept(sg);
+                int cls = sc;
+                Check(set.Snapshot().Length == 0, "INV-SWEEP-4",
+                    () => $"sweep cursor at class {_sweepClassCursor}{(_sweepClassCursor == NumSweepClasses ? " (drained)" : "")} but mcentral[{central.SpanClass}] (sweep class {cls}) still has unswept entries");
             }
 
             // INV-STATS-*.

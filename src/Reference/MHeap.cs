@@ -1,8 +1,11 @@
 // MHeap: the Reference heap (mirrors runtime/mheap.go and the entry points of malloc.go). It owns
-// the arenas and the arena index, the page allocator, the 136 mcentrals, the Ps, sweepgen and the
-// heap-wide stats. One lock (Lock, a plain object as Go's mheap.lock) guards pages, arenas and the
-// heap-lock stats; P ownership changes under _pLock, which is also what makes StartMark and
-// FinishMark stop-the-world points (they refuse to run while any P is held).
+// the arenas, the page allocator, the 136 mcentrals, the Ps, sweepgen and the heap-wide stats.
+// Differs from Go: ONE heap lock (Lock, a plain object) guards everything, not only mheap.lock's
+// share: every public operation (P acquire/release, Alloc, Flush, the GC cycle steps, Mark,
+// SweepOne, FinishSweep, FindObject, Scavenge, ReadStats, Verify) runs under it from start to end,
+// and the background sweeper takes it for each span it sweeps. No field is atomic and no span is
+// ever seen half-swept; the Reference's job is meaning, its concurrency is trivially correct.
+// The stop-the-world points (StartMark, FinishMark) refuse to run while any P is held.
 // Placement policy (spec/SPEC.md): spans under 16 pages come from the P's page cache, others from
 // the lowest-address first fit; the heap grows in 4 MiB chunks from the current arena and maps a
 // new 64 MiB arena at the next arena hint when that is used up.
@@ -12,11 +15,9 @@ namespace GoAlloc.Reference;
 
 public sealed unsafe partial class MHeap : IHeap
 {
-    /// <summary>mheap.lock: pages, arenas, hints, the heap-lock stats.</summary>
+    /// <summary>The heap lock: every field of the heap, its Ps, mcaches, mcentrals and spans is under it.</summary>
     internal readonly object Lock = new();
-    /// <summary>P ownership and the stop-the-world points.</summary>
-    private readonly object _pLock = new();
-    /// <summary>The thread holding each P (null when idle), under _pLock: a dead holder's P is reclaimed.</summary>
+    /// <summary>The thread holding each P (null when idle): a dead holder's P is reclaimed.</summary>
     private readonly Thread?[] _holders;
 
     private readonly HeapOptions _options;
@@ -26,23 +27,20 @@ public sealed unsafe partial class MHeap : IHeap
     internal readonly MCentral[] Central = new MCentral[MallocConstants.NumSpanClasses];
     internal readonly P[] AllP;
     internal readonly MemStats Stats = new();
-    internal readonly ActiveSweep ActiveSweep = new();
     private readonly BackgroundSweeper _bgSweeper;
 
-    private HeapArena[] _arenas = [];                  // sorted by base; copy-on-write under Lock, read with Volatile
-    private readonly List<ArenaHint> _arenaHints = []; // under Lock
-    private readonly List<(nint Base, nint Size)> _reservations = []; // under Lock
-    private nint _curArenaBase, _curArenaEnd;          // unused tail of the current arena, under Lock
-    private nint _arenaBase;                           // first arena, written once under Lock
+    private HeapArena[] _arenas = [];                  // sorted by base
+    private readonly List<ArenaHint> _arenaHints = [];
+    private readonly List<(nint Base, nint Size)> _reservations = [];
+    private nint _curArenaBase, _curArenaEnd;          // unused tail of the current arena
+    private nint _arenaBase;                           // first arena, written once
 
-    private uint _sweepGen;   // written only at FinishMark (world stopped); read atomically
-    private int _phase;       // GcPhase, written only at stop-the-world points
-    private volatile bool _disposed; // set under _pLock, with _guard closed at the same time
-    /// <summary>The P-less operations in flight; Dispose waits for them before it unmaps (DisposeGuard).</summary>
-    private readonly DisposeGuard _guard = new();
+    private uint _sweepGen;   // mheap_.sweepgen: += 2 at FinishMark
+    private GcPhase _phase;
+    private bool _disposed;
     /// <summary>A hook exception from the background sweeper's thread, rethrown by the next FinishSweep, StartMark or StopBackgroundSweeper.</summary>
     private System.Runtime.ExceptionServices.ExceptionDispatchInfo? _backgroundHookFault;
-    private int _gcPercent;   // GOGC; atomic (SetGcPercent)
+    private int _gcPercent;   // GOGC
     private readonly nint _zeroBase;
 
     /// <summary>
@@ -71,47 +69,73 @@ public sealed unsafe partial class MHeap : IHeap
             for (int i = 0; i < MallocConstants.ArenaHintCount; i++)
                 _arenaHints.Add(new ArenaHint(MallocConstants.ArenaHint(i), down: false));
         }
-        ActiveSweep.Reset(0);
-        ActiveSweep.MarkDrained();
         _bgSweeper = new BackgroundSweeper(this);
     }
 
     public HeapOptions Options => _options;
-    public nint ArenaBase => Volatile.Read(ref _arenaBase);
-    public nint ZeroBase => _zeroBase;
     public int ProcCount => AllP.Length;
-    public GcPhase Phase => (GcPhase)Volatile.Read(ref _phase);
-    internal uint SweepGen => Volatile.Read(ref _sweepGen);
 
+    public nint ArenaBase
+    {
+        get
+        {
+            lock (Lock)
+                return _arenaBase;
+        }
+    }
+
+    public nint ZeroBase => _zeroBase;
+
+    public GcPhase Phase
+    {
+        get
+        {
+            lock (Lock)
+                return _phase;
+        }
+    }
+
+    /// <summary>The heap's sweepgen. Caller holds Lock (or the heap is quiescent).</summary>
+    internal uint SweepGen => _sweepGen;
+
+    /// <summary>In the mark phase: allocate black. Caller holds Lock.</summary>
+    internal bool Marking => _phase == GcPhase.Mark;
+
+    /// <summary>Throws ObjectDisposedException after Dispose. Caller holds Lock.</summary>
     internal void ThrowIfDisposed()
     {
         if (_disposed)
             throw new ObjectDisposedException(nameof(MHeap));
     }
 
-    /// <summary>Enters a P-less operation: Dispose waits until it leaves (throws ObjectDisposedException after Dispose).</summary>
-    internal DisposeGuard.Scope EnterOperation() => _guard.Enter(nameof(MHeap));
-
-    /// <summary>The background sweeper's thread hands over a hook exception it deferred.</summary>
-    internal void DeferBackgroundHookFault(System.Runtime.ExceptionServices.ExceptionDispatchInfo fault) =>
-        Interlocked.CompareExchange(ref _backgroundHookFault, fault, null);
+    /// <summary>The background sweeper's thread hands over a hook exception it deferred (the first one is kept).</summary>
+    internal void DeferBackgroundHookFault(System.Runtime.ExceptionServices.ExceptionDispatchInfo fault)
+    {
+        lock (Lock)
+            _backgroundHookFault ??= fault;
+    }
 
     /// <summary>A rethrow point of a stop-the-world or sweep operation: this thread's deferred hook exception, else the background sweeper's.</summary>
     private void ThrowHookFaults()
     {
         HookFaults.ThrowPending();
-        Interlocked.Exchange(ref _backgroundHookFault, null)?.Throw();
+        System.Runtime.ExceptionServices.ExceptionDispatchInfo? fault;
+        lock (Lock)
+        {
+            fault = _backgroundHookFault;
+            _backgroundHookFault = null;
+        }
+        fault?.Throw();
     }
 
     // ---------------------------------------------------------------- Ps
 
     public IProcessor AcquireP()
     {
-        ThrowIfDisposed();
         P? p = null;
-        lock (_pLock)
+        lock (Lock)
         {
-            ThrowIfDisposed(); // again under the lock: Dispose decides under it
+            ThrowIfDisposed();
             foreach (P q in AllP)
             {
                 if (IdleOrOrphaned(q))
@@ -129,13 +153,16 @@ public sealed unsafe partial class MHeap : IHeap
 
     public IProcessor AcquireP(int id)
     {
-        ThrowIfDisposed();
         if ((uint)id >= (uint)AllP.Length)
-            throw new ArgumentOutOfRangeException(nameof(id), id, $"P ids are 0..{AllP.Length - 1}");
-        P p = AllP[id];
-        lock (_pLock)
         {
-            ThrowIfDisposed(); // again under the lock: Dispose decides under it
+            lock (Lock)
+                ThrowIfDisposed();
+            throw new ArgumentOutOfRangeException(nameof(id), id, $"P ids are 0..{AllP.Length - 1}");
+        }
+        P p = AllP[id];
+        lock (Lock)
+        {
+            ThrowIfDisposed();
             if (!IdleOrOrphaned(p))
                 throw new InvalidOperationException($"P{id} is held by thread {p.Owner}");
             Take(p);
@@ -143,23 +170,25 @@ public sealed unsafe partial class MHeap : IHeap
         return Acquired(p);
     }
 
-    /// <summary>Gives p to the calling thread. Caller holds _pLock and checked p is idle.</summary>
+    /// <summary>
+    /// acquirep: gives p to the calling thread and flushes its mcache if a sweep cycle began since
+    /// it was last used (prepareForSweep). Caller holds Lock and checked p is idle.
+    /// </summary>
     private void Take(P p)
     {
         p.Owner = Environment.CurrentManagedThreadId;
         _holders[p.Id] = Thread.CurrentThread;
-        if (Tracing)
-            Trace(HeapTraceKind.AcquireP, p.Id, null);
+        using (ActingFor(p.Id))
+        {
+            if (Tracing)
+                Trace(HeapTraceKind.AcquireP, null);
+            p.MCache.PrepareForSweep();
+        }
     }
 
-    /// <summary>acquirep's second half, outside the P lock: flush the mcache if a sweep phase started since it was last used.</summary>
+    /// <summary>A hook threw during the flush (which finished): give the P back; ReleaseP rethrows it.</summary>
     private P Acquired(P p)
     {
-#if SEEDED_BUGS
-        if (!SeededBugs.On(SeededBug.Go27997StaleCacheNotFlushed))
-#endif
-        p.MCache.PrepareForSweep();
-        // A hook threw during the flush (which finished): give the P back; ReleaseP rethrows it.
         if (HookFaults.HasPending)
             ReleaseP(p);
         return p;
@@ -167,19 +196,22 @@ public sealed unsafe partial class MHeap : IHeap
 
     internal void ReleaseP(P p)
     {
-        ThrowIfDisposed();
-        lock (_pLock)
+        lock (Lock)
         {
+            ThrowIfDisposed();
             p.CheckOwner();
             p.Owner = 0;
             _holders[p.Id] = null;
             if (Tracing)
-                Trace(HeapTraceKind.ReleaseP, p.Id, null);
+            {
+                using (ActingFor(p.Id))
+                    Trace(HeapTraceKind.ReleaseP, null);
+            }
         }
         HookFaults.ThrowPending();
     }
 
-    /// <summary>Stop-the-world check: the caller holds _pLock; no P may be held by anyone.</summary>
+    /// <summary>Stop-the-world check: no P may be held by anyone. Caller holds Lock.</summary>
     private void RequireWorldStopped(string op)
     {
         foreach (P p in AllP)
@@ -192,7 +224,7 @@ public sealed unsafe partial class MHeap : IHeap
     /// <summary>
     /// Whether p is idle, reclaiming it first if the thread holding it has exited (it can never
     /// release it): the P goes back idle with its mcache, as if that thread had called Release.
-    /// Caller holds _pLock.
+    /// Caller holds Lock.
     /// </summary>
     private bool IdleOrOrphaned(P p)
     {
@@ -204,33 +236,32 @@ public sealed unsafe partial class MHeap : IHeap
         p.Owner = 0;
         _holders[p.Id] = null;
         if (Tracing)
-            Trace(HeapTraceKind.ReleaseP, p.Id, null, detail: "its thread exited holding it");
+        {
+            using (ActingFor(p.Id))
+                Trace(HeapTraceKind.ReleaseP, null, detail: "its thread exited holding it");
+        }
         return true;
     }
 
-    /// <summary>Flushes the mcache of every idle P still holding the previous cycle's spans (Go's forEachP(prepareForSweep)).</summary>
-    internal void FlushIdleStalePs()
+    /// <summary>Flushes the mcache of every idle P still holding the previous cycle's spans (Go's forEachP(prepareForSweep)). Caller holds Lock.</summary>
+    private void FlushIdleStalePs()
     {
-        lock (_pLock)
+        foreach (P p in AllP)
         {
-            uint sg = SweepGen;
-            foreach (P p in AllP)
+            if (IdleOrOrphaned(p) && p.MCache.FlushGen != _sweepGen)
             {
-                if (IdleOrOrphaned(p) && Volatile.Read(ref p.MCache.FlushGen) != sg)
-            #if SEEDED_BUGS
-        if (!SeededBugs.On(SeededBug.Go27997StaleCacheNotFlushed))
-#endif
-        p.MCache.PrepareForSweep();
+                using (ActingFor(p.Id))
+                    p.MCache.PrepareForSweep();
             }
         }
     }
 
-    // ---------------------------------------------------------------- arenas and growth
+// ---------------------------------------------------------------- arenas and growth
 
     /// <summary>The arena containing p, or null (a loop over the few arenas).</summary>
     internal HeapArena? ArenaOf(nint p)
     {
-        foreach (HeapArena a in Volatile.Read(ref _arenas))
+        foreach (HeapArena a in _arenas)
         {
             if (a.Contains(p))
                 return a;
@@ -242,10 +273,10 @@ public sealed unsafe partial class MHeap : IHeap
     internal MSpan? SpanOf(nint p)
     {
         HeapArena? a = ArenaOf(p);
-        return a == null ? null : Volatile.Read(ref a.Spans[a.PageIndex(p)]);
+        return a == null ? null : a.Spans[a.PageIndex(p)];
     }
 
-    internal IReadOnlyList<HeapArena> Arenas => Volatile.Read(ref _arenas);
+    internal IReadOnlyList<HeapArena> Arenas => _arenas;
 
     /// <summary>Address space reserved for metadata so far.</summary>
     internal long MetadataReservedBytes => _persistent.ReservedBytes;
@@ -332,10 +363,9 @@ public sealed unsafe partial class MHeap : IHeap
         for (nint a = v; a < v + (nint)n; a += (nint)MallocConstants.HeapArenaBytes)
             arenas.Add(new HeapArena(a));
         arenas.Sort((x, y) => x.Base.CompareTo(y.Base));
-        // Publishes the new arena metadata to lock-free spanOf readers.
-        Volatile.Write(ref _arenas, arenas.ToArray());
+        _arenas = [.. arenas];
         if (_arenaBase == 0)
-            Volatile.Write(ref _arenaBase, v);
+            _arenaBase = v;
         Stats.HeapSys += n;
         Stats.Arenas += n / MallocConstants.HeapArenaBytes;
         return (v, (nint)n);
@@ -379,10 +409,11 @@ public sealed unsafe partial class MHeap : IHeap
     /// <summary>Bytes of mapped arena space not yet handed to the page allocator (counted as released).</summary>
     internal long UngrownBytes => _curArenaEnd - _curArenaBase;
 
+
     /// <summary>
     /// allocSpan: npages for a new in-use span of spanClass. Small spans come from the P's page
-    /// cache; otherwise (or when the cache cannot serve) the lowest-address first fit under the
-    /// lock, growing the heap once if needed. Throws OutOfMemoryException with the heap unchanged.
+    /// cache; otherwise (or when the cache cannot serve) the lowest-address first fit, growing the
+    /// heap once if needed. Throws OutOfMemoryException with the heap unchanged. Caller holds Lock.
     /// </summary>
     internal MSpan AllocSpan(int npages, int spanClass, P? p)
     {
@@ -391,57 +422,45 @@ public sealed unsafe partial class MHeap : IHeap
         if (p != null && npages < MallocConstants.PageCacheMaxSpanPages)
         {
             if (p.PCache.Empty)
-            {
-                lock (Lock)
-                    p.PCache = Pages.AllocToCache();
-            }
+                p.PCache = Pages.AllocToCache();
             @base = p.PCache.Alloc(npages, out scav);
         }
-        var s = new MSpan();
-        lock (Lock)
+        if (@base == 0)
         {
+            @base = Pages.Alloc(npages, out scav);
             if (@base == 0)
             {
+                Grow(npages);
                 @base = Pages.Alloc(npages, out scav);
                 if (@base == 0)
-                {
-                    Grow(npages);
-                    @base = Pages.Alloc(npages, out scav);
-                    if (@base == 0)
-                        throw new HeapInvariantException("INV-PAGE-1", "mheap.allocSpan: grew heap, but no adequate free space found");
-                }
+                    throw new HeapInvariantException("INV-PAGE-1", "mheap.allocSpan: grew heap, but no adequate free space found");
             }
-            long nbytes = npages * MallocConstants.PageSize;
-            if (scav != 0)
-            {
-                // The span owns scavenged pages: make them Ready again and stop counting them as released.
-                SysMem.SysUsed(@base, (nint)nbytes);
-                Stats.HeapReleased -= scav * MallocConstants.PageSize;
-            }
-            Stats.HeapInuse += nbytes;
-            try
-            {
-                InitSpan(s, @base, npages, spanClass);
-            }
-            catch (OutOfMemoryException)
-            {
-                // The span's bitmaps could not be mapped: give the pages back, as if never taken.
-                if (s.AllocBits != null)
-                    GcBitsAlloc.Free((nint)s.AllocBits);
-                Pages.Free(@base, npages);
-                Stats.HeapInuse -= nbytes;
-                throw;
-            }
-            s.NeedZero = AllocNeedsZero(@base, npages);
-#if SEEDED_BUGS
-            // Scavenged pages read as zero (MADV_DONTNEED), but only those: the span's other pages may be dirty.
-            if (SeededBugs.On(SeededBug.PartlyScavengedSpanTakenAsZero) && scav != 0)
-                s.NeedZero = false;
-#endif
-            // Publication: every field is set before the state, and the state before spanOf sees it.
-            s.State = SpanState.InUse;
-            SetSpans(s, s);
         }
+        long nbytes = npages * MallocConstants.PageSize;
+        if (scav != 0)
+        {
+            // The span owns scavenged pages: make them Ready again and stop counting them as released.
+            SysMem.SysUsed(@base, (nint)nbytes);
+            Stats.HeapReleased -= scav * MallocConstants.PageSize;
+        }
+        Stats.HeapInuse += nbytes;
+        var s = new MSpan();
+        try
+        {
+            InitSpan(s, @base, npages, spanClass);
+        }
+        catch (OutOfMemoryException)
+        {
+            // The span's bitmaps could not be mapped: give the pages back, as if never taken.
+            if (s.AllocBits != null)
+                GcBitsAlloc.Free((nint)s.AllocBits);
+            Pages.Free(@base, npages);
+            Stats.HeapInuse -= nbytes;
+            throw;
+        }
+        s.NeedZero = AllocNeedsZero(@base, npages);
+        s.State = SpanState.InUse;
+        SetSpans(s, s);
         return s;
     }
 
@@ -467,7 +486,7 @@ public sealed unsafe partial class MHeap : IHeap
         s.AllocCount = 0;
         s.AllocBits = (byte*)GcBitsAlloc.Alloc();
         s.GcMarkBits = (byte*)GcBitsAlloc.Alloc();
-        Volatile.Write(ref s.SweepGen, SweepGen);
+        s.SweepGen = _sweepGen;
     }
 
     /// <summary>Points the arena spans entries of s's pages at value (s, or null when freeing). Caller holds Lock.</summary>
@@ -477,14 +496,13 @@ public sealed unsafe partial class MHeap : IHeap
         {
             nint page = s.StartAddr + i * (nint)MallocConstants.PageSize;
             HeapArena a = ArenaOf(page)!;
-            // Publishes the span (or its removal) to lock-free spanOf readers (Mark, FindObject).
-            Volatile.Write(ref a.Spans[a.PageIndex(page)], value);
+            a.Spans[a.PageIndex(page)] = value;
         }
     }
 
     /// <summary>
     /// allocNeedsZero: whether [base, base+npages) may hold dirty memory, advancing each touched
-    /// arena's zeroedBase past the range (monotonic CAS, as Go).
+    /// arena's zeroedBase past the range. Caller holds Lock.
     /// </summary>
     private bool AllocNeedsZero(nint @base, long npages)
     {
@@ -493,24 +511,17 @@ public sealed unsafe partial class MHeap : IHeap
         {
             HeapArena a = ArenaOf(@base)!;
             long arenaOff = @base - a.Base;
-            long zeroedBase = Volatile.Read(ref a.ZeroedBase);
-            if (arenaOff < zeroedBase)
+            if (arenaOff < a.ZeroedBase)
                 needZero = true;
             long arenaLimit = Math.Min(arenaOff + npages * MallocConstants.PageSize, MallocConstants.HeapArenaBytes);
-            while (arenaLimit > zeroedBase)
-            {
-                long seen = Interlocked.CompareExchange(ref a.ZeroedBase, arenaLimit, zeroedBase);
-                if (seen == zeroedBase)
-                    break;
-                zeroedBase = seen;
-            }
+            a.ZeroedBase = Math.Max(a.ZeroedBase, arenaLimit);
             @base += (nint)(arenaLimit - arenaOff);
             npages -= (arenaLimit - arenaOff) / MallocConstants.PageSize;
         }
         return needZero;
     }
 
-    /// <summary>mheap.alloc: a span whose memory is zero if needzero (zeroing it if the pages were dirty).</summary>
+    /// <summary>mheap.alloc: a span whose memory is zero if needzero (zeroing it if the pages were dirty). Caller holds Lock.</summary>
     internal MSpan Alloc(int npages, int spanClass, bool needzero, P? p)
     {
         MSpan s = AllocSpan(npages, spanClass, p);
@@ -520,16 +531,13 @@ public sealed unsafe partial class MHeap : IHeap
         return s;
     }
 
-    /// <summary>freeSpan: returns a dead span's pages to the page allocator.</summary>
+    /// <summary>freeSpan: returns a dead span's pages to the page allocator. Caller holds Lock.</summary>
     internal void FreeSpan(MSpan s)
     {
-        lock (Lock)
-        {
-            SetSpans(s, null);
-            Pages.Free(s.StartAddr, s.NPages);
-            Stats.HeapInuse -= s.NPages * MallocConstants.PageSize;
-            s.State = SpanState.Dead;
-        }
+        SetSpans(s, null);
+        Pages.Free(s.StartAddr, s.NPages);
+        Stats.HeapInuse -= s.NPages * MallocConstants.PageSize;
+        s.State = SpanState.Dead;
         GcBitsAlloc.Free((nint)s.AllocBits);
         GcBitsAlloc.Free((nint)s.GcMarkBits);
         s.AllocBits = null;
@@ -541,9 +549,9 @@ public sealed unsafe partial class MHeap : IHeap
     public long Scavenge(long bytes)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(bytes);
-        using DisposeGuard.Scope op = EnterOperation();
         lock (Lock)
         {
+            ThrowIfDisposed();
             long released = 0;
             try
             {
@@ -566,138 +574,117 @@ public sealed unsafe partial class MHeap : IHeap
 
     public HeapStats ReadStats()
     {
-        using DisposeGuard.Scope op = EnterOperation();
         lock (Lock)
+        {
+            ThrowIfDisposed();
             return ReadStatsLocked();
+        }
     }
 
-    /// <summary>The stats snapshot; caller holds Lock.</summary>
+    /// <summary>The stats snapshot. Caller holds Lock.</summary>
     private HeapStats ReadStatsLocked()
     {
+        var bySize = new SizeClassStats[SizeClasses.NumSizeClasses];
+        long mallocs = 0, frees = 0, heapAlloc = 0, tiny = 0, largeAllocs = 0, largeBytes = 0, samples = 0;
+        for (int c = 1; c < SizeClasses.NumSizeClasses; c++)
         {
-            var bySize = new SizeClassStats[SizeClasses.NumSizeClasses];
-            long mallocs = 0, frees = 0, heapAlloc = 0, tiny = 0, largeAllocs = 0, largeBytes = 0, samples = 0;
-            for (int c = 1; c < SizeClasses.NumSizeClasses; c++)
-            {
-                long nmalloc = 0;
-                foreach (P p in AllP)
-                    nmalloc += p.MCache.NSmallAlloc[c];
-                // A plain read: 64-bit loads are atomic on 64-bit targets, and a snapshot is exact only when quiescent anyway.
-                long nfree = Stats.NSmallFree[c];
-                bySize[c] = new SizeClassStats(SizeClasses.ClassToSize[c], nmalloc, nfree);
-                mallocs += nmalloc;
-                frees += nfree;
-                heapAlloc += (nmalloc - nfree) * SizeClasses.ClassToSize[c];
-            }
+            long nmalloc = 0;
             foreach (P p in AllP)
-            {
-                tiny += p.MCache.TinyAllocs;
-                largeAllocs += p.MCache.LargeAllocs;
-                largeBytes += p.MCache.LargeAllocBytes;
-                samples += p.MCache.Samples;
-            }
-            long largeFrees = Interlocked.Read(ref Stats.LargeFrees);
-            heapAlloc += largeBytes - Interlocked.Read(ref Stats.LargeFreeBytes);
-            return new HeapStats
-            {
-                HeapSys = Stats.HeapSys,
-                HeapInuse = Stats.HeapInuse,
-                HeapReleased = Stats.HeapReleased,
-                HeapAlloc = heapAlloc,
-                Mallocs = mallocs + largeAllocs,
-                Frees = frees + largeFrees,
-                TinyAllocs = tiny,
-                LargeAllocs = largeAllocs,
-                LargeFrees = largeFrees,
-                BySize = bySize,
-                NumGC = Interlocked.Read(ref Stats.NumGC),
-                SweepGen = SweepGen,
-                PagesInUse = Stats.HeapInuse / MallocConstants.PageSize,
-                PagesSwept = Interlocked.Read(ref Stats.PagesSwept),
-                HeapLive = Interlocked.Read(ref Stats.HeapLive),
-                HeapMarked = Interlocked.Read(ref Stats.HeapMarked),
-                BadMarks = Interlocked.Read(ref Stats.BadMarks),
-                ProfileSamples = samples,
-                Arenas = Stats.Arenas,
-            };
+                nmalloc += p.MCache.NSmallAlloc[c];
+            long nfree = Stats.NSmallFree[c];
+            bySize[c] = new SizeClassStats(SizeClasses.ClassToSize[c], nmalloc, nfree);
+            mallocs += nmalloc;
+            frees += nfree;
+            heapAlloc += (nmalloc - nfree) * SizeClasses.ClassToSize[c];
         }
+        foreach (P p in AllP)
+        {
+            tiny += p.MCache.TinyAllocs;
+            largeAllocs += p.MCache.LargeAllocs;
+            largeBytes += p.MCache.LargeAllocBytes;
+            samples += p.MCache.Samples;
+        }
+        heapAlloc += largeBytes - Stats.LargeFreeBytes;
+        return new HeapStats
+        {
+            HeapSys = Stats.HeapSys,
+            HeapInuse = Stats.HeapInuse,
+            HeapReleased = Stats.HeapReleased,
+            HeapAlloc = heapAlloc,
+            Mallocs = mallocs + largeAllocs,
+            Frees = frees + Stats.LargeFrees,
+            TinyAllocs = tiny,
+            LargeAllocs = largeAllocs,
+            LargeFrees = Stats.LargeFrees,
+            BySize = bySize,
+            NumGC = Stats.NumGC,
+            SweepGen = _sweepGen,
+            PagesInUse = Stats.HeapInuse / MallocConstants.PageSize,
+            PagesSwept = Stats.PagesSwept,
+            HeapLive = Stats.HeapLive,
+            HeapMarked = Stats.HeapMarked,
+            BadMarks = Stats.BadMarks,
+            ProfileSamples = samples,
+            Arenas = Stats.Arenas,
+        };
     }
 
     /// <summary>
-    /// FindObject needs no P, so sweeps, mcache flushes and cycle boundaries run while it reads
-    /// (spec/SPEC.md, "FindObject under concurrency"). It answers only from a span whose sweepgen,
-    /// and the heap's, did not change across its read (else it reads again), so an object that
-    /// stays live is never reported free; it waits for a span being swept only until that sweep
-    /// publishes or the cycle moves on.
+    /// findObject: resolves ptr (interior pointers too) to its object. A span still unswept in this
+    /// cycle (sg-2) is swept here first (ensureSwept: allocation state is only meaningful on a swept
+    /// span). On a stale cached span (sg+1), not swept until its P flushes, what survives is what is
+    /// marked. Needs no P; under the heap lock no sweep, flush or cycle boundary runs meanwhile.
     /// </summary>
     public bool FindObject(nint ptr, out ObjectInfo info)
     {
-        using DisposeGuard.Scope op = EnterOperation();
-        bool found = FindObjectCore(ptr, out info);
-        HookFaults.ThrowPending(); // EnsureSwept may have swept here
+        bool found;
+        lock (Lock)
+        {
+            ThrowIfDisposed();
+            found = FindObjectLocked(ptr, out info);
+        }
+        HookFaults.ThrowPending(); // the sweep here may have called OnFree / OnTrace
         return found;
     }
 
-    private bool FindObjectCore(nint ptr, out ObjectInfo info)
+    private bool FindObjectLocked(nint ptr, out ObjectInfo info)
     {
         info = default;
-        while (true)
+        MSpan? s = SpanOf(ptr);
+        if (s == null || s.State != SpanState.InUse || ptr < s.StartAddr || ptr >= s.Limit)
+            return false;
+        uint sg = _sweepGen;
+        if (s.SweepGen == sg - 2)
         {
-            uint sg = SweepGen;
-            MSpan? s = SpanOf(ptr);
-            if (s == null)
-                return false;
-            uint g = Volatile.Read(ref s.SweepGen);
-            if (s.State != SpanState.InUse || ptr < s.StartAddr || ptr >= s.Limit)
-            {
-                // Not an in-use span here, unless the span record changed under us: read again.
-                if (SpanOf(ptr) == s && SweepGen == sg)
-                    return false;
-                continue;
-            }
-            if (g == sg - 2 || g == sg - 1)
-            {
-                // Allocation state is only meaningful on a swept span.
-                EnsureSwept(s, sg);
-                CheckSweptAfterWait(s, sg);
-                continue;
-            }
-            int i = s.ObjIndex(ptr);
-            // A stale cached span (sg+1) is swept when its P flushes: what survives is what is marked.
-            bool allocated = g == sg + 1 ? s.IsMarked(i) : s.IsAllocated(i);
-            var found = new ObjectInfo(s.ObjectAddress(i), s.ElemSize, s.SpanClass, allocated);
-            // The bitmap reads above complete before the sweepgens are read again.
-            Interlocked.MemoryBarrier();
-            // A sweep (or a flush's sweep) began meanwhile, or the cycle moved on: the bits may be torn.
-#if SEEDED_BUGS
-            if (!SeededBugs.On(SeededBug.FindObjectReadsUnownedSpan))
-#endif
-            if (Volatile.Read(ref s.SweepGen) != g || SweepGen != sg || s.State != SpanState.InUse)
-                continue;
-            info = found;
-            return true;
+            if (Tracing)
+                Trace(HeapTraceKind.EnsureSwept, s, sg - 2, sg - 1, "sweeping it here");
+            if (SweepUnswept(s, preserve: false))
+                return false; // every object in it was dead: the span went back to the heap
         }
+        int i = s.ObjIndex(ptr);
+        bool allocated = s.SweepGen == sg + 1 ? s.IsMarked(i) : s.IsAllocated(i);
+        info = new ObjectInfo(s.ObjectAddress(i), s.ElemSize, s.SpanClass, allocated);
+        return true;
     }
 
     // ---------------------------------------------------------------- dispose
 
     public void Dispose()
     {
-        if (_disposed)
-            return;
-        lock (_pLock)
+        lock (Lock)
         {
+            if (_disposed)
+                return;
             int me = Environment.CurrentManagedThreadId;
             foreach (P p in AllP)
             {
                 if (p.Owner != me && !IdleOrOrphaned(p))
                     throw new InvalidOperationException($"Dispose: P{p.Id} is still held by thread {p.Owner}");
             }
+            // Every operation that took the lock before has finished; every later one throws.
             _disposed = true;
-            _guard.Close();
         }
-        // P-less operations that entered before (Mark, FindObject, SweepOne, ...) finish first.
-        _guard.WaitUntilEmpty();
+        // Outside the lock: the sweeper may be waiting for it, and finds the heap disposed.
         _bgSweeper.Stop();
         lock (Lock)
             ReleaseMappings();
@@ -719,10 +706,10 @@ public sealed unsafe partial class MHeap : IHeap
     {
         if (_reservations == null)
             return;
-            foreach ((nint b, nint size) in _reservations)
-                SysMem.SysFree(b, size);
-            _reservations.Clear();
-            Volatile.Write(ref _arenas, []);
-            _persistent?.Dispose(); // null only if the constructor failed (the finalizer still runs then)
+        foreach ((nint b, nint size) in _reservations)
+            SysMem.SysFree(b, size);
+        _reservations.Clear();
+        _arenas = [];
+        _persistent?.Dispose(); // null only if the constructor failed (the finalizer still runs then)
     }
 }

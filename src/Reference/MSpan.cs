@@ -5,9 +5,7 @@
 // sweeping makes gcmarkBits the new allocBits and takes a fresh cleared gcmarkBits.
 // Bitmaps are 128-byte off-heap records from FixAlloc (Go's gcBits), bit i at byte i/8, bit i%8.
 // Invariants: INV-SPAN-2 (geometry), INV-SPAN-3 (allocCount), INV-SPAN-4 (bits), INV-SWEEP-1.
-// Field access: SweepGen and State atomically; FreeIndex/AllocCount/AllocBits by the span's owner
-// (the P caching it, or the sweeper that won the sweepgen CAS, or the heap lock holder);
-// GcMarkBits words by Interlocked.Or during the mark phase.
+// Differs from Go: every field is read and written under the heap lock, so none is atomic.
 using System.Runtime.CompilerServices;
 
 namespace GoAlloc.Reference;
@@ -38,19 +36,9 @@ internal sealed unsafe class MSpan
     public byte* GcMarkBits;
     /// <summary>Memory of free slots may be dirty: zero on allocation.</summary>
     public bool NeedZero;
-    /// <summary>Relative to mheap.sweepgen: sg-2 unswept, sg-1 being swept, sg swept, sg+1 stale cached, sg+3 cached. Atomic.</summary>
+    /// <summary>Relative to mheap.sweepgen: sg-2 unswept, sg-1 being swept, sg swept, sg+1 stale cached, sg+3 cached.</summary>
     public uint SweepGen;
-    private int _state;
-
-    public SpanState State
-    {
-        get => (SpanState)Volatile.Read(ref _state);
-        // Publishes every field initialised before it (Go's s.state.set is the publication barrier).
-        set => Volatile.Write(ref _state, (int)value);
-    }
-
-    /// <summary>The state without a barrier: for Verify, which runs with the world quiescent.</summary>
-    public SpanState StatePlain => (SpanState)_state;
+    public SpanState State;
 
     public int SizeClass => GoAlloc.SpanClass.SizeClass(SpanClass);
     public nint Base => StartAddr;
@@ -67,10 +55,10 @@ internal sealed unsafe class MSpan
     {
         ref uint word = ref Unsafe.AsRef<uint>(GcMarkBits + (i >> 5) * 4);
         uint bit = 1u << (i & 31);
-        // Publishes the mark to the sweeper; concurrent markers of the same object race benignly:
-        // exactly one sees the bit clear.
-        uint old = Interlocked.Or(ref word, bit);
-        return (old & bit) == 0;
+        if ((word & bit) != 0)
+            return false;
+        word |= bit;
+        return true;
     }
 
     /// <summary>nextFreeIndex: the first free object at or after FreeIndex (NElems if none); advances FreeIndex past it.</summary>

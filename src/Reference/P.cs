@@ -1,18 +1,19 @@
 // P: a processor (mirrors p in runtime/runtime2.go) and mallocgc (runtime/malloc.go). A P is
-// owned by one thread between AcquireP and Release and carries the mcache and the page cache, so
-// the allocation path takes no lock until it needs a new span. Alloc follows mallocgc: size 0 ->
-// zerobase; noscan under 16 bytes -> tiny block; up to 32 KiB -> size class (found here by a plain
-// search of the class table; the Optimized uses size_to_class8/128); larger -> own span. During
-// the mark phase new objects are allocated black; heap-profile sampling follows Go's nextSample.
+// owned by one thread between AcquireP and Release and carries the mcache and the page cache.
+// Alloc follows mallocgc: size 0 -> zerobase; noscan under 16 bytes -> tiny block; up to 32 KiB ->
+// size class (found here by a plain search of the class table; Go: size_to_class8/128); larger ->
+// own span. During the mark phase new objects are allocated black; heap-profile sampling follows
+// Go's nextSample. Differs from Go (mallocgc takes no lock until it needs a span): Alloc and
+// Flush run under the one heap lock from start to end.
 namespace GoAlloc.Reference;
 
 internal sealed unsafe class P : IProcessor
 {
     private readonly MHeap _heap;
     internal readonly MCache MCache;
-    /// <summary>The per-P page cache (owner only; replaced under the heap lock when refilled).</summary>
+    /// <summary>The per-P page cache (under the heap lock).</summary>
     internal PageCache PCache = new();
-    /// <summary>Managed thread id of the holder, 0 when idle. Written under the heap's P lock.</summary>
+    /// <summary>Managed thread id of the holder, 0 when idle (under the heap lock).</summary>
     internal int Owner;
 
     public P(MHeap heap, int id)
@@ -24,9 +25,10 @@ internal sealed unsafe class P : IProcessor
 
     public int Id { get; }
 
+    /// <summary>Throws unless the calling thread holds this P. Caller holds the heap lock.</summary>
     internal void CheckOwner()
     {
-        int owner = Volatile.Read(ref Owner);
+        int owner = Owner;
         if (owner != Environment.CurrentManagedThreadId)
         {
             throw new InvalidOperationException(owner == 0
@@ -39,11 +41,17 @@ internal sealed unsafe class P : IProcessor
 
     public void Flush()
     {
-        _heap.ThrowIfDisposed();
-        CheckOwner();
-        if (_heap.Tracing)
-            _heap.Trace(HeapTraceKind.Flush, Id, null);
-        MCache.ReleaseAll();
+        lock (_heap.Lock)
+        {
+            _heap.ThrowIfDisposed();
+            CheckOwner();
+            using (_heap.ActingFor(Id))
+            {
+                if (_heap.Tracing)
+                    _heap.Trace(HeapTraceKind.Flush, null);
+                MCache.ReleaseAll();
+            }
+        }
         HookFaults.ThrowPending();
     }
 
@@ -60,8 +68,23 @@ internal sealed unsafe class P : IProcessor
 
     public nint Alloc(long size, bool noscan = false, bool needzero = true)
     {
-        _heap.ThrowIfDisposed();
-        CheckOwner();
+        nint x;
+        lock (_heap.Lock)
+        {
+            _heap.ThrowIfDisposed();
+            CheckOwner();
+            using (_heap.ActingFor(Id))
+                x = AllocLocked(size, noscan, needzero);
+        }
+        // A hook threw during a refill: the allocation finished (its address is lost to the
+        // caller, and the object dies at the next cycle), then the exception is rethrown.
+        HookFaults.ThrowPending();
+        return x;
+    }
+
+    /// <summary>mallocgc. Caller holds the heap lock and this P.</summary>
+    private nint AllocLocked(long size, bool noscan, bool needzero)
+    {
         if (size < 0 || size > MallocConstants.MaxAlloc)
             throw new ArgumentOutOfRangeException(nameof(size), size, $"allocation size must be 0..{MallocConstants.MaxAlloc}");
         if (size == 0)
@@ -90,7 +113,7 @@ internal sealed unsafe class P : IProcessor
                     x = c.Tiny + (nint)off;
                     c.TinyOffset = off + size;
                     c.TinyAllocs++;
-                    if (_heap.Phase == GcPhase.Mark)
+                    if (_heap.Marking)
                         MarkTinyBlock(c.Tiny);
                     return x;
                 }
@@ -122,8 +145,8 @@ internal sealed unsafe class P : IProcessor
         }
 
         // Allocate black: an object allocated during marking is marked.
-        if (_heap.Phase == GcPhase.Mark && span.SetMarked(span.ObjIndex(x)))
-            Interlocked.Add(ref _heap.Stats.BytesMarked, span.ElemSize);
+        if (_heap.Marking && span.SetMarked(span.ObjIndex(x)))
+            _heap.Stats.BytesMarked += span.ElemSize;
 
         int rate = _heap.Options.MemProfileRate;
         if (rate > 0)
@@ -133,9 +156,6 @@ internal sealed unsafe class P : IProcessor
             else
                 ProfileAlloc(x, objSize, rate);
         }
-        // A hook threw during a refill: the allocation finished (its address is lost to the
-        // caller, and the object dies at the next cycle), then the exception is rethrown.
-        HookFaults.ThrowPending();
         return x;
     }
 
@@ -143,7 +163,7 @@ internal sealed unsafe class P : IProcessor
     {
         MSpan? s = _heap.SpanOf(block);
         if (s != null && s.SetMarked(s.ObjIndex(block)))
-            Interlocked.Add(ref _heap.Stats.BytesMarked, s.ElemSize);
+            _heap.Stats.BytesMarked += s.ElemSize;
     }
 
     private void ProfileAlloc(nint x, long size, int rate)

@@ -1,7 +1,8 @@
 // PageCache: a per-P cache of up to 64 free pages inside one 64-page aligned block (mirrors
-// runtime/mpagecache.go). Small spans (< 16 pages) are carved from it without the heap lock.
+// runtime/mpagecache.go). Small spans (< 16 pages) are carved from it first.
 // The pages it holds are marked allocated in the PageAlloc bitmap (INV-PAGE-1) and keep their own
-// scavenged flags until handed out. Owned by its P: touched only by the thread holding the P.
+// scavenged flags until handed out. Differs from Go (used without the heap lock by the P's
+// owner): touched only under the heap lock, like everything in the Reference.
 namespace GoAlloc.Reference;
 
 internal sealed class PageCache

@@ -2,18 +2,17 @@
 // persistentalloc in runtime/malloc.go): bump allocation inside 256 KiB chunks, each chunk carved
 // from a LinearAlloc region. Regions are reserved lazily: the first of the size the heap asks for,
 // each next one twice as large (up to 1 GiB), so a small heap reserves little address space.
-// Memory comes back zeroed. Thread-safe: one lock (Go uses a per-P chunk plus a global lock; the
-// Reference keeps just the global one).
+// Memory comes back zeroed. Differs from Go (a per-P chunk plus a global lock): not thread-safe,
+// its callers hold the heap lock.
 namespace GoAlloc.Reference;
 
 internal sealed class PersistentAlloc : IDisposable
 {
-    private readonly object _lock = new();
     private const long MaxRegionBytes = 1L << 30;
-    private readonly List<LinearAlloc> _regions = []; // under _lock; the last one is current
-    private nint _nextRegionBytes; // under _lock
-    private nint _chunk;  // current chunk, under _lock
-    private nint _offset; // bytes used in it, under _lock
+    private readonly List<LinearAlloc> _regions = []; // the last one is current
+    private nint _nextRegionBytes;
+    private nint _chunk;  // current chunk
+    private nint _offset; // bytes used in it
 
     public PersistentAlloc(nint firstRegionBytes)
     {
@@ -22,26 +21,12 @@ internal sealed class PersistentAlloc : IDisposable
     }
 
     /// <summary>Bytes mapped so far (metadata memory that counts as used).</summary>
-    public long SysBytes
-    {
-        get
-        {
-            lock (_lock)
-                return _regions.Sum(r => r.MappedBytes);
-        }
-    }
+    public long SysBytes => _regions.Sum(r => r.MappedBytes);
 
     /// <summary>Address space reserved for metadata so far.</summary>
-    public long ReservedBytes
-    {
-        get
-        {
-            lock (_lock)
-                return _regions.Sum(r => r.ReservedBytes);
-        }
-    }
+    public long ReservedBytes => _regions.Sum(r => r.ReservedBytes);
 
-    /// <summary>Reserves the next region (OutOfMemoryException if the OS refuses). Caller holds _lock or constructs.</summary>
+    /// <summary>Reserves the next region (OutOfMemoryException if the OS refuses).</summary>
     private LinearAlloc AddRegion()
     {
         var r = new LinearAlloc(_nextRegionBytes);
@@ -55,30 +40,24 @@ internal sealed class PersistentAlloc : IDisposable
     {
         if (size <= 0 || size > MallocConstants.PersistentChunkSize)
             throw new ArgumentOutOfRangeException(nameof(size), size, "persistentalloc size out of range");
-        lock (_lock)
+        _offset = (_offset + align - 1) & ~(align - 1);
+        if (_chunk == 0 || _offset + size > MallocConstants.PersistentChunkSize)
         {
-            _offset = (_offset + align - 1) & ~(align - 1);
-            if (_chunk == 0 || _offset + size > MallocConstants.PersistentChunkSize)
-            {
-                _chunk = _regions[^1].Alloc(MallocConstants.PersistentChunkSize, SysMem.PhysPageSize);
-                if (_chunk == 0)
-                    _chunk = AddRegion().Alloc(MallocConstants.PersistentChunkSize, SysMem.PhysPageSize);
-                _offset = 0;
-            }
-            nint p = _chunk + _offset;
-            _offset += size;
-            return p;
+            _chunk = _regions[^1].Alloc(MallocConstants.PersistentChunkSize, SysMem.PhysPageSize);
+            if (_chunk == 0)
+                _chunk = AddRegion().Alloc(MallocConstants.PersistentChunkSize, SysMem.PhysPageSize);
+            _offset = 0;
         }
+        nint p = _chunk + _offset;
+        _offset += size;
+        return p;
     }
 
     public void Dispose()
     {
-        lock (_lock)
-        {
-            foreach (LinearAlloc r in _regions)
-                r.Dispose();
-            _regions.Clear();
-            _chunk = 0;
-        }
+        foreach (LinearAlloc r in _regions)
+            r.Dispose();
+        _regions.Clear();
+        _chunk = 0;
     }
 }

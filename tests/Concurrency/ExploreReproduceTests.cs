@@ -1,4 +1,5 @@
-// explore + reproduce end to end, in-process, on one seeded bug (the seeded build only):
+// explore + reproduce end to end, in-process, on one seeded bug (the seeded build only; the
+// bugs are seeded in the Optimized):
 // SweepgenPublishedAfterPush (a sweeper pushes a span to a swept set before publishing
 // sweepgen = sg) on refill-sweep-flush. explore must find it and write the trace and its sidecar;
 // reproduce must replay it from the sidecar alone, print the interleaving with its sweepgen steps
@@ -16,7 +17,7 @@ public class ExploreReproduceTests
     public void Explore_FindsASeededBug_ThenReproduce_PrintsTheInterleavingAndTheFailure()
     {
         (int exit, string output, string err) = ConcurrencyProgramTests.Run(
-            "explore", "refill-sweep-flush", "--impl", "reference", "--bug", "SweepgenPublishedAfterPush",
+            "explore", "refill-sweep-flush", "--impl", "optimized", "--bug", "SweepgenPublishedAfterPush",
             "--strategy", "probabilistic", "--seed", "17", "--iterations", "500");
         Assert.True(exit == Program.Failed, output + err);
         Assert.Matches(@"iterations [\d,]+/500, bugs found 1", output); // the progress line at the bug
@@ -28,7 +29,7 @@ public class ExploreReproduceTests
         string trace = Regex.Match(output, @"^trace:\s+(.+)$", RegexOptions.Multiline).Groups[1].Value.Trim();
         Assert.True(File.Exists(trace), output);
         TraceSidecar meta = TraceSidecar.Read(trace);
-        Assert.Equal(("refill-sweep-flush", "reference", "probabilistic", 17u, "SweepgenPublishedAfterPush", TraceSidecar.SeededBuild),
+        Assert.Equal(("refill-sweep-flush", "optimized", "probabilistic", 17u, "SweepgenPublishedAfterPush", TraceSidecar.SeededBuild),
             (meta.Scenario, meta.Impl, meta.Strategy, meta.Seed, meta.Bug, meta.Build));
         Assert.Contains($"reproduce: {CoyoteRunner.ReplayCommand(trace)}", output);
 
@@ -51,7 +52,7 @@ public class ExploreReproduceTests
     public void Reproduce_ItsOwnSidecarReproduces_OneOfAnotherScenarioExitsTwo_NotNotReproducedOrACrash()
     {
         (int exit, string output, string err) = ConcurrencyProgramTests.Run(
-            "explore", "refill-sweep-flush", "--impl", "reference", "--bug", "RefillForgetsSg3", "--iterations", "100");
+            "explore", "refill-sweep-flush", "--impl", "optimized", "--bug", "RefillForgetsSg3", "--iterations", "100");
         Assert.True(exit == Program.Failed, output + err);
         string trace = Regex.Match(output, @"^trace:\s+(.+)$", RegexOptions.Multiline).Groups[1].Value.Trim();
         TraceSidecar meta = TraceSidecar.Read(trace);
@@ -72,7 +73,7 @@ public class ExploreReproduceTests
         {
             (exit, output, err) = ConcurrencyProgramTests.Run("reproduce", other);
             Assert.True(exit == Program.Usage, output + err);
-            Assert.Contains("does not fit cycle-boundary on reference", err);
+            Assert.Contains("does not fit cycle-boundary on optimized", err);
         }
         finally
         {

@@ -145,7 +145,7 @@ public static class Program
             throw new UsageException("which scenario? one of " + string.Join(", ", ConcurrencyChoices.Scenarios));
         if (!ConcurrencyChoices.Scenarios.Contains(scenario))
             throw new UsageException($"unknown scenario '{scenario}': one of " + string.Join(", ", ConcurrencyChoices.Scenarios));
-        impl ??= ConcurrencyChoices.Applies(scenario, ConcurrencyChoices.Reference) ? ConcurrencyChoices.Reference : ConcurrencyChoices.Optimized;
+        impl ??= ConcurrencyChoices.DefaultImpl(scenario, bug);
         if (!ConcurrencyChoices.Impls.Contains(impl))
             throw new UsageException($"--impl must be reference or optimized, not '{impl}'");
         if (!ConcurrencyChoices.Applies(scenario, impl))
@@ -155,6 +155,8 @@ public static class Program
             throw new UsageException($"unknown strategy '{strategy}': one of " + string.Join(", ", ConcurrencyChoices.Strategies));
         if (bug != null && !ConcurrencyChoices.SeededBugs.Contains(bug))
             throw new UsageException($"unknown seeded bug '{bug}': one of " + string.Join(", ", ConcurrencyChoices.SeededBugs));
+        if (bug != null && impl == ConcurrencyChoices.Reference)
+            throw new UsageException(ConcurrencyChoices.BugNeedsOptimized);
         return new ExploreSpec(scenario, impl, iterations, seed, strategy, bug);
     }
 

@@ -27,6 +27,7 @@ public class SeededBugCatalogTests(ITestOutputHelper output)
     {
         SeededBug.FindObjectWaitIgnoresCycle => "fair-prioritization",
         SeededBug.FindObjectReadsUnownedSpan => "probabilistic",
+        SeededBug.SweepgenPublishedAfterPush => "probabilistic",
         _ => "random",
     };
 

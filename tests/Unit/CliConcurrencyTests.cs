@@ -83,6 +83,7 @@ public class CliConcurrencyTests
         ConcurrencyRun run = rec.Runs.Single();
         Assert.True(run.Seeded);
         Assert.Equal(["--bug", "Go46500SweepDoneWhileSweeping"], run.Args.TakeLast(2));
+        Assert.Equal("optimized", run.Args[3]); // the bugs are seeded in the optimized allocator only
     }
 
     [Theory]
@@ -110,6 +111,7 @@ public class CliConcurrencyTests
     [InlineData("explore", "cycle-boundary", "--bug", "Go99999NoSuchBug")]
     [InlineData("explore", "cycle-boundary", "--frobnicate")]
     [InlineData("explore", "spanset-push-pop", "--impl", "reference")]    // the spanSet exists in the optimized only
+    [InlineData("explore", "cycle-boundary", "--impl", "reference", "--bug", "RefillForgetsSg3")] // no seeded bug in the reference
     public void Explore_UsageError_ExitsTwoWithoutLaunching(params string[] args)
     {
         (int exit, _, string err, Recorder rec) = Run(args);

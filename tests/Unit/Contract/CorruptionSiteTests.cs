@@ -73,7 +73,7 @@ public sealed unsafe class CorruptionSiteTests
         public override uint Sg => _heap.SweepGen;
         public override SpanRef Cached(int spc) => new ReferenceSpan(_heap.AllP[0].MCache.Alloc[spc]!);
         public override void Refill(int spc) => _heap.AllP[0].MCache.Refill(spc);
-        public override void SweepSpan(SpanRef s) => _heap.SweepSpan(((ReferenceSpan)s).Span, preserve: false, pid: 0);
+        public override void SweepSpan(SpanRef s) => _heap.SweepSpan(((ReferenceSpan)s).Span, preserve: false);
         public override void SetFlushGen(uint flushGen) => _heap.AllP[0].MCache.FlushGen = flushGen;
     }
 

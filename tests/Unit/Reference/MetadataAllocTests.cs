@@ -89,25 +89,6 @@ public unsafe class MetadataAllocTests
     }
 
     [Fact]
-    public void INV_SWEEP_4_ActiveSweepWordCountsSweepersAndDrains()
-    {
-        var a = new ActiveSweep();
-        a.Reset(2); // two unflushed Ps
-        Assert.False(a.IsDone);
-        Assert.True(a.Begin());
-        Assert.Equal(3u, a.Sweepers);
-        Assert.True(a.MarkDrained());
-        Assert.False(a.MarkDrained());
-        Assert.False(a.Begin()); // nothing left to take once drained
-        a.End();
-        a.End();
-        Assert.False(a.IsDone);
-        a.End();
-        Assert.True(a.IsDone);
-        Assert.Throws<HeapInvariantException>(a.End);
-    }
-
-    [Fact]
     public void MSpan_NextFreeIndexSkipsAllocBitsAndMarksAreSetOnce()
     {
         using var pa = new PersistentAlloc(1 << 20);
