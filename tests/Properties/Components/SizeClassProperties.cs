@@ -5,6 +5,7 @@
 // public API of both heaps (FindObject reports the class the allocation used).
 using FsCheck;
 using FsCheck.Fluent;
+using GoAlloc.Model;
 using Xunit;
 using GenF = FsCheck.FSharp.Gen;
 
@@ -12,17 +13,6 @@ namespace GoAlloc.Properties.Components;
 
 public sealed unsafe class SizeClassProperties
 {
-    /// <summary>The model: the smallest class whose size is at least size (sizes 1..32768).</summary>
-    internal static int SmallestClassThatFits(long size)
-    {
-        for (int c = 1; c < SizeClasses.NumSizeClasses; c++)
-        {
-            if (SizeClasses.ClassToSize[c] >= size)
-                return c;
-        }
-        throw new ArgumentOutOfRangeException(nameof(size), size, "not a small size");
-    }
-
     [Fact]
     public void SizeToClass_SmallestClassThatFits()
     {
@@ -30,7 +20,7 @@ public sealed unsafe class SizeClassProperties
         for (long size = 1; size <= SizeClasses.MaxSmallSize; size++)
         {
             int got = GoAlloc.Optimized.P.SizeToClass(size);
-            int want = SmallestClassThatFits(size);
+            int want = SizeOracle.SizeClassOf(size);
             if (got != want)
                 Assert.Fail($"SizeToClass({size}) = {got} (size {SizeClasses.ClassToSize[got]}), the smallest class that fits is {want} (size {SizeClasses.ClassToSize[want]})");
         }
@@ -84,7 +74,7 @@ public sealed unsafe class SizeClassProperties
                 {
                     bool noscan = (size & 1) == 0;
                     nint x = p.Alloc(size, noscan: noscan && size >= SizeClasses.MaxTinySize);
-                    int c = SmallestClassThatFits(size);
+                    int c = SizeOracle.SizeClassOf(size);
                     bool tinyFree = noscan && size >= SizeClasses.MaxTinySize;
                     if (!heap.FindObject(x, out ObjectInfo info) || info.Base != x || info.Size != SizeClasses.ClassToSize[c]
                         || info.SpanClass != SpanClass.Make(c, tinyFree))

@@ -12,6 +12,7 @@
 // acquired) are skipped, deterministically: a shrunk scenario replays the same way every time.
 using System.Collections.Immutable;
 using System.Text.RegularExpressions;
+using GoAlloc.Model;
 
 namespace GoAlloc.Properties.Equivalence;
 
@@ -285,7 +286,7 @@ public sealed class HeapOpInterpreter
         ObjectInfo info = default;
         Expect(step, null, () => found = _heap.FindObject(ptr, out info));
         nint wantBase = o.Tiny ? o.Addr & ~(nint)(SizeClasses.MaxTinySize - 1) : o.Addr;
-        long wantSize = o.Tiny ? SizeClasses.MaxTinySize : RoundedSize(o.Size);
+        long wantSize = o.Tiny ? SizeClasses.MaxTinySize : SizeOracle.RoundedSize(o.Size);
         if (!found || !info.Allocated || info.Base != wantBase || info.Size != wantSize)
         {
             throw new ModelMismatchException($"FindObject(0x{ptr:x}) of live object 0x{o.Addr:x} ({o.Size} bytes): " +
@@ -343,7 +344,7 @@ public sealed class HeapOpInterpreter
                 if (_live.Count == 0)
                     return 0x5000;
                 Obj o = _live[(int)((uint)index % (uint)_live.Count)];
-                long slot = o.Tiny ? SizeClasses.MaxTinySize : RoundedSize(o.Size);
+                long slot = o.Tiny ? SizeClasses.MaxTinySize : SizeOracle.RoundedSize(o.Size);
                 return o.Addr + (nint)(slot * (kind == BogusKind.PastObject ? 1 : 64));
             }
             case BogusKind.Unmapped:
@@ -353,18 +354,5 @@ public sealed class HeapOpInterpreter
             default:
                 throw new ArgumentOutOfRangeException(nameof(kind));
         }
-    }
-
-    /// <summary>The bytes an allocation of size really occupies: its class size, or whole pages when large.</summary>
-    public static long RoundedSize(long size)
-    {
-        if (size > SizeClasses.MaxSmallSize)
-            return (size + MallocConstants.PageMask) & ~MallocConstants.PageMask;
-        for (int c = 1; c < SizeClasses.NumSizeClasses; c++)
-        {
-            if (SizeClasses.ClassToSize[c] >= size)
-                return SizeClasses.ClassToSize[c];
-        }
-        throw new ArgumentOutOfRangeException(nameof(size));
     }
 }
