@@ -717,7 +717,7 @@ public abstract unsafe class HeapContractTests
         Assert.Equal(tiny + 8, tiny2);         // the same block (now full), so it is marked now
         nint tiny4 = p.Alloc(4, noscan: true); // does not fit: a new block (allocated black) that
         Assert.NotEqual(tiny, tiny4 & ~15);     // replaces the full one as the P's current block, so
-                                               // FinishMark's marking of current blocks misses the first
+                                                // FinishMark's marking of current blocks misses the first
         p.Release();
         heap.FinishMark();
         Assert.Equal(112 + 112 + 16 + 16, heap.ReadStats().HeapMarked);
