@@ -125,8 +125,8 @@ def table(record_path):
 
 
 def test_changes(root, since):
-    """The test files modified or deleted since a commit (the working tree counts), and the test
-    files only moved since (a rename with identical content, git's R100): {old path: new path}. A
+    """The test files modified (beyond white space) or deleted since a commit (the working tree
+    counts), and the test files only moved since (a rename with identical content, git's R100): {old path: new path}. A
     move with edits counts as changed under both paths (a record names the old one, a later record
     the new one). A changed file that defines no recorded test (a helper) stands for every test
     file beside it in its folder."""
@@ -145,6 +145,8 @@ def test_changes(root, since):
                 moved[old] = new
             else:
                 changed |= {old, new}
+        elif status == "M" and subprocess.run(["git", "-C", root, "diff", "-w", "--quiet", since, "--", paths[0]]).returncode == 0:
+            continue  # white space only (a reformat): no test changed
         else:
             changed.add(paths[0])
     return {p for p in changed if p.endswith(".cs")}, {o: n for o, n in moved.items() if o.endswith(".cs")}
