@@ -55,6 +55,8 @@ public sealed unsafe class SizeClassProperties
     }
 
     /// <summary>A small size: mostly anywhere, often at a class edge or the table boundaries.</summary>
+    private static readonly string[] s_heaps = ["reference", "optimized"];
+
     private static readonly Gen<long> s_smallSize = Gen.Frequency(
         (3, GenF.Choose64(1, SizeClasses.MaxSmallSize)),
         (2, Gen.Choose(1, SizeClasses.NumSizeClasses - 1).SelectMany(c => Gen.Elements<long>(SizeClasses.ClassToSize[c], SizeClasses.ClassToSize[c] + 1L))
@@ -66,7 +68,7 @@ public sealed unsafe class SizeClassProperties
     {
         Property property = Prop.ForAll(s_smallSize.ArrayOf().ToArbitrary(), sizes =>
         {
-            foreach (string which in new[] { "reference", "optimized" })
+            foreach (string which in s_heaps)
             {
                 using IHeap heap = which == "reference" ? new GoAlloc.Reference.MHeap(new HeapOptions { Procs = 1 }) : new GoAlloc.Optimized.MHeap(new HeapOptions { Procs = 1 });
                 IProcessor p = heap.AcquireP();

@@ -3,7 +3,7 @@
 using System.Reflection;
 using Xunit;
 
-namespace GoAlloc.Tests.Shared;
+namespace GoAlloc.Tests.Allocator;
 
 public sealed class HeapStatsTests
 {

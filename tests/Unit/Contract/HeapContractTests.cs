@@ -2,9 +2,9 @@
 // (ReferenceHeapTests today; the Optimized allocator derives the same class). Each test is named
 // after the spec invariant (INV-*) or Go behaviour it checks.
 using System.Runtime.InteropServices;
-using Xunit;
 using GoAlloc.Model;
 using GoAlloc.Tests.Helpers;
+using Xunit;
 using static GoAlloc.Tests.Contract.HeapTestUtil;
 
 namespace GoAlloc.Tests.Contract;
