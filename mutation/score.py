@@ -126,9 +126,9 @@ def table(record_path):
 
 def test_changes(root, since):
     """The test files modified (beyond white space) or deleted since a commit (the working tree
-    counts), and the test files only moved since (a rename with identical content, git's R100): {old path: new path}. A
-    move with edits counts as changed under both paths (a record names the old one, a later record
-    the new one). A changed file that defines no recorded test (a helper) stands for every test
+    counts), and the test files only moved since (a rename with identical content, git's R100):
+    {old path: new path}. A move with edits counts as changed under both paths (a record names the
+    old one, a later record the new one). A changed file that defines no recorded test (a helper) stands for every test
     file beside it in its folder."""
     if subprocess.run(["git", "-C", root, "cat-file", "-e", since + "^{commit}"], capture_output=True).returncode != 0:
         subprocess.run(["git", "-C", root, "fetch", "--quiet", "--unshallow"], capture_output=True)
@@ -210,9 +210,9 @@ def guarded(record, lib, skip, root):
         defining = {t for k in g["killed"] for t in (g["tests"][i] for i in k[3])}
         defining |= {moved.get(t, t) for t in defining}
         helped = set()
+        now = [moved.get(k, k) for k in g["tests"]]  # the recorded killers at their current paths
         for t in changed:
             if t not in defining:
-                now = [moved.get(k, k) for k in g["tests"]]
                 helped |= {g["tests"][i] for i, k in enumerate(now) if k in helped_tests(root, t, now)}
         hit = {i for i, t in enumerate(g["tests"]) if t in changed or t in helped}
         mutants = [k for k in g["killed"] if hit & set(k[3])]
