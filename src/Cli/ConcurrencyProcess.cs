@@ -29,11 +29,15 @@ public static class ConcurrencyProcess
     public static string ToolPath(string baseDirectory, bool seeded) =>
         Path.Combine(baseDirectory, CopiesFolder, seeded ? "seeded" : "clean", "GoAlloc.Concurrency.dll");
 
-    /// <summary>Runs and relays (see the file header). Exit code: the tool's (ExitCodes.FromChild); HostFailure when the copy is missing or cannot start.</summary>
-    public static int Launch(ConcurrencyRun run, TextWriter output, TextWriter error)
+    /// <summary>
+    /// Runs and relays (see the file header). Exit code: the tool's (ExitCodes.FromChild);
+    /// HostFailure when the copy is missing or cannot start. baseDirectory: where the copies are
+    /// (default: alloc's own folder).
+    /// </summary>
+    public static int Launch(ConcurrencyRun run, TextWriter output, TextWriter error, string? baseDirectory = null)
     {
         string command = run.Args.Count > 0 ? run.Args[0] : "concurrency";
-        string tool = ToolPath(AppContext.BaseDirectory, run.Seeded);
+        string tool = ToolPath(baseDirectory ?? AppContext.BaseDirectory, run.Seeded);
         if (!File.Exists(tool))
         {
             error.WriteLine($"alloc {command}: host failure: {tool} is missing: alloc's build makes the Coyote-rewritten " +

@@ -1,5 +1,5 @@
 // CoyoteRunner: runs one scenario under Coyote's in-process TestingEngine, the way every [Fact] of
-// this suite and `alloc explore` do: a fixed seed, strategy and iteration budget; telemetry off;
+// tests/Concurrency and `alloc explore` (Program) do: a fixed seed, strategy and iteration budget; telemetry off;
 // uncontrolled invocations fail the run; the seeded bug of the run (seeded build only) switched on
 // for its duration. On a bug the reproducible trace is saved to TestResults/coyote/<name>.trace
 // with a sidecar <name>.trace.json (TraceSidecar: scenario, allocator, strategy, seed, bug, build),

@@ -216,6 +216,34 @@ public class CliConcurrencyTests
     }
 
     [Theory]
+    [InlineData(false, "clean")]
+    [InlineData(true, "seeded")]
+    public void Launch_WithoutTheCopy_IsAHostFailure_ThatSaysWhichCopyIsMissing(bool seeded, string build)
+    {
+        string dir = Directory.CreateTempSubdirectory("alloc-no-copies-").FullName;
+        try
+        {
+            var error = new StringWriter();
+            int exit = ConcurrencyProcess.Launch(new ConcurrencyRun(seeded, ["explore", "cycle-boundary"]), new StringWriter(), error, dir);
+            Assert.Equal(ExitCodes.HostFailure, exit);
+            Assert.Contains($"alloc explore: host failure: {ConcurrencyProcess.ToolPath(dir, seeded)} is missing", error.ToString());
+            Assert.Contains($"the Coyote-rewritten {build} copy", error.ToString());
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Relay_TheRunnersRefusalToRunUnrewritten_IsAHostFailure()
+    {
+        var error = new StringWriter();
+        Assert.Equal(ExitCodes.HostFailure, ConcurrencyProcess.Relay("explore", 3, error));
+        Assert.Contains("host failure: the concurrency tool refused to run (exit 3: its copy is not rewritten for Coyote)", error.ToString());
+    }
+
+    [Theory]
     [InlineData(false)]
     [InlineData(true)]
     public void Copies_AreRewrittenForCoyote_AndOnlyTheSeededOneHasTheBugCatalog(bool seeded)
