@@ -4,8 +4,8 @@
 #   ./test.sh            the default gate (CI; under 45 minutes on 2 cores): unit/contract,
 #                        properties, Coyote scenarios (300 iterations each), the real-thread stress
 #                        suite (1 min per implementation), 60 s of fuzzing per target, the
-#                        seeded-bug catalog, the mutation gate (mutation/run changed), the packages
-#                        and the spin model checks.
+#                        seeded-bug catalog, the mutation gate (mutation/run changed), the packages,
+#                        the spin model checks, and dotnet format / the analyzer set.
 #   ./test.sh --nightly  the long run (hours): Coyote at 10,000 iterations per scenario and
 #                        allocator over 3 seeds, the properties at 20x their cases, every test of
 #                        the seeded build, the stress suite for 30 min per implementation, 5 min
@@ -93,6 +93,14 @@ dotnet_suite() {
 dotnet tool restore
 rm -f "$results/coyote/catalog.txt" "$results/coyote/catalog-sequential.txt"
 dotnet build Allocator.sln -c Release -warnaserror 2>&1 | tail -n 3
+
+# Style: the tree is as `dotnet format` leaves it (white space, import order, .editorconfig), and
+# the build above ran the Recommended analyzer set (Directory.Build.props, .globalconfig) as errors.
+if dotnet format Allocator.sln --verify-no-changes -v q > "$results/format.log" 2>&1; then
+  record format 1 0 "dotnet format --verify-no-changes clean; analyzers: AnalysisMode Recommended"
+else
+  record format 0 1 "dotnet format would change files (see $results/format.log; fix: dotnet format Allocator.sln)"
+fi
 
 if [ $nightly -eq 1 ]; then
   export GOALLOC_COYOTE_ITERATIONS=${GOALLOC_COYOTE_ITERATIONS:-10000}

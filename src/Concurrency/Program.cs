@@ -36,6 +36,8 @@ public static class Program
           reproduce <trace> [--json]
         """;
 
+    private static readonly System.Text.Json.JsonSerializerOptions s_indented = new() { WriteIndented = true };
+
     public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
 
     /// <summary>The whole program with its output on the given writers (tests run it in-process).</summary>
@@ -76,7 +78,7 @@ public static class Program
                 };
                 foreach (var (k, v) in summary)
                     document[k] = v;
-                output.WriteLine(System.Text.Json.JsonSerializer.Serialize(document, new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+                output.WriteLine(System.Text.Json.JsonSerializer.Serialize(document, s_indented));
             }
             return code;
         }

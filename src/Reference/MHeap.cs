@@ -85,8 +85,7 @@ public sealed unsafe partial class MHeap : IHeap
 
     internal void ThrowIfDisposed()
     {
-        if (_disposed)
-            throw new ObjectDisposedException(nameof(MHeap));
+        ObjectDisposedException.ThrowIf(_disposed, this);
     }
 
     /// <summary>Enters a P-less operation: Dispose waits until it leaves (throws ObjectDisposedException after Dispose).</summary>
@@ -217,10 +216,10 @@ public sealed unsafe partial class MHeap : IHeap
             foreach (P p in AllP)
             {
                 if (IdleOrOrphaned(p) && Volatile.Read(ref p.MCache.FlushGen) != sg)
-            #if SEEDED_BUGS
+#if SEEDED_BUGS
         if (!SeededBugs.On(SeededBug.Go27997StaleCacheNotFlushed))
 #endif
-        p.MCache.PrepareForSweep();
+                    p.MCache.PrepareForSweep();
             }
         }
     }
@@ -719,10 +718,10 @@ public sealed unsafe partial class MHeap : IHeap
     {
         if (_reservations == null)
             return;
-            foreach ((nint b, nint size) in _reservations)
-                SysMem.SysFree(b, size);
-            _reservations.Clear();
-            Volatile.Write(ref _arenas, []);
-            _persistent?.Dispose(); // null only if the constructor failed (the finalizer still runs then)
+        foreach ((nint b, nint size) in _reservations)
+            SysMem.SysFree(b, size);
+        _reservations.Clear();
+        Volatile.Write(ref _arenas, []);
+        _persistent?.Dispose(); // null only if the constructor failed (the finalizer still runs then)
     }
 }
