@@ -4,8 +4,8 @@
 #   ./test.sh            the default gate (CI; under 45 minutes on 2 cores): unit/contract,
 #                        properties, Coyote scenarios (300 iterations each), the real-thread stress
 #                        suite (1 min per implementation), 60 s of fuzzing per target, the
-#                        seeded-bug catalog, the mutation gate (mutation/run changed), the packages
-#                        and the spin model checks.
+#                        seeded-bug catalog, the mutation gate (mutation/run changed), the packages,
+#                        the spin model checks, and dotnet format / the analyzer set.
 #   ./test.sh --nightly  the long run (hours): Coyote at 10,000 iterations per scenario and
 #                        allocator over 3 seeds, the properties at 20x their cases, every test of
 #                        the seeded build, the stress suite for 30 min per implementation, 5 min
@@ -93,6 +93,14 @@ dotnet_suite() {
 dotnet tool restore
 rm -f "$results/coyote/catalog.txt" "$results/coyote/catalog-sequential.txt"
 dotnet build Allocator.sln -c Release -warnaserror 2>&1 | tail -n 3
+
+# Style: the tree is as `dotnet format` leaves it (white space, import order, .editorconfig), and
+# the build above ran the Recommended analyzer set (Directory.Build.props, .globalconfig) as errors.
+if dotnet format Allocator.sln --verify-no-changes -v q > "$results/format.log" 2>&1; then
+  record format 1 0 "dotnet format --verify-no-changes clean; analyzers: AnalysisMode Recommended"
+else
+  record format 0 1 "dotnet format would change files (see $results/format.log; fix: dotnet format Allocator.sln)"
+fi
 
 if [ $nightly -eq 1 ]; then
   export GOALLOC_COYOTE_ITERATIONS=${GOALLOC_COYOTE_ITERATIONS:-10000}
@@ -203,6 +211,9 @@ fi
 # The packages: dotnet pack makes the three libraries' packages and the `alloc` tool; the tool is
 # installed from that folder into a scratch tool path (and a scratch NuGet cache, so an older
 # package of the same version cannot stand in) and must print its version and replay the sample.
+# Outside the repository, from the Coyote copies the tool ships (coyote/clean, coyote/seeded), it
+# must also find a seeded bug with `alloc explore` (exit 1) and replay its trace with `alloc
+# reproduce` (exit 0).
 pack_dir=$(mktemp -d)
 rc=0
 {
@@ -217,10 +228,19 @@ rc=0
   "$pack_dir/tools/alloc" --version | tee "$pack_dir/version" &&
   grep -q "^$version" "$pack_dir/version" &&
   (cd "$pack_dir" && "$pack_dir/tools/alloc" > "$pack_dir/replay.log") &&
-  tail -n 1 "$pack_dir/replay.log"
+  tail -n 1 "$pack_dir/replay.log" &&
+  explore_rc=0 &&
+  { (cd "$pack_dir" && "$pack_dir/tools/alloc" explore refill-sweep-flush --impl reference --iterations 5 --seed 17 \
+      --bug RefillForgetsSg3 > "$pack_dir/explore.log") || explore_rc=$?; } &&
+  tail -n 4 "$pack_dir/explore.log" &&
+  [ $explore_rc -eq 1 ] &&
+  coyote_trace=$(sed -n 's/^trace: *//p' "$pack_dir/explore.log") &&
+  [ -f "$coyote_trace" ] &&
+  (cd "$pack_dir" && "$pack_dir/tools/alloc" reproduce "$coyote_trace" > "$pack_dir/reproduce.log") &&
+  tail -n 1 "$pack_dir/reproduce.log"
 } 2>&1 | tee "$results/packages.log" || rc=$?
 if [ $rc -eq 0 ]; then
-  record packages 1 0 "4 packages + symbols; the installed alloc tool printed $(cat "$pack_dir/version") and replayed the sample"
+  record packages 1 0 "4 packages + symbols; the installed alloc tool printed $(cat "$pack_dir/version"), replayed the sample, explored a seeded bug and reproduced it"
 else
   record packages 0 1 "dotnet pack / tool install / the installed alloc failed (exit $rc): $results/packages.log"
 fi

@@ -124,17 +124,32 @@ def table(record_path):
     return 0
 
 
-def changed_tests(root, since):
-    """Test files modified or deleted since a commit (the working tree counts): the files whose
-    tests may have been weakened. A changed file that defines no recorded test (a helper) stands
-    for every test file beside it in its folder."""
+def test_changes(root, since):
+    """The test files modified (beyond white space) or deleted since a commit (the working tree
+    counts), and the test files only moved since (a rename with identical content, git's R100):
+    {old path: new path}. A move with edits counts as changed under both paths (a record names the
+    old one, a later record the new one). A changed file that defines no recorded test (a helper) stands for every test
+    file beside it in its folder."""
     if subprocess.run(["git", "-C", root, "cat-file", "-e", since + "^{commit}"], capture_output=True).returncode != 0:
         subprocess.run(["git", "-C", root, "fetch", "--quiet", "--unshallow"], capture_output=True)
-    out = subprocess.run(["git", "-C", root, "diff", "--name-only", "--no-renames", "--diff-filter=MD", since, "--", "tests"],
+    out = subprocess.run(["git", "-C", root, "diff", "--name-status", "-M", "--diff-filter=MDR", since, "--", "tests"],
                          capture_output=True, text=True)
     if out.returncode != 0:
         raise SystemExit(f"weakened-test gate: cannot diff the tests against {since}: {out.stderr.strip()}")
-    return {l for l in out.stdout.splitlines() if l.endswith(".cs")}
+    changed, moved = set(), {}
+    for line in out.stdout.splitlines():
+        status, *paths = line.split("\t")
+        if status.startswith("R"):
+            old, new = paths
+            if status == "R100":
+                moved[old] = new
+            else:
+                changed |= {old, new}
+        elif status == "M" and subprocess.run(["git", "-C", root, "diff", "-w", "--quiet", since, "--", paths[0]]).returncode == 0:
+            continue  # white space only (a reformat): no test changed
+        else:
+            changed.add(paths[0])
+    return {p for p in changed if p.endswith(".cs")}, {o: n for o, n in moved.items() if o.endswith(".cs")}
 
 
 TEST_ATTRIBUTE = re.compile(r"\[(Fact|Theory|Property)\b")
@@ -188,15 +203,17 @@ def guarded(record, lib, skip, root):
             continue
         since = g["testsCommit"]
         if since not in cache:
-            cache[since] = changed_tests(root, since)
-        changed = cache[since]
+            cache[since] = test_changes(root, since)
+        changed, moved = cache[since]
         if not changed:
             continue
         defining = {t for k in g["killed"] for t in (g["tests"][i] for i in k[3])}
+        defining |= {moved.get(t, t) for t in defining}
         helped = set()
+        now = [moved.get(k, k) for k in g["tests"]]  # the recorded killers at their current paths
         for t in changed:
             if t not in defining:
-                helped |= helped_tests(root, t, g["tests"])
+                helped |= {g["tests"][i] for i, k in enumerate(now) if k in helped_tests(root, t, now)}
         hit = {i for i, t in enumerate(g["tests"]) if t in changed or t in helped}
         mutants = [k for k in g["killed"] if hit & set(k[3])]
         if mutants:
@@ -228,16 +245,26 @@ def spans_pattern(path, lines):
     return "**/" + os.path.basename(path) + "".join(spans)
 
 
+COMMENT_ONLY = re.compile(r"^\s*(//.*)?$")
+
+
 def diff_lines(root, base, relpath):
-    """The lines of a source file that differ from commit BASE (git diff -U0): every added or
-    modified line, and for a hunk that only deletes, the lines on both sides of the cut (a deleted
-    statement changes the code around it). None when the file is new (the whole file is changed)."""
-    out = subprocess.run(["git", "-C", root, "diff", "-U0", "--no-color", base, "--", relpath],
+    """The lines of a source file that differ from commit BASE (git diff -U0, white space ignored):
+    every added or modified line, and for a hunk that only deletes, the lines on both sides of the
+    cut (a deleted statement changes the code around it). A hunk whose removed and added lines are
+    all blank or // comments (an XML doc comment, a reworded note) makes no mutant and is left out,
+    as is a change of white space alone (a reformat). None when the file is new (the whole file)."""
+    out = subprocess.run(["git", "-C", root, "diff", "-U0", "-w", "--no-color", base, "--", relpath],
                          check=True, capture_output=True, text=True).stdout
     if re.search(r"^new file mode", out, re.M) or re.search(r"^--- /dev/null", out, re.M):
         return None
     lines = set()
-    for m in re.finditer(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@", out, re.M):
+    hunks = re.split(r"^(?=@@ )", out, flags=re.M)[1:]
+    for h in hunks:
+        m = re.match(r"@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@", h)
+        body = [l for l in h.splitlines()[1:] if l[:1] in "+-" and not l.startswith("\\")]
+        if all(COMMENT_ONLY.match(l[1:]) for l in body):
+            continue
         start, count = int(m.group(1)), int(m.group(2) or "1")
         if count == 0:
             lines |= {ln for ln in (start, start + 1) if ln >= 1}
@@ -352,16 +379,21 @@ def guard_compare(record, lib, report, skip, root):
     return 0
 
 
-def advance_guards(record, lib, commit, skip):
+def advance_guards(record, lib, commit, skip, root=None):
     """After a passed weakened-test check: every recorded kill of the changed tests still kills, so
     the guards of the library's files (except the re-recorded ones in skip) now stand for the tests
-    at commit; the gate diffs the tests from there."""
+    at commit; the gate diffs the tests from there. A test file moved since names its new path."""
+    root = root or os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     with open(record, encoding="utf-8") as f:
         rec = json.load(f)
     moved = 0
+    renames = {}
     for path, c in rec["projects"][lib].get("files", {}).items():
         g = c.get("guards")
         if g and path not in skip and g["testsCommit"] != commit:
+            if g["testsCommit"] not in renames:
+                renames[g["testsCommit"]] = test_changes(root, g["testsCommit"])[1]
+            g["tests"] = [renames[g["testsCommit"]].get(t, t) for t in g["tests"]]
             g["testsCommit"] = commit
             moved += 1
     with open(record, "w", encoding="utf-8") as f:

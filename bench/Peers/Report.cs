@@ -9,6 +9,8 @@ namespace GoAlloc.Peers;
 
 public sealed class Report
 {
+    private static readonly string[] s_retainSettings = ["MIMALLOC_ALLOW_DECOMMIT", "MALLOC_CONF", "TCMALLOC_RELEASE_RATE", "GLIBC_TUNABLES"];
+
     private readonly StringBuilder _sb = new();
     private readonly List<(string Target, double Value, double Limit, bool Below)> _targets = [];
 
@@ -22,7 +24,7 @@ public sealed class Report
         _sb.AppendLine(CultureInfo.InvariantCulture, $"- {o.Rounds} rounds, scale {o.Scale}; peers: Debian libmimalloc2.0, libjemalloc2, libtcmalloc-minimal4, glibc");
         // bench/peers --retain: the peers keep the memory they free, as GoAlloc does between cycles.
         // The settings are printed as this process received them (bench/peers sets them).
-        string[] retain = [.. new[] { "MIMALLOC_ALLOW_DECOMMIT", "MALLOC_CONF", "TCMALLOC_RELEASE_RATE", "GLIBC_TUNABLES" }
+        string[] retain = [.. s_retainSettings
             .Select(v => (v, Environment.GetEnvironmentVariable(v)))
             .Where(e => e.Item2 != null && (e.v != "GLIBC_TUNABLES" || e.Item2.Contains("glibc.malloc", StringComparison.Ordinal)))
             .Select(e => $"{e.v}={e.Item2}")];

@@ -62,7 +62,7 @@ public enum SeededBug
 public static class SeededBugs
 {
     /// <summary>The bug switched on (None = the clean protocol). Set by one test at a time.</summary>
-    public static SeededBug Active;
+    public static SeededBug Active { get; set; }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool On(SeededBug bug) => Active == bug;

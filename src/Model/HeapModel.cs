@@ -146,7 +146,7 @@ public sealed unsafe class HeapModel
         Obj o;
         if (size <= SizeClasses.MaxSmallSize)
         {
-            int c = SizeClassOf(size);
+            int c = SizeOracle.SizeClassOf(size);
             o = new Obj { Base = addr, Slot = SizeClasses.ClassToSize[c], SizeClass = c, SpanClass = SpanClass.Make(c, noscan) };
             o.Limit = o.Slot;
             if (addr % 8 != 0 || (o.Slot % 16 == 0 && addr % 16 != 0))
@@ -154,7 +154,7 @@ public sealed unsafe class HeapModel
         }
         else
         {
-            long pages = (size + MallocConstants.PageMask) >> MallocConstants.PageShift;
+            long pages = SizeOracle.Pages(size);
             o = new Obj { Base = addr, Slot = pages * MallocConstants.PageSize, Limit = size, SizeClass = 0, SpanClass = SpanClass.Make(0, noscan) };
             if ((addr & MallocConstants.PageMask) != 0)
                 throw Fail(ModelIdentity.Placement, $"P{p}.Alloc({size}) returned 0x{addr:x}: a large object starts a page");
@@ -556,16 +556,5 @@ public sealed unsafe class HeapModel
             new Span<byte>((void*)(addr + (nint)off), (int)Math.Min(64, size - off)).Fill(Pattern);
         long tail = Math.Max(0, size - 64);
         new Span<byte>((void*)(addr + (nint)tail), (int)(size - tail)).Fill(Pattern);
-    }
-
-    /// <summary>The smallest size class whose slot holds size bytes (a search of the class table, 1.1).</summary>
-    public static int SizeClassOf(long size)
-    {
-        for (int c = 1; c < SizeClasses.NumSizeClasses; c++)
-        {
-            if (SizeClasses.ClassToSize[c] >= size)
-                return c;
-        }
-        throw new ArgumentOutOfRangeException(nameof(size), size, "not a small size");
     }
 }

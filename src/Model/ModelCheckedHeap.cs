@@ -142,7 +142,7 @@ public sealed class ModelCheckedHeap : IHeap, IHeapWrapper
         if (Broken)
             return;
         if (large)
-            Pacing.LargeAllocated((size + MallocConstants.PageMask) >> MallocConstants.PageShift);
+            Pacing.LargeAllocated(SizeOracle.Pages(size));
         else if (refilled)
             Pacing.Refilled();
         if (large || refilled)

@@ -252,10 +252,10 @@ public sealed unsafe partial class MHeap : IHeap
             foreach (P p in AllP)
             {
                 if (IdleOrOrphaned(p) && Volatile.Read(ref p.MCache->FlushGen) != sg)
-            #if SEEDED_BUGS
+#if SEEDED_BUGS
         if (!SeededBugs.On(SeededBug.Go27997StaleCacheNotFlushed))
 #endif
-        p.MCache->PrepareForSweep(this, p.Id);
+                    p.MCache->PrepareForSweep(this, p.Id);
             }
         }
     }
@@ -943,16 +943,16 @@ public sealed unsafe partial class MHeap : IHeap
     {
         if (_reservations == null)
             return;
-            foreach ((nint b, nint size) in _reservations)
-                SysMem.SysFree(b, size);
-            _reservations.Clear();
-            // Null only if the constructor failed part way (the finalizer still runs then).
-            foreach (MCentral? c in Central)
-                c?.Dispose();
-            _blockPool?.Dispose();
-            Pages?.Dispose();
-            GcBits?.Dispose();
-            _arenaIndex?.Dispose();
-            _persistent?.Dispose();
+        foreach ((nint b, nint size) in _reservations)
+            SysMem.SysFree(b, size);
+        _reservations.Clear();
+        // Null only if the constructor failed part way (the finalizer still runs then).
+        foreach (MCentral? c in Central)
+            c?.Dispose();
+        _blockPool?.Dispose();
+        Pages?.Dispose();
+        GcBits?.Dispose();
+        _arenaIndex?.Dispose();
+        _persistent?.Dispose();
     }
 }

@@ -104,8 +104,7 @@ public sealed unsafe partial class MHeap : IHeap
     /// <summary>Throws ObjectDisposedException after Dispose. Caller holds Lock.</summary>
     internal void ThrowIfDisposed()
     {
-        if (_disposed)
-            throw new ObjectDisposedException(nameof(MHeap));
+        ObjectDisposedException.ThrowIf(_disposed, this);
     }
 
     /// <summary>The background sweeper's thread hands over a hook exception it deferred (the first one is kept).</summary>
@@ -256,7 +255,7 @@ public sealed unsafe partial class MHeap : IHeap
         }
     }
 
-// ---------------------------------------------------------------- arenas and growth
+    // ---------------------------------------------------------------- arenas and growth
 
     /// <summary>The arena containing p, or null (a loop over the few arenas).</summary>
     internal HeapArena? ArenaOf(nint p)

@@ -101,7 +101,7 @@ public sealed class LockstepHeap : IHeap
     public GcPhase Phase => Same("Phase", _a.Phase, _b.Phase);
     public bool SweepDone => Same("SweepDone", _a.SweepDone, _b.SweepDone);
 
-    private static Exception Fail(string what) => new EquivalenceException(what);
+    private static EquivalenceException Fail(string what) => new(what);
 
     private T Same<T>(string op, T a, T b)
     {

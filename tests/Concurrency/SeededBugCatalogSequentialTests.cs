@@ -13,11 +13,11 @@ namespace GoAlloc.Concurrency;
 
 public class SeededBugCatalogSequentialTests(ITestOutputHelper output)
 {
-    public static TheoryData<SeededBug, string, string> Races() => SeededBugCatalog.Data(SeededBugCatalog.Races);
+    public static TheoryData<SeededBug, string, string> Races() => CatalogRows.Data(SeededBugCatalog.Races);
 
-    public static TheoryData<SeededBug, string, string> Sequential() => SeededBugCatalog.Data(SeededBugCatalog.Sequential);
+    public static TheoryData<SeededBug, string, string> Sequential() => CatalogRows.Data(SeededBugCatalog.Sequential);
 
-    private ExplorationResult RunSingleThreaded(CatalogEntry e, string? bug)
+    private static ExplorationResult RunSingleThreaded(CatalogEntry e, string? bug)
     {
         var spec = new ExploreSpec(e.Scenario, e.Impl, 1, Budget.Seeds[0], "random", bug, Sequential: true);
         ExplorationResult r = CoyoteRunner.Explore(spec, $"{e.Bug}.{e.Impl}.sequential{(bug == null ? ".clean" : "")}");

@@ -40,7 +40,11 @@ public abstract class DelegatingHeap(HeapOptions? options) : IHeap, IHeapWrapper
     public virtual HeapStats ReadStats() => Inner.ReadStats();
     public virtual bool FindObject(nint ptr, out ObjectInfo info) => Inner.FindObject(ptr, out info);
     public virtual void Verify() => Inner.Verify();
-    public virtual void Dispose() => Inner.Dispose();
+    public virtual void Dispose()
+    {
+        Inner.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     /// <summary>The processor callers see for a processor of the inner heap (default: a plain forwarder).</summary>
     protected virtual IProcessor WrapProcessor(IProcessor inner) => new DelegatingProcessor(inner);

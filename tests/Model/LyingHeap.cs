@@ -87,7 +87,7 @@ public sealed class LyingHeap : DelegatingHeap
                         largeFrees--;
                     else
                     {
-                        int c = HeapModel.SizeClassOf(size);
+                        int c = SizeOracle.SizeClassOf(size);
                         bySize[c] = bySize[c] with { Frees = bySize[c].Frees - 1 };
                     }
                 }

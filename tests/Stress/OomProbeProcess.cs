@@ -98,8 +98,8 @@ internal static partial class OomProbeProcess
         }
         p.WaitForExit(); // drains the redirected streams
         lock (stdout)
-        lock (stderr)
-            return new ProbeOutput(p.ExitCode, stdout.ToString(), stderr.ToString(), string.Join(' ', command));
+            lock (stderr)
+                return new ProbeOutput(p.ExitCode, stdout.ToString(), stderr.ToString(), string.Join(' ', command));
     }
 
     /// <summary>The key=value fields of one result line (a value in double quotes may hold spaces).</summary>

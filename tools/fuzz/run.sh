@@ -7,7 +7,7 @@
 # tools/fuzz/corpus/<target>. Findings go to [findings-dir] (default TestResults/fuzz/<target>).
 # Exit: 0 no crash and no hang, 1 crashes or hangs saved (each one: reproduce with
 #   dotnet <out>/goalloc-fuzz.dll <target> <findings>/default/crashes/<file>
-# and turn it into a regression test in tests/Unit/FuzzRegressionTests.cs), 2 bad usage.
+# and turn it into a regression test in tests/Unit/Cli/FuzzRegressionTests.cs), 2 bad usage.
 set -euo pipefail
 usage() { echo "usage: tools/fuzz/run.sh <trace|heap-ops> <seconds> [findings-dir]" >&2; exit 2; }
 [[ $# -ge 2 ]] || usage

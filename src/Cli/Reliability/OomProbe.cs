@@ -228,7 +228,7 @@ public static unsafe class OomProbe
         }
 
         /// <summary>One allocation: its address; null with oom set (refused) or with bad set (anything else went wrong).</summary>
-        private nint? Allocate(IProcessor p, OomRequest r, out OutOfMemoryException? oom, out string? bad)
+        private static nint? Allocate(IProcessor p, OomRequest r, out OutOfMemoryException? oom, out string? bad)
         {
             oom = null;
             bad = null;

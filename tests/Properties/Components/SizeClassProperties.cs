@@ -5,6 +5,7 @@
 // public API of both heaps (FindObject reports the class the allocation used).
 using FsCheck;
 using FsCheck.Fluent;
+using GoAlloc.Model;
 using Xunit;
 using GenF = FsCheck.FSharp.Gen;
 
@@ -12,17 +13,6 @@ namespace GoAlloc.Properties.Components;
 
 public sealed unsafe class SizeClassProperties
 {
-    /// <summary>The model: the smallest class whose size is at least size (sizes 1..32768).</summary>
-    internal static int SmallestClassThatFits(long size)
-    {
-        for (int c = 1; c < SizeClasses.NumSizeClasses; c++)
-        {
-            if (SizeClasses.ClassToSize[c] >= size)
-                return c;
-        }
-        throw new ArgumentOutOfRangeException(nameof(size), size, "not a small size");
-    }
-
     [Fact]
     public void SizeToClass_SmallestClassThatFits()
     {
@@ -30,7 +20,7 @@ public sealed unsafe class SizeClassProperties
         for (long size = 1; size <= SizeClasses.MaxSmallSize; size++)
         {
             int got = GoAlloc.Optimized.P.SizeToClass(size);
-            int want = SmallestClassThatFits(size);
+            int want = SizeOracle.SizeClassOf(size);
             if (got != want)
                 Assert.Fail($"SizeToClass({size}) = {got} (size {SizeClasses.ClassToSize[got]}), the smallest class that fits is {want} (size {SizeClasses.ClassToSize[want]})");
         }
@@ -65,6 +55,8 @@ public sealed unsafe class SizeClassProperties
     }
 
     /// <summary>A small size: mostly anywhere, often at a class edge or the table boundaries.</summary>
+    private static readonly string[] s_heaps = ["reference", "optimized"];
+
     private static readonly Gen<long> s_smallSize = Gen.Frequency(
         (3, GenF.Choose64(1, SizeClasses.MaxSmallSize)),
         (2, Gen.Choose(1, SizeClasses.NumSizeClasses - 1).SelectMany(c => Gen.Elements<long>(SizeClasses.ClassToSize[c], SizeClasses.ClassToSize[c] + 1L))
@@ -76,7 +68,7 @@ public sealed unsafe class SizeClassProperties
     {
         Property property = Prop.ForAll(s_smallSize.ArrayOf().ToArbitrary(), sizes =>
         {
-            foreach (string which in new[] { "reference", "optimized" })
+            foreach (string which in s_heaps)
             {
                 using IHeap heap = which == "reference" ? new GoAlloc.Reference.MHeap(new HeapOptions { Procs = 1 }) : new GoAlloc.Optimized.MHeap(new HeapOptions { Procs = 1 });
                 IProcessor p = heap.AcquireP();
@@ -84,7 +76,7 @@ public sealed unsafe class SizeClassProperties
                 {
                     bool noscan = (size & 1) == 0;
                     nint x = p.Alloc(size, noscan: noscan && size >= SizeClasses.MaxTinySize);
-                    int c = SmallestClassThatFits(size);
+                    int c = SizeOracle.SizeClassOf(size);
                     bool tinyFree = noscan && size >= SizeClasses.MaxTinySize;
                     if (!heap.FindObject(x, out ObjectInfo info) || info.Base != x || info.Size != SizeClasses.ClassToSize[c]
                         || info.SpanClass != SpanClass.Make(c, tinyFree))

@@ -61,7 +61,7 @@ public sealed class EquivalenceProperties
             interpreter.Run(scenario.Ops);
             return null;
         }
-        catch (ScenarioFailure f)
+        catch (ScenarioFailureException f)
         {
             string where = f.Step < scenario.Ops.Length ? $"step {f.Step}: {f.Op}" : $"epilogue: {f.Op}";
             return $"{where}\n    -> {f.InnerException!.GetType().Name}: {f.InnerException.Message}";

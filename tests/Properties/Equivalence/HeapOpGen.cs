@@ -9,6 +9,7 @@
 using System.Collections.Immutable;
 using FsCheck;
 using FsCheck.Fluent;
+using GoAlloc.Model;
 using GenF = FsCheck.FSharp.Gen;
 
 namespace GoAlloc.Properties.Equivalence;
@@ -38,7 +39,7 @@ public static class HeapOpGen
     /// <summary>How many objects of this size one Alloc step makes: mostly one, sometimes a span's worth or more.</summary>
     private static Gen<int> CountFor(long size)
     {
-        long rounded = size == 0 ? 8 : HeapOpInterpreter.RoundedSize(size);
+        long rounded = size == 0 ? 8 : SizeOracle.RoundedSize(size);
         int max = (int)Math.Clamp((2L << 20) / rounded, 1, 1100);
         if (max == 1)
             return Gen.Constant(1);
@@ -308,7 +309,7 @@ public static class HeapOpGen
         }
     }
 
-    private static int MaxCount(long size) => (int)Math.Clamp((2L << 20) / (size == 0 ? 8 : HeapOpInterpreter.RoundedSize(size)), 1, 1100);
+    private static int MaxCount(long size) => (int)Math.Clamp((2L << 20) / (size == 0 ? 8 : SizeOracle.RoundedSize(size)), 1, 1100);
 
     /// <summary>1, then halving towards the current count, then one less.</summary>
     private static IEnumerable<int> ShrinkCount(int count)
@@ -339,7 +340,7 @@ public static class HeapOpGen
         }
         else if (size >= SizeClasses.MaxTinySize || !noscan)
         {
-            int c = SizeClassOf(size);
+            int c = SizeOracle.SizeClassOf(size);
             out_.Add(c == 1 ? 1 : SizeClasses.ClassToSize[c - 1] + 1);
             out_.Add(16);
             out_.Add(8);
@@ -351,15 +352,5 @@ public static class HeapOpGen
             out_.Add(size / 2);
         }
         return out_.Where(x => x < size && x > 0).Distinct();
-    }
-
-    private static int SizeClassOf(long size)
-    {
-        for (int c = 1; c < SizeClasses.NumSizeClasses; c++)
-        {
-            if (SizeClasses.ClassToSize[c] >= size)
-                return c;
-        }
-        throw new ArgumentOutOfRangeException(nameof(size));
     }
 }

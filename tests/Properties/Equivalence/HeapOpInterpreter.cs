@@ -4,7 +4,7 @@
 // believes freed, the GC phase. It is also a small contract model of its own: it knows when an
 // operation must throw (Alloc on a P not held, StartMark while a P is held, a bad size, ...) and
 // which type it must throw, and that a live object is found by FindObject and accepted by Mark.
-// Any surprise is a ScenarioFailure naming the step; so is any exception the heap throws that the
+// Any surprise is a ScenarioFailureException naming the step; so is any exception the heap throws that the
 // model did not expect (an EquivalenceException from the LockstepHeap, a HeapInvariantException
 // from Verify, with its INV id in the message; a ModelViolationException from a ModelCheckedHeap,
 // with the identity it broke).
@@ -12,11 +12,12 @@
 // acquired) are skipped, deterministically: a shrunk scenario replays the same way every time.
 using System.Collections.Immutable;
 using System.Text.RegularExpressions;
+using GoAlloc.Model;
 
 namespace GoAlloc.Properties.Equivalence;
 
 /// <summary>The first step where the heap did not behave as the model (or the other heap) says.</summary>
-public sealed class ScenarioFailure(int step, string op, Exception inner)
+public sealed class ScenarioFailureException(int step, string op, Exception inner)
     : Exception($"step {step}: {op}: {inner.GetType().Name}: {inner.Message}", inner)
 {
     public int Step { get; } = step;
@@ -92,13 +93,13 @@ public sealed class HeapOpInterpreter
             Execute(step, op);
             AfterStep?.Invoke(step);
         }
-        catch (ScenarioFailure)
+        catch (ScenarioFailureException)
         {
             throw;
         }
         catch (Exception e)
         {
-            throw new ScenarioFailure(step, op.ToString()!, e);
+            throw new ScenarioFailureException(step, op.ToString()!, e);
         }
     }
 
@@ -187,7 +188,7 @@ public sealed class HeapOpInterpreter
     /// predict: OutOfMemoryException under a MemoryLimit, a refused bogus Mark under StrictMarks;
     /// the lock-step heap still requires both heaps to agree). True if it did not throw.
     /// </summary>
-    private bool Expect(int step, Type? expected, Action call, Type? alsoOk = null)
+    private static bool Expect(int step, Type? expected, Action call, Type? alsoOk = null)
     {
         Exception? got = null;
         try
@@ -243,9 +244,9 @@ public sealed class HeapOpInterpreter
                         held && _oomPossible ? typeof(OutOfMemoryException) : null))
                     return; // not held, or out of memory: one refused call says it all
             }
-            catch (Exception e) when (a.Count > 1 && e is not ScenarioFailure)
+            catch (Exception e) when (a.Count > 1 && e is not ScenarioFailureException)
             {
-                throw new ScenarioFailure(step, $"{a} (allocation {i + 1} of {a.Count})", e);
+                throw new ScenarioFailureException(step, $"{a} (allocation {i + 1} of {a.Count})", e);
             }
             if (a.Size == 0)
             {
@@ -285,7 +286,7 @@ public sealed class HeapOpInterpreter
         ObjectInfo info = default;
         Expect(step, null, () => found = _heap.FindObject(ptr, out info));
         nint wantBase = o.Tiny ? o.Addr & ~(nint)(SizeClasses.MaxTinySize - 1) : o.Addr;
-        long wantSize = o.Tiny ? SizeClasses.MaxTinySize : RoundedSize(o.Size);
+        long wantSize = o.Tiny ? SizeClasses.MaxTinySize : SizeOracle.RoundedSize(o.Size);
         if (!found || !info.Allocated || info.Base != wantBase || info.Size != wantSize)
         {
             throw new ModelMismatchException($"FindObject(0x{ptr:x}) of live object 0x{o.Addr:x} ({o.Size} bytes): " +
@@ -343,7 +344,7 @@ public sealed class HeapOpInterpreter
                 if (_live.Count == 0)
                     return 0x5000;
                 Obj o = _live[(int)((uint)index % (uint)_live.Count)];
-                long slot = o.Tiny ? SizeClasses.MaxTinySize : RoundedSize(o.Size);
+                long slot = o.Tiny ? SizeClasses.MaxTinySize : SizeOracle.RoundedSize(o.Size);
                 return o.Addr + (nint)(slot * (kind == BogusKind.PastObject ? 1 : 64));
             }
             case BogusKind.Unmapped:
@@ -353,18 +354,5 @@ public sealed class HeapOpInterpreter
             default:
                 throw new ArgumentOutOfRangeException(nameof(kind));
         }
-    }
-
-    /// <summary>The bytes an allocation of size really occupies: its class size, or whole pages when large.</summary>
-    public static long RoundedSize(long size)
-    {
-        if (size > SizeClasses.MaxSmallSize)
-            return (size + MallocConstants.PageMask) & ~MallocConstants.PageMask;
-        for (int c = 1; c < SizeClasses.NumSizeClasses; c++)
-        {
-            if (SizeClasses.ClassToSize[c] >= size)
-                return SizeClasses.ClassToSize[c];
-        }
-        throw new ArgumentOutOfRangeException(nameof(size));
     }
 }

@@ -46,7 +46,7 @@ public sealed partial class LockstepSelfCheckProperties
         Assert.Contains("-> EquivalenceException: ", e.Message);
         foreach (string says in d.ReportSays)
             Assert.Contains(says, e.Message);
-        int steps = Step().Matches(shrunk).Count;
+        int steps = Step().Count(shrunk);
         Assert.True(steps <= maxSteps, $"shrunk to {steps} steps (at most {maxSteps} expected):\n{e.Message}");
     }
 

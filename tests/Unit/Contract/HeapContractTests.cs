@@ -2,8 +2,9 @@
 // (ReferenceHeapTests today; the Optimized allocator derives the same class). Each test is named
 // after the spec invariant (INV-*) or Go behaviour it checks.
 using System.Runtime.InteropServices;
-using Xunit;
+using GoAlloc.Model;
 using GoAlloc.Tests.Helpers;
+using Xunit;
 using static GoAlloc.Tests.Contract.HeapTestUtil;
 
 namespace GoAlloc.Tests.Contract;
@@ -316,23 +317,22 @@ public abstract unsafe class HeapContractTests
             {
                 long size = rng.Next(20) == 0 ? rng.Next(32769, 100_000) : rng.Next(16, 32769);
                 live.Add((p.Alloc(size), size, false));
-                int c = SizeClassOf(size);
                 if (size > SizeClasses.MaxSmallSize)
                     large++;
                 else
-                    mallocsByClass[c]++;
+                    mallocsByClass[SizeOracle.SizeClassOf(size)]++;
             }
             p.Release();
             live = live.Where(_ => rng.Next(2) == 0).ToList();
             Collect(heap, live.Select(o => o.Addr));
             HeapStats st = heap.ReadStats();
-            Assert.Equal(live.Sum(o => RoundedSize(o.Size)), st.HeapAlloc);
+            Assert.Equal(live.Sum(o => SizeOracle.RoundedSize(o.Size)), st.HeapAlloc);
             Assert.Equal(live.Count, st.HeapObjects);
             for (int c = 1; c < SizeClasses.NumSizeClasses; c++)
             {
                 int cls = c;
                 Assert.Equal(mallocsByClass[c], st.BySize[c].Mallocs);
-                Assert.Equal(live.Count(o => o.Size <= SizeClasses.MaxSmallSize && SizeClassOf(o.Size) == cls), st.BySize[c].Mallocs - st.BySize[c].Frees);
+                Assert.Equal(live.Count(o => o.Size <= SizeClasses.MaxSmallSize && SizeOracle.SizeClassOf(o.Size) == cls), st.BySize[c].Mallocs - st.BySize[c].Frees);
             }
             Assert.Equal(large, st.LargeAllocs);
             Assert.Equal(st.HeapSys - st.HeapInuse, st.HeapIdle);
@@ -717,7 +717,7 @@ public abstract unsafe class HeapContractTests
         Assert.Equal(tiny + 8, tiny2);         // the same block (now full), so it is marked now
         nint tiny4 = p.Alloc(4, noscan: true); // does not fit: a new block (allocated black) that
         Assert.NotEqual(tiny, tiny4 & ~15);     // replaces the full one as the P's current block, so
-                                               // FinishMark's marking of current blocks misses the first
+                                                // FinishMark's marking of current blocks misses the first
         p.Release();
         heap.FinishMark();
         Assert.Equal(112 + 112 + 16 + 16, heap.ReadStats().HeapMarked);

@@ -1,5 +1,5 @@
-// Helpers shared by the heap contract tests: raw memory fill/check and a size-class oracle that is
-// independent of both allocators (a search of the class table).
+// Helpers shared by the heap contract tests: raw memory fill/check and a whole GC cycle (the
+// size-class oracle is GoAlloc.Model.SizeOracle, shared by every test).
 namespace GoAlloc.Tests.Contract;
 
 internal static unsafe class HeapTestUtil
@@ -9,29 +9,6 @@ internal static unsafe class HeapTestUtil
     public static bool IsFilled(nint p, long n, byte value) => new ReadOnlySpan<byte>((void*)p, checked((int)n)).IndexOfAnyExcept(value) < 0;
 
     public static bool IsZero(nint p, long n) => IsFilled(p, n, 0);
-
-    /// <summary>The size an allocation of size bytes really occupies (class size, 16 for a tiny block, page-rounded when large).</summary>
-    public static long RoundedSize(long size)
-    {
-        if (size > SizeClasses.MaxSmallSize)
-            return (size + MallocConstants.PageMask) & ~MallocConstants.PageMask;
-        for (int c = 1; c < SizeClasses.NumSizeClasses; c++)
-        {
-            if (SizeClasses.ClassToSize[c] >= size)
-                return SizeClasses.ClassToSize[c];
-        }
-        throw new ArgumentOutOfRangeException(nameof(size));
-    }
-
-    public static int SizeClassOf(long size)
-    {
-        for (int c = 1; c < SizeClasses.NumSizeClasses; c++)
-        {
-            if (SizeClasses.ClassToSize[c] >= size)
-                return c;
-        }
-        return 0;
-    }
 
     /// <summary>Runs one whole GC cycle: stop the world, mark the given objects, finish, sweep everything.</summary>
     public static void Collect(IHeap heap, IEnumerable<nint> live)

@@ -19,25 +19,29 @@ public class PallocBitsTests
         ["OneLow"] = (0, 1, w => w.Bits[0] = 0x1),
         ["OneHigh"] = (ChunkPages - 1, 1, w => w.Bits[ChunkPages / 64 - 1] = 1UL << 63),
         ["Inner"] = (129, 5, w => w.Bits[2] = 0x3e),
-        ["Aligned"] = (128, 128, w => { w.Bits[2] = ~0UL; w.Bits[3] = ~0UL; }),
+        ["Aligned"] = (128, 128, w => { w.Bits[2] = ~0UL; w.Bits[3] = ~0UL; }
+        ),
         ["Begin"] = (0, 321, w =>
         {
             for (int i = 0; i < 5; i++)
                 w.Bits[i] = ~0UL;
             w.Bits[5] = 0x1;
-        }),
+        }
+        ),
         ["End"] = (ChunkPages - (64 * 3 + 1), 64 * 3 + 1, w =>
         {
             w.Bits[ChunkPages / 64 - 1] = ~0UL;
             w.Bits[ChunkPages / 64 - 2] = ~0UL;
             w.Bits[ChunkPages / 64 - 3] = ~0UL;
             w.Bits[ChunkPages / 64 - 4] = 1UL << 63;
-        }),
+        }
+        ),
         ["All"] = (0, ChunkPages, w =>
         {
             for (int i = 0; i < PageBits.Words; i++)
                 w.Bits[i] = ~0UL;
-        }),
+        }
+        ),
     };
 
     /// <summary>A reference box so the table's lambdas can fill a PallocBits.</summary>

@@ -4,7 +4,7 @@
 // shift, sum or rounding shows up as a different sequence.
 using Xunit;
 
-namespace GoAlloc.Tests.Shared;
+namespace GoAlloc.Tests.Allocator;
 
 public sealed class MemProfileSamplerTests
 {

@@ -2,7 +2,7 @@
 // option's name, at the exact edges of the valid ranges.
 using Xunit;
 
-namespace GoAlloc.Tests.Shared;
+namespace GoAlloc.Tests.Allocator;
 
 public sealed class HeapOptionsTests
 {

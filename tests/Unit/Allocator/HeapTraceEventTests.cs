@@ -2,7 +2,7 @@
 // at the edges of the named window, and HasSpan.
 using Xunit;
 
-namespace GoAlloc.Tests.Shared;
+namespace GoAlloc.Tests.Allocator;
 
 public sealed class HeapTraceEventTests
 {

@@ -5,7 +5,7 @@
 using System.Runtime.InteropServices;
 using Xunit;
 
-namespace GoAlloc.Tests.Shared;
+namespace GoAlloc.Tests.Allocator;
 
 public sealed class FaultPlumbingTests
 {

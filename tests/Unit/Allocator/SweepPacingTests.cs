@@ -4,7 +4,7 @@
 // nothing is left to sweep. The heap model checks the heaps' pacing independently (PacingModelTests).
 using Xunit;
 
-namespace GoAlloc.Tests.Shared;
+namespace GoAlloc.Tests.Allocator;
 
 public sealed class SweepPacingTests
 {

@@ -137,7 +137,7 @@ public class TraceEventTests
         Assert.Equal((HeapTraceKind.Refill, 1, won.SpanOffset), (cached.Kind, cached.P, cached.SpanOffset));
         Assert.Equal(("sg", "sg+3"), (cached.Relative(cached.SweepGenBefore), cached.Relative(cached.SweepGenAfter)));
         Assert.Equal(won.SpanClass, cached.SpanClass);
-        Assert.Equal(SpanClass.Make(HeapTestSizeClass(1024), noscan: false), won.SpanClass);
+        Assert.Equal(SpanClass.Make(GoAlloc.Model.SizeOracle.SizeClassOf(1024), noscan: false), won.SpanClass);
 
         // P0's second span was cached before FinishMark: stale (sg+1), swept as FinishSweep flushes idle P0.
         HeapTraceEvent flush = events.Single(e => e.Kind == HeapTraceKind.PrepareForSweep && e.P == 0);
@@ -146,8 +146,6 @@ public class TraceEventTests
         Assert.Equal((0, "sg+1", "sg-1"), (stale.P, stale.Relative(stale.SweepGenBefore), stale.Relative(stale.SweepGenAfter)));
         Assert.True(events.IndexOf(stale) > events.IndexOf(flush));
     }
-
-    private static int HeapTestSizeClass(long size) => Contract.HeapTestUtil.SizeClassOf(size);
 
     [Fact]
     public void Relative_NamesTheProtocolStates()

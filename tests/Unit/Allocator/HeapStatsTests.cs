@@ -3,7 +3,7 @@
 using System.Reflection;
 using Xunit;
 
-namespace GoAlloc.Tests.Shared;
+namespace GoAlloc.Tests.Allocator;
 
 public sealed class HeapStatsTests
 {
@@ -74,8 +74,18 @@ public sealed class HeapStatsTests
     {
         var s = new HeapStats
         {
-            HeapSys = 1, HeapInuse = 2, HeapReleased = 3, HeapAlloc = 4, Mallocs = 9, Frees = 4, TinyAllocs = 6,
-            LargeAllocs = 7, LargeFrees = 8, NumGC = 10, SweepGen = 11, HeapLive = 12,
+            HeapSys = 1,
+            HeapInuse = 2,
+            HeapReleased = 3,
+            HeapAlloc = 4,
+            Mallocs = 9,
+            Frees = 4,
+            TinyAllocs = 6,
+            LargeAllocs = 7,
+            LargeFrees = 8,
+            NumGC = 10,
+            SweepGen = 11,
+            HeapLive = 12,
         };
         Assert.Equal("heap_sys=1 heap_inuse=2 heap_idle=-1 heap_released=3 heap_alloc=4 objects=5 mallocs=9 frees=4 tiny=6 " +
                      "large=7/8 gc=10 sweepgen=11 heap_live=12", s.ToString());
