@@ -10,6 +10,7 @@ namespace GoAlloc.Reference;
 
 public sealed partial class MHeap
 {
+    /// <inheritdoc/>
     public void StartMark()
     {
         lock (Lock)
@@ -27,6 +28,7 @@ public sealed partial class MHeap
         ThrowHookFaults();
     }
 
+    /// <inheritdoc/>
     public bool Mark(nint ptr)
     {
         lock (Lock)
@@ -72,6 +74,7 @@ public sealed partial class MHeap
         }
     }
 
+    /// <inheritdoc/>
     public void FinishMark()
     {
         lock (Lock)

@@ -22,6 +22,7 @@ public sealed unsafe partial class MHeap
     private long _sweepHeapLiveBasis;
     private long _pagesSweptBasis;
 
+    /// <inheritdoc/>
     public long SweepOne()
     {
         long pages;
@@ -120,6 +121,7 @@ public sealed unsafe partial class MHeap
         }
     }
 
+    /// <inheritdoc/>
     public bool SweepDone
     {
         get
@@ -262,6 +264,7 @@ public sealed unsafe partial class MHeap
         _pagesSweptBasis = Stats.PagesSwept;
     }
 
+    /// <inheritdoc/>
     public void SetGcPercent(int percent)
     {
         HeapOptions.CheckGcPercent(percent, nameof(percent));
@@ -276,6 +279,7 @@ public sealed unsafe partial class MHeap
         HookFaults.ThrowPending();
     }
 
+    /// <inheritdoc/>
     public void FinishSweep()
     {
         lock (Lock)
@@ -295,6 +299,7 @@ public sealed unsafe partial class MHeap
         }
     }
 
+    /// <inheritdoc/>
     public void StartBackgroundSweeper()
     {
         lock (Lock)
@@ -304,6 +309,7 @@ public sealed unsafe partial class MHeap
 
     internal bool BackgroundSweeperOnBackgroundThread => _bgSweeper.OnBackgroundThread;
 
+    /// <inheritdoc/>
     public void StopBackgroundSweeper()
     {
         lock (Lock)

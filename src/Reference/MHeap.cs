@@ -13,6 +13,7 @@
 // INV-MARK-1, INV-CACHE-1, INV-STATS-*, INV-ZERO-1.
 namespace GoAlloc.Reference;
 
+/// <summary>The Reference heap (runtime/mheap.go): Go's allocator run under one heap lock, the plain oracle the Optimized must match call for call.</summary>
 public sealed unsafe partial class MHeap : IHeap
 {
     /// <summary>The heap lock: every field of the heap, its Ps, mcaches, mcentrals and spans is under it.</summary>
@@ -49,6 +50,7 @@ public sealed unsafe partial class MHeap : IHeap
     /// </summary>
     private static readonly nint MetadataReserveBytes = 16 << 20;
 
+    /// <summary>Creates a heap with <paramref name="options"/> (the defaults when null); no arena is mapped before the first allocation. Throws ArgumentOutOfRangeException for an option out of range.</summary>
     public MHeap(HeapOptions? options = null)
     {
         _options = options ?? new HeapOptions();
@@ -72,9 +74,12 @@ public sealed unsafe partial class MHeap : IHeap
         _bgSweeper = new BackgroundSweeper(this);
     }
 
+    /// <inheritdoc/>
     public HeapOptions Options => _options;
+    /// <inheritdoc/>
     public int ProcCount => AllP.Length;
 
+    /// <inheritdoc/>
     public nint ArenaBase
     {
         get
@@ -84,8 +89,10 @@ public sealed unsafe partial class MHeap : IHeap
         }
     }
 
+    /// <inheritdoc/>
     public nint ZeroBase => _zeroBase;
 
+    /// <inheritdoc/>
     public GcPhase Phase
     {
         get
@@ -129,6 +136,7 @@ public sealed unsafe partial class MHeap : IHeap
 
     // ---------------------------------------------------------------- Ps
 
+    /// <inheritdoc/>
     public IProcessor AcquireP()
     {
         P? p = null;
@@ -150,6 +158,7 @@ public sealed unsafe partial class MHeap : IHeap
         return Acquired(p);
     }
 
+    /// <inheritdoc/>
     public IProcessor AcquireP(int id)
     {
         if ((uint)id >= (uint)AllP.Length)
@@ -545,6 +554,7 @@ public sealed unsafe partial class MHeap : IHeap
 
     // ---------------------------------------------------------------- scavenger
 
+    /// <inheritdoc/>
     public long Scavenge(long bytes)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(bytes);
@@ -571,6 +581,7 @@ public sealed unsafe partial class MHeap : IHeap
 
     // ---------------------------------------------------------------- stats and lookup
 
+    /// <inheritdoc/>
     public HeapStats ReadStats()
     {
         lock (Lock)
@@ -668,6 +679,7 @@ public sealed unsafe partial class MHeap : IHeap
 
     // ---------------------------------------------------------------- dispose
 
+    /// <summary>Stops the background sweeper and unmaps the arenas and metadata; any later call throws ObjectDisposedException, a second Dispose does nothing. Throws InvalidOperationException while another live thread holds a P.</summary>
     public void Dispose()
     {
         lock (Lock)
