@@ -210,6 +210,9 @@ fi
 # The packages: dotnet pack makes the three libraries' packages and the `alloc` tool; the tool is
 # installed from that folder into a scratch tool path (and a scratch NuGet cache, so an older
 # package of the same version cannot stand in) and must print its version and replay the sample.
+# Outside the repository, from the Coyote copies the tool ships (coyote/clean, coyote/seeded), it
+# must also find a seeded bug with `alloc explore` (exit 1) and replay its trace with `alloc
+# reproduce` (exit 0).
 pack_dir=$(mktemp -d)
 rc=0
 {
@@ -224,10 +227,19 @@ rc=0
   "$pack_dir/tools/alloc" --version | tee "$pack_dir/version" &&
   grep -q "^$version" "$pack_dir/version" &&
   (cd "$pack_dir" && "$pack_dir/tools/alloc" > "$pack_dir/replay.log") &&
-  tail -n 1 "$pack_dir/replay.log"
+  tail -n 1 "$pack_dir/replay.log" &&
+  explore_rc=0 &&
+  { (cd "$pack_dir" && "$pack_dir/tools/alloc" explore refill-sweep-flush --impl reference --iterations 5 --seed 17 \
+      --bug RefillForgetsSg3 > "$pack_dir/explore.log") || explore_rc=$?; } &&
+  tail -n 4 "$pack_dir/explore.log" &&
+  [ $explore_rc -eq 1 ] &&
+  coyote_trace=$(sed -n 's/^trace: *//p' "$pack_dir/explore.log") &&
+  [ -f "$coyote_trace" ] &&
+  (cd "$pack_dir" && "$pack_dir/tools/alloc" reproduce "$coyote_trace" > "$pack_dir/reproduce.log") &&
+  tail -n 1 "$pack_dir/reproduce.log"
 } 2>&1 | tee "$results/packages.log" || rc=$?
 if [ $rc -eq 0 ]; then
-  record packages 1 0 "4 packages + symbols; the installed alloc tool printed $(cat "$pack_dir/version") and replayed the sample"
+  record packages 1 0 "4 packages + symbols; the installed alloc tool printed $(cat "$pack_dir/version"), replayed the sample, explored a seeded bug and reproduced it"
 else
   record packages 0 1 "dotnet pack / tool install / the installed alloc failed (exit $rc): $results/packages.log"
 fi

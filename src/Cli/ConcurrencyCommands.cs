@@ -1,21 +1,22 @@
 // ConcurrencyCommands: `alloc explore` and `alloc reproduce`, the command-line face of the Coyote
-// suite in tests/Concurrency (see README "Reproduce a concurrency bug").
+// scenarios and runner in src/Concurrency (see README "Reproduce a concurrency bug").
 //   alloc explore <scenario> [--impl reference|optimized] [--iterations N] [--strategy S] [--seed K] [--bug SeededBug] [--json]
 //     Coyote explores the scenario's interleavings on one allocator; progress line; on a bug the
 //     trace and its sidecar (<trace>.json) go to TestResults/coyote/ and the replay command is
-//     printed. --bug switches a seeded bug on (the seeded build, -p:SeededBugs=true).
+//     printed. --bug switches a seeded bug on (the seeded build, -p:SeededBugs=true: coyote/seeded).
 //   alloc reproduce <trace> [--json]
 //     replays the trace deterministically (in the build its sidecar names) and prints the
 //     interleaving as numbered allocator steps (which P did what to which span, with sweepgen),
 //     then the failure.
 // Both validate the command line here (names from ConcurrencyChoices), then hand a
-// ConcurrencyRun to the launcher (ConcurrencyProcess.Launch: build tests/Concurrency, run its tool,
-// relay output and exit code). Exit codes: explore 0 no bug / 1 bug found; reproduce 0 reproduced /
-// 1 not; 2 usage (bad arguments, a missing, truncated or damaged trace (CoyoteTraceFile), a missing
-// or bad sidecar, or one that names another scenario); 3 host failure (build failure, the tool
-// crashed or was killed).
+// ConcurrencyRun to the launcher (ConcurrencyProcess.Launch: run the rewritten runner that alloc's
+// build put beside it, relay output and exit code). Exit codes: explore 0 no bug / 1 bug found;
+// reproduce 0 reproduced / 1 not; 2 usage (bad arguments, a missing, truncated or damaged trace
+// (CoyoteTraceFile), a missing or bad sidecar, or one that names another scenario); 3 host failure
+// (the runner's copy is missing or not rewritten, the tool crashed or was killed).
 using System.CommandLine;
 using System.Text.Json;
+using GoAlloc.Concurrency;
 
 namespace GoAlloc.Cli;
 
@@ -156,7 +157,7 @@ public sealed class ConcurrencyCommands
         if (!File.Exists(sidecarPath))
         {
             problem = $"no sidecar {sidecarPath} next to the trace: it says which scenario, allocator, seeded bug and build the schedule " +
-                "belongs to (tests/Concurrency writes it with every trace; keep it with the .trace file)";
+                "belongs to (explore and tests/Concurrency write it with every trace; keep it with the .trace file)";
             return false;
         }
         try

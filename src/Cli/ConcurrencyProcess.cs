@@ -1,12 +1,14 @@
-// ConcurrencyProcess: how `alloc explore` / `alloc reproduce` reach the Coyote suite. The suite
-// lives in tests/Concurrency (it needs Coyote's IL rewriting and, for seeded bugs, the seeded
-// build), so `alloc` does not link it: it finds the repository (the folder with Allocator.sln,
-// above the current directory or the alloc binary), builds tests/Concurrency in Release (with
-// -p:SeededBugs=true for the seeded build, into bin-seeded/), then runs
-// `dotnet .../GoAlloc.Concurrency.dll <args>` and relays its output and exit code (0, 1 and 2
-// as they are; any other code, a crash such as SIGABRT's 134 or a kill, is a host failure: exit
-// 3). No shell: every argument is passed as is. Every child is registered with Termination, so
-// Ctrl-C / SIGTERM kill its process tree and alloc exits 130 / 143.
+// ConcurrencyProcess: how `alloc explore` / `alloc reproduce` run the Coyote runner (src/Concurrency's
+// Program). Coyote controls only IL-rewritten assemblies, and seeded bugs exist only in the seeded
+// build, so alloc's build ships two rewritten copies of the runner with its heaps beside alloc.dll:
+// coyote/clean and coyote/seeded (src/Concurrency/Coyote.targets; in the repository's bin folder
+// as in the installed .NET tool, so no repository and no build is needed at run time). alloc runs
+// `dotnet <alloc dir>/coyote/<build>/GoAlloc.Concurrency.dll <args>` as a child process, while its
+// own commands keep the unrewritten, unseeded heaps of its own folder at full speed, and relays the
+// child's output and exit code (0, 1 and 2 as they are; any other code, a crash such as SIGABRT's
+// 134, a kill, or the runner's 3 for an unrewritten copy, is a host failure: exit 3). No shell:
+// every argument is passed as is. Every child is registered with Termination, so Ctrl-C / SIGTERM
+// kill its process tree and alloc exits 130 / 143.
 using System.Diagnostics;
 
 namespace GoAlloc.Cli;
@@ -20,69 +22,38 @@ public sealed record ConcurrencyRun(bool Seeded, IReadOnlyList<string> Args)
 
 public static class ConcurrencyProcess
 {
-    public const string ProjectDir = "tests/Concurrency";
+    /// <summary>The folder beside alloc.dll that holds the rewritten copies (Coyote.targets' Link).</summary>
+    public const string CopiesFolder = "coyote";
 
-    /// <summary>The folder holding Allocator.sln: above the current directory, else above the alloc binary; null if neither.</summary>
-    public static string? FindRepoRoot(string? currentDirectory = null, string? baseDirectory = null)
-    {
-        foreach (string start in new[] { currentDirectory ?? Directory.GetCurrentDirectory(), baseDirectory ?? AppContext.BaseDirectory })
-        {
-            for (DirectoryInfo? d = new(start); d != null; d = d.Parent)
-            {
-                if (File.Exists(Path.Combine(d.FullName, "Allocator.sln")))
-                    return d.FullName;
-            }
-        }
-        return null;
-    }
+    /// <summary>The runner of the clean or the seeded build: baseDirectory/coyote/clean|seeded/GoAlloc.Concurrency.dll.</summary>
+    public static string ToolPath(string baseDirectory, bool seeded) =>
+        Path.Combine(baseDirectory, CopiesFolder, seeded ? "seeded" : "clean", "GoAlloc.Concurrency.dll");
 
-    /// <summary>`dotnet build` arguments for the clean or the seeded build (run in the repository root).</summary>
-    public static IReadOnlyList<string> BuildArguments(bool seeded) =>
-        seeded ? ["build", ProjectDir, "-c", "Release", "-p:SeededBugs=true", "-v", "q"] : ["build", ProjectDir, "-c", "Release", "-v", "q"];
-
-    /// <summary>The built tool: tests/Concurrency/bin[-seeded]/Release/net10.0/GoAlloc.Concurrency.dll.</summary>
-    public static string ToolPath(string repoRoot, bool seeded) =>
-        Path.Combine(repoRoot, "tests", "Concurrency", seeded ? "bin-seeded" : "bin", "Release", "net10.0", "GoAlloc.Concurrency.dll");
-
-    /// <summary>Builds, runs and relays (see the file header). Exit code: the tool's (ExitCodes.FromChild), Usage when the repository is not found, HostFailure when the build fails.</summary>
-    public static int Launch(ConcurrencyRun run, TextWriter output, TextWriter error)
+    /// <summary>
+    /// Runs and relays (see the file header). Exit code: the tool's (ExitCodes.FromChild);
+    /// HostFailure when the copy is missing or cannot start. baseDirectory: where the copies are
+    /// (default: alloc's own folder).
+    /// </summary>
+    public static int Launch(ConcurrencyRun run, TextWriter output, TextWriter error, string? baseDirectory = null)
     {
         string command = run.Args.Count > 0 ? run.Args[0] : "concurrency";
-        string? root = FindRepoRoot();
-        if (root == null)
+        string tool = ToolPath(baseDirectory ?? AppContext.BaseDirectory, run.Seeded);
+        if (!File.Exists(tool))
         {
-            error.WriteLine($"alloc {command}: cannot find the repository (a folder with Allocator.sln) above the current directory or the alloc binary; " +
-                $"{command} builds and runs {ProjectDir} from source");
-            return ExitCodes.Usage;
+            error.WriteLine($"alloc {command}: host failure: {tool} is missing: alloc's build makes the Coyote-rewritten " +
+                $"{(run.Seeded ? "seeded" : "clean")} copy of the scenarios there (dotnet build src/Cli; not with `dotnet build -o`)");
+            return ExitCodes.HostFailure;
         }
-        IReadOnlyList<string> build = BuildArguments(run.Seeded);
-        error.WriteLine($"alloc {command}: dotnet {string.Join(' ', build)}");
-        var buildOutput = new StringWriter();
         int rc;
         try
         {
-            rc = Execute(DotnetHost, build, root, buildOutput, buildOutput);
+            rc = Execute(DotnetHost, [tool, .. run.Args], Directory.GetCurrentDirectory(), output, error, run.OnOutputLine);
         }
         catch (System.ComponentModel.Win32Exception e)
         {
             error.WriteLine($"alloc {command}: host failure: cannot run {DotnetHost}: {e.Message}");
             return ExitCodes.HostFailure;
         }
-        if (Termination.Signal is { } signal)
-            return signal;
-        if (rc != 0)
-        {
-            error.Write(buildOutput.ToString());
-            error.WriteLine($"alloc {command}: host failure: building {ProjectDir} failed (exit {rc})");
-            return ExitCodes.HostFailure;
-        }
-        string tool = ToolPath(root, run.Seeded);
-        if (!File.Exists(tool))
-        {
-            error.WriteLine($"alloc {command}: the build did not produce {tool}");
-            return ExitCodes.Usage;
-        }
-        rc = Execute(DotnetHost, [tool, .. run.Args], Directory.GetCurrentDirectory(), output, error, run.OnOutputLine);
         if (Termination.Signal is { } stopped)
             return stopped;
         return Relay(command, rc, error);
@@ -92,7 +63,9 @@ public static class ConcurrencyProcess
     public static int Relay(string command, int childExit, TextWriter error)
     {
         int code = ExitCodes.FromChild(childExit);
-        if (code == ExitCodes.HostFailure)
+        if (childExit == ExitCodes.HostFailure)
+            error.WriteLine($"alloc {command}: host failure: the concurrency tool refused to run (exit 3: its copy is not rewritten for Coyote)");
+        else if (code == ExitCodes.HostFailure)
             error.WriteLine($"alloc {command}: host failure: the concurrency tool crashed or was killed (exit {childExit}{SignalName(childExit)})");
         return code;
     }

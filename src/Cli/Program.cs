@@ -28,8 +28,8 @@ public static class Program
     }
 
     /// <summary>
-    /// Main on the given writers. launch runs the concurrency tool (default: build and run
-    /// tests/Concurrency; tests record the run); stdin is what a trace path "-" reads (default: the
+    /// Main on the given writers. launch runs the concurrency tool (default: ConcurrencyProcess.Launch,
+    /// the rewritten runner beside alloc.dll; tests record the run); stdin is what a trace path "-" reads (default: the
     /// process's standard input); factories are the allocators (default: HeapFactories.Available).
     /// </summary>
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, Func<ConcurrencyRun, int>? launch = null,

@@ -6,6 +6,7 @@
 // number, operation, span, span class and sweepgen (SwimLaneData). The failure's first line and the
 // verdict go under the last step. Long schedules keep their last MaxSteps steps (the failure is
 // at the end); the title says how many were left out.
+using GoAlloc.Concurrency;
 using ScottPlot;
 
 namespace GoAlloc.Cli;

@@ -6,6 +6,8 @@
 // output relayed) to get the steps. No bug, or a schedule without allocator steps: nothing to
 // draw, said on stderr, no file written. The exit code is the run's (explore's, not the reproduce
 // run's: 1 = a bug was found), or Usage when the picture cannot be written.
+using GoAlloc.Concurrency;
+
 namespace GoAlloc.Cli;
 
 public sealed class SwimLaneRecorder(string path, TextWriter output, TextWriter error, Func<ConcurrencyRun, int> launch)

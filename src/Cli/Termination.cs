@@ -1,6 +1,6 @@
 // Termination: what Ctrl-C (SIGINT) and SIGTERM do to `alloc`. Program.Main installs the handlers
 // (tests that call Program.Run in-process do not). On a signal: every child process alloc started
-// (the tests/Concurrency build and tool, the record script) is killed with its whole process tree,
+// (the Coyote runner of explore / reproduce, the record script) is killed with its whole process tree,
 // every temporary output file still registered is deleted (outputs are written to a temporary
 // name and renamed into place only when complete: AtomicFile), and alloc exits 130 (SIGINT) or
 // 143 (SIGTERM). While a child runs, the thread waiting for it sees it die and returns that code;

@@ -1,7 +1,6 @@
 // The concurrency tool (Program: explore / reproduce) without running Coyote: its name lists
-// (src/Cli/ConcurrencyChoices.cs, which `alloc` validates against) match the code, bad command
+// (ConcurrencyChoices, which `alloc` validates against) match the code, bad command
 // lines exit 2, and the clean build refuses seeded work with the command to run instead.
-using GoAlloc.Cli;
 using Xunit;
 
 namespace GoAlloc.Concurrency;
@@ -126,7 +125,7 @@ public class ConcurrencyProgramTests
         (int exit, _, string err) = Run("explore", "cycle-boundary", "--bug", "Go46500SweepDoneWhileSweeping");
         Assert.Equal(Program.Usage, exit);
         Assert.Contains("dotnet run --project src/Cli -c Release -- explore cycle-boundary --impl reference --iterations 1000 --strategy random --seed 17 --bug Go46500SweepDoneWhileSweeping", err);
-        Assert.Contains("-p:SeededBugs=true", err);
+        Assert.Contains("dotnet src/Cli/bin/Release/net10.0/coyote/seeded/GoAlloc.Concurrency.dll explore cycle-boundary", err);
     }
 
     [Fact]
@@ -141,7 +140,7 @@ public class ConcurrencyProgramTests
             (int exit, _, string err) = Run("reproduce", trace);
             Assert.Equal(Program.Usage, exit);
             Assert.Contains($"dotnet run --project src/Cli -c Release -- reproduce \"{trace}\"", err);
-            Assert.Contains($"dotnet tests/Concurrency/bin-seeded/Release/net10.0/GoAlloc.Concurrency.dll reproduce \"{trace}\"", err);
+            Assert.Contains($"dotnet src/Cli/bin/Release/net10.0/coyote/seeded/GoAlloc.Concurrency.dll reproduce \"{trace}\"", err);
         }
         finally
         {

@@ -1,9 +1,8 @@
 // The swim lanes of `alloc reproduce --swimlane` are read back from the lines Interleaving prints
-// (src/Cli/SwimLaneData.cs, linked here): for every HeapTraceKind, the parsed step has the event's
+// (SwimLaneData, beside Interleaving in src/Concurrency): for every HeapTraceKind, the parsed step has the event's
 // number, thread and P, and, where the line shows them, its span offset, span class and sweepgen
 // (relative to the heap's sg, as printed). A change to Interleaving's format that the swim lanes
 // could no longer read fails here.
-using GoAlloc.Cli;
 using Xunit;
 
 namespace GoAlloc.Concurrency;

@@ -1,7 +1,6 @@
 // Every scenario on both allocators, explored by Coyote with the default budget (a single-task
 // scenario: one iteration, its only schedule): the clean code must survive every interleaving
 // tried, with no uncontrolled concurrency.
-using GoAlloc.Cli;
 using Xunit;
 
 namespace GoAlloc.Concurrency;

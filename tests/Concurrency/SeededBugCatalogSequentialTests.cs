@@ -13,9 +13,9 @@ namespace GoAlloc.Concurrency;
 
 public class SeededBugCatalogSequentialTests(ITestOutputHelper output)
 {
-    public static TheoryData<SeededBug, string, string> Races() => SeededBugCatalog.Data(SeededBugCatalog.Races);
+    public static TheoryData<SeededBug, string, string> Races() => CatalogRows.Data(SeededBugCatalog.Races);
 
-    public static TheoryData<SeededBug, string, string> Sequential() => SeededBugCatalog.Data(SeededBugCatalog.Sequential);
+    public static TheoryData<SeededBug, string, string> Sequential() => CatalogRows.Data(SeededBugCatalog.Sequential);
 
     private static ExplorationResult RunSingleThreaded(CatalogEntry e, string? bug)
     {

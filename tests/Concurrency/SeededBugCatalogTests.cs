@@ -31,7 +31,7 @@ public class SeededBugCatalogTests(ITestOutputHelper output)
     };
 
     /// <summary>The race entries (SeededBugCatalog.Races); the sequential ones are checked single-threaded instead.</summary>
-    public static TheoryData<SeededBug, string, string> Catalog() => SeededBugCatalog.Data(SeededBugCatalog.Races);
+    public static TheoryData<SeededBug, string, string> Catalog() => CatalogRows.Data(SeededBugCatalog.Races);
 
     [Theory]
     [MemberData(nameof(Catalog))]

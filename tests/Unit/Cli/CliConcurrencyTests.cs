@@ -1,7 +1,10 @@
 // `alloc explore` / `alloc reproduce` command lines: what a valid one hands to the concurrency tool
-// (the build and the forwarded arguments, recorded instead of building and running
-// tests/Concurrency), and that every bad one is a usage error (exit 2) that never launches it.
-// Also the launcher's pure parts: finding the repository, the build arguments, the tool path.
+// (the build and the forwarded arguments, recorded instead of running the Coyote runner), and that
+// every bad one is a usage error (exit 2) that never launches it. Also the launcher's parts: the
+// runner's path, and the copies alloc's build ships (coyote/clean and coyote/seeded, here as in
+// alloc's own folder: Coyote.targets): rewritten for Coyote, the seeded one with the bug catalog.
+using System.Reflection;
+using System.Runtime.Loader;
 using GoAlloc.Cli;
 using Xunit;
 
@@ -203,35 +206,69 @@ public class CliConcurrencyTests
         }
     }
 
-    // ---------------------------------------------------------------- the launcher's pure parts
+    // ---------------------------------------------------------------- the launcher's parts
 
     [Fact]
-    public void FindRepoRoot_FromANestedFolderOrTheBinary()
+    public void ToolPath_PicksTheCleanOrTheSeededCopy()
     {
-        string root = Path.Combine(Path.GetTempPath(), $"alloc-root-{Guid.NewGuid():N}");
-        string nested = Path.Combine(root, "a", "b");
-        Directory.CreateDirectory(nested);
-        File.WriteAllText(Path.Combine(root, "Allocator.sln"), "");
+        Assert.Equal("/r/coyote/clean/GoAlloc.Concurrency.dll", ConcurrencyProcess.ToolPath("/r", seeded: false));
+        Assert.Equal("/r/coyote/seeded/GoAlloc.Concurrency.dll", ConcurrencyProcess.ToolPath("/r", seeded: true));
+    }
+
+    [Theory]
+    [InlineData(false, "clean")]
+    [InlineData(true, "seeded")]
+    public void Launch_WithoutTheCopy_IsAHostFailure_ThatSaysWhichCopyIsMissing(bool seeded, string build)
+    {
+        string dir = Directory.CreateTempSubdirectory("alloc-no-copies-").FullName;
         try
         {
-            Assert.Equal(root, ConcurrencyProcess.FindRepoRoot(nested, "/"));
-            Assert.Equal(root, ConcurrencyProcess.FindRepoRoot("/", nested));
-            Assert.Null(ConcurrencyProcess.FindRepoRoot("/", "/"));
-            // This test runs from the repository's tests/Unit/bin: the real root is found above it.
-            Assert.True(File.Exists(Path.Combine(ConcurrencyProcess.FindRepoRoot("/")!, "Allocator.sln")));
+            var error = new StringWriter();
+            int exit = ConcurrencyProcess.Launch(new ConcurrencyRun(seeded, ["explore", "cycle-boundary"]), new StringWriter(), error, dir);
+            Assert.Equal(ExitCodes.HostFailure, exit);
+            Assert.Contains($"alloc explore: host failure: {ConcurrencyProcess.ToolPath(dir, seeded)} is missing", error.ToString());
+            Assert.Contains($"the Coyote-rewritten {build} copy", error.ToString());
         }
         finally
         {
-            Directory.Delete(root, recursive: true);
+            Directory.Delete(dir, recursive: true);
         }
     }
 
     [Fact]
-    public void BuildArgumentsAndToolPath_PickTheBuild()
+    public void Relay_TheRunnersRefusalToRunUnrewritten_IsAHostFailure()
     {
-        Assert.Equal(["build", "tests/Concurrency", "-c", "Release", "-v", "q"], ConcurrencyProcess.BuildArguments(seeded: false));
-        Assert.Equal(["build", "tests/Concurrency", "-c", "Release", "-p:SeededBugs=true", "-v", "q"], ConcurrencyProcess.BuildArguments(seeded: true));
-        Assert.Equal("/r/tests/Concurrency/bin/Release/net10.0/GoAlloc.Concurrency.dll", ConcurrencyProcess.ToolPath("/r", seeded: false));
-        Assert.Equal("/r/tests/Concurrency/bin-seeded/Release/net10.0/GoAlloc.Concurrency.dll", ConcurrencyProcess.ToolPath("/r", seeded: true));
+        var error = new StringWriter();
+        Assert.Equal(ExitCodes.HostFailure, ConcurrencyProcess.Relay("explore", 3, error));
+        Assert.Contains("host failure: the concurrency tool refused to run (exit 3: its copy is not rewritten for Coyote)", error.ToString());
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Copies_AreRewrittenForCoyote_AndOnlyTheSeededOneHasTheBugCatalog(bool seeded)
+    {
+        string runner = ConcurrencyProcess.ToolPath(AppContext.BaseDirectory, seeded);
+        string dir = Path.GetDirectoryName(runner)!;
+        Assert.True(File.Exists(runner), $"{runner} is missing: alloc's build (Coyote.targets) did not make the copy");
+        Assert.True(File.Exists(Path.Combine(dir, "GoAlloc.Concurrency.runtimeconfig.json")), "the runner cannot start without its runtimeconfig");
+        // Its own load context: the copies have the names of the assemblies this test process runs.
+        var context = new AssemblyLoadContext($"coyote-{(seeded ? "seeded" : "clean")}", isCollectible: true);
+        context.Resolving += (c, name) => File.Exists(Path.Combine(dir, name.Name + ".dll")) ? c.LoadFromAssemblyPath(Path.Combine(dir, name.Name + ".dll")) : null;
+        try
+        {
+            foreach (string name in new[] { "GoAlloc", "GoAlloc.Reference", "GoAlloc.Optimized", "GoAlloc.Concurrency" })
+            {
+                Assembly a = context.LoadFromAssemblyPath(Path.Combine(dir, name + ".dll"));
+                Assert.True(a.GetCustomAttributesData().Any(d => d.AttributeType.FullName == "Microsoft.Coyote.Rewriting.RewritingSignatureAttribute"),
+                    $"{name} in {dir} is not rewritten for Coyote");
+                if (name == "GoAlloc")
+                    Assert.Equal(seeded, a.GetType("GoAlloc.SeededBugs") != null);
+            }
+        }
+        finally
+        {
+            context.Unload();
+        }
     }
 }

@@ -8,6 +8,8 @@ using System.Buffers.Binary;
 using GoAlloc.Cli;
 using GoAlloc.Replay;
 using Xunit;
+using SwimLaneData = GoAlloc.Concurrency.SwimLaneData;
+using SwimStep = GoAlloc.Concurrency.SwimStep;
 
 namespace GoAlloc.Tests;
 

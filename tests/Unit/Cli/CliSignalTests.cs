@@ -5,8 +5,9 @@
 //   part of its output, starts a long-running grandchild and says "ready"; after the signal alloc
 //   exits 130 / 143, the grandchild is gone, and neither the trace nor its temporary file remains.
 //   replay --json-file: signalled while replaying (no child), alloc exits 143 and writes no JSON.
-//   explore: signalled while its tests/Concurrency build runs (a stand-in host, DOTNET_HOST_PATH),
-//   alloc exits 143 / 130 and the build's process tree is gone.
+//   explore: signalled while its Coyote runner runs (a stand-in host, DOTNET_HOST_PATH, that alloc
+//   starts on the runner's copy beside alloc.dll), alloc exits 143 / 130 and the runner's process
+//   tree is gone.
 // The tests wait for alloc's own output (no sleeps); the process waits are bounds, not timings.
 using System.Diagnostics;
 using GoAlloc.Cli;
@@ -148,13 +149,12 @@ public class CliSignalTests
     [Theory]
     [InlineData("TERM", ExitCodes.Terminated)]
     [InlineData("INT", ExitCodes.Interrupted)]
-    public async Task Explore_Signal_WhileBuilding_KillsTheChildTree(string signal, int expectedExit)
+    public async Task Explore_Signal_WhileTheRunnerRuns_KillsTheChildTree(string signal, int expectedExit)
     {
-        // A stand-in repository (an Allocator.sln) and a stand-in dotnet host (DOTNET_HOST_PATH,
-        // which alloc uses for the tests/Concurrency build): it starts a grandchild that would run
-        // for 10 minutes and names it through a FIFO, which the test's read waits for.
+        // A stand-in dotnet host (DOTNET_HOST_PATH, which alloc runs the Coyote runner with): it
+        // starts a grandchild that would run for 10 minutes and names it through a FIFO, which the
+        // test's read waits for.
         string dir = Directory.CreateTempSubdirectory("alloc-signal-").FullName;
-        File.WriteAllText(Path.Combine(dir, "Allocator.sln"), "");
         string host = Path.Combine(dir, "fake-dotnet.sh");
         File.WriteAllText(host, """
             #!/usr/bin/env bash
@@ -185,7 +185,7 @@ public class CliSignalTests
                 if (!alloc.HasExited)
                     alloc.Kill(entireProcessTree: true);
                 using (new FileStream(fifo, FileMode.Open, FileAccess.Write)) { }
-                Assert.Fail($"alloc never ran the stand-in build; exit {(alloc.HasExited ? alloc.ExitCode : -1)}: {early}");
+                Assert.Fail($"alloc never ran the stand-in host; exit {(alloc.HasExited ? alloc.ExitCode : -1)}: {early}");
             }
             string ready = (await read).Trim();
             Assert.StartsWith("ready ", ready);
@@ -196,7 +196,7 @@ public class CliSignalTests
             string err = alloc.StandardError.ReadToEnd();
             Assert.True(alloc.WaitForExit(Bound), "alloc did not exit after the signal");
             Assert.True(alloc.ExitCode == expectedExit, $"exit {alloc.ExitCode}: {err}");
-            Assert.True(Stopped(grandchild), $"the build's child {grandchild} still runs");
+            Assert.True(Stopped(grandchild), $"the runner's child {grandchild} still runs");
         }
         finally
         {

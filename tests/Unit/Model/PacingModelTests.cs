@@ -3,6 +3,7 @@
 // and both allocators keeping the pacing line through PacingWorkload, checked after every refill
 // with hooks and at every stats check without them. The seeded pacing bugs of tests/Concurrency
 // (scenario sweep-pacing) show the model catching real slips in both allocators.
+using GoAlloc.Concurrency;
 using GoAlloc.Model;
 using Xunit;
 

@@ -11,7 +11,6 @@
 // to completion where it is started, in program order, and no background sweeper starts (the
 // foreground sweeps do its work). A seeded bug that fails there needs no race.
 using System.Runtime.CompilerServices;
-using GoAlloc.Cli;
 
 namespace GoAlloc.Concurrency;
 
@@ -20,7 +19,7 @@ public static partial class Scenarios
     public const string Reference = ConcurrencyChoices.Reference;
     public const string Optimized = ConcurrencyChoices.Optimized;
 
-    /// <summary>Every scenario Get knows (the list `alloc explore` accepts: src/Cli/ConcurrencyChoices.cs).</summary>
+    /// <summary>Every scenario Get knows (the list `alloc explore` accepts: ConcurrencyChoices.cs).</summary>
     public static IReadOnlyList<string> Names => ConcurrencyChoices.Scenarios;
 
     /// <summary>Scenarios that exist for one allocator only.</summary>

@@ -1,9 +1,11 @@
-// Program: tests/Concurrency as a command-line tool besides an xunit test assembly (what
-// `alloc explore` / `alloc reproduce` build and run):
+// Program: the Coyote runner, what `alloc explore` / `alloc reproduce` run as a child process from
+// the Coyote-rewritten copies src/Cli's build makes of this project (coyote/clean and
+// coyote/seeded beside alloc.dll: src/Concurrency/Coyote.targets); tests/Concurrency runs it
+// in-process. Unrewritten, it refuses to explore or replay (Coyote would control nothing).
 //   explore <scenario> [--impl reference|optimized] [--iterations N] [--strategy S] [--seed K] [--bug SeededBug]
 //     explores one scenario under Coyote (CoyoteRunner.Explore), printing a progress line every
 //     tenth of the budget; on a bug writes the trace and its sidecar and prints the replay command.
-//     --bug switches a seeded bug on (the seeded build only: -p:SeededBugs=true).
+//     --bug switches a seeded bug on (the seeded build only: -p:SeededBugs=true, coyote/seeded).
 //   reproduce <trace>
 //     replays the trace as its sidecar describes it (scenario, allocator, seeded bug) with a trace
 //     sink on the heap, and prints the recorded interleaving as numbered allocator steps
@@ -14,10 +16,10 @@
 // Exit codes (as `alloc`): explore 0 no bug found, 1 a bug found (or uncontrolled concurrency);
 // reproduce 0 the failure reproduced, 1 it did not; 2 a usage error (bad arguments, missing trace
 // or sidecar, a truncated or damaged trace, a sidecar whose scenario the schedule does not fit, a
-// seeded trace in the clean build: the command to run instead is printed).
+// seeded trace in the clean build: the command to run instead is printed); 3 this copy is not
+// rewritten for Coyote (`alloc` reports it as a host failure).
 using System.Collections.Concurrent;
 using System.Globalization;
-using GoAlloc.Cli;
 
 namespace GoAlloc.Concurrency;
 
@@ -26,6 +28,7 @@ public static class Program
     public const int Ok = 0;
     public const int Failed = 1;
     public const int Usage = 2;
+    public const int NotRewritten = 3;
 
     public const string UsageText = """
         usage:
@@ -49,6 +52,12 @@ public static class Program
         Dictionary<string, object?>? summary = args.Contains(JsonFlag) ? [] : null;
         args = [.. args.Where(a => a != JsonFlag)];
         TextWriter text = summary != null ? error : output;
+        if (args[0] is "explore" or "reproduce" && CoyoteRunner.NotRewritten() is { } plain)
+        {
+            error.WriteLine($"{args[0]}: {plain} is not rewritten for Coyote, which would then control none of its locks, " +
+                "atomics or tasks: run `alloc explore` / `alloc reproduce` (src/Cli's build makes the rewritten copies) or tests/Concurrency");
+            return NotRewritten;
+        }
         try
         {
             int code = args[0] switch
@@ -173,7 +182,7 @@ public static class Program
         {
             error.WriteLine($"explore: --bug {spec.Bug} needs the seeded build, which compiles the bug catalog in. Run instead:");
             error.WriteLine($"  dotnet run --project src/Cli -c Release -- explore {ExploreArgs(spec)}");
-            error.WriteLine($"  (or: {SeededBuildCommand} && dotnet {SeededDll} explore {ExploreArgs(spec)})");
+            error.WriteLine($"  (or, after building src/Cli: dotnet {SeededDll} explore {ExploreArgs(spec)})");
             return Usage;
         }
         output.WriteLine($"explore {spec.Scenario} on {spec.Impl}: strategy {spec.Strategy}, seed {spec.Seed}, up to {spec.Iterations:N0} iterations, " +
@@ -227,8 +236,8 @@ public static class Program
     private static string ExploreArgs(ExploreSpec s) =>
         $"{s.Scenario} --impl {s.Impl} --iterations {s.Iterations} --strategy {s.Strategy} --seed {s.Seed}" + (s.Bug == null ? "" : $" --bug {s.Bug}");
 
-    private const string SeededBuildCommand = "dotnet build tests/Concurrency -c Release -p:SeededBugs=true -v q";
-    private const string SeededDll = "tests/Concurrency/bin-seeded/Release/net10.0/GoAlloc.Concurrency.dll";
+    /// <summary>The rewritten seeded copy of this program that src/Cli's Release build makes.</summary>
+    private const string SeededDll = "src/Cli/bin/Release/net10.0/coyote/seeded/GoAlloc.Concurrency.dll";
 
     // ---------------------------------------------------------------- reproduce
 
@@ -258,7 +267,7 @@ public static class Program
             error.WriteLine($"reproduce: {tracePath} was found in the seeded build" + (meta.Bug == null ? "" : $" (seeded bug {meta.Bug})") +
                 "; this is the clean build, which does not contain the bug catalog. Run instead:");
             error.WriteLine($"  dotnet run --project src/Cli -c Release -- reproduce \"{tracePath}\"");
-            error.WriteLine($"  (or: {SeededBuildCommand} && dotnet {SeededDll} reproduce \"{tracePath}\")");
+            error.WriteLine($"  (or, after building src/Cli: dotnet {SeededDll} reproduce \"{tracePath}\")");
             return Usage;
         }
 

@@ -2,14 +2,14 @@
 // it: a JSON object with a "Settings" object and a non-empty "Steps" array of strings (one
 // scheduling decision each, "op(..),sp(..),next(..)"). A truncated or damaged file is reported as
 // bad input (exit 2) with the JSON reader's position, instead of an unhandled exception in the
-// Coyote engine. Shared with tests/Concurrency (linked), which checks again before it replays and
-// compares the steps the replay took with StepCount (a sidecar naming another scenario makes the
-// schedule diverge).
+// Coyote engine. `alloc reproduce` checks before it starts the runner; the runner (Program) checks
+// again before it replays and compares the steps the replay took with StepCount (a sidecar naming
+// another scenario makes the schedule diverge).
 using System.Text.Json;
 
-namespace GoAlloc.Cli;
+namespace GoAlloc.Concurrency;
 
-internal static class CoyoteTraceFile
+public static class CoyoteTraceFile
 {
     /// <summary>The number of scheduling steps in the trace, or null with the reason it is not a Coyote trace.</summary>
     public static int? StepCount(string path, out string problem)

@@ -1,17 +1,16 @@
-// ConcurrencyChoices: the names `alloc explore` accepts, shared with tests/Concurrency (which links
-// this file): the Coyote scenarios, the allocators they run on, Coyote's exploration strategies
-// and the seeded-bug catalog (src/Allocator/SeededBugs.cs, compiled only into the seeded build, so
-// its names are listed here for the clean build too; tests/Concurrency checks both lists against
-// the code). The `alloc` command validates a command line against these lists before it builds
-// anything; tests/Concurrency is the one that runs them.
-namespace GoAlloc.Cli;
+// ConcurrencyChoices: the names `alloc explore` accepts and the runner (Program) parses: the Coyote
+// scenarios, the allocators they run on, Coyote's exploration strategies and the seeded-bug catalog
+// (src/Allocator/SeededBugs.cs, compiled only into the seeded build, so its names are listed here
+// for the clean build too; tests/Concurrency checks both lists against the code). The `alloc`
+// command validates a command line against these lists before it starts the runner.
+namespace GoAlloc.Concurrency;
 
-internal static class ConcurrencyChoices
+public static class ConcurrencyChoices
 {
     public const string Reference = "reference";
     public const string Optimized = "optimized";
 
-    /// <summary>The scenarios of tests/Concurrency/Scenarios.cs, in its order.</summary>
+    /// <summary>The scenarios of Scenarios.cs, in its order.</summary>
     public static readonly string[] Scenarios =
         ["refill-sweep-flush", "cycle-boundary", "mark-vs-alloc", "pagecache-vs-scavenger", "large-vs-small", "sweep-credit-repace", "sweep-vs-refill", "spanset-push-pop", "findobject-across-cycles",
          "direct-alloc-arena-growth", "sweeper-restart-cycles", "spanset-block-reuse", "sweep-credit-many-ps",

@@ -5,9 +5,9 @@
 // growth since the last one (the pacing distance is then exactly the pages in use), a P that holds
 // a partly used span across FinishMark (its stale flush), large objects (the caller's own pages),
 // and SetGcPercent(0) with more than 3 MiB marked (heapDistance below one page: the 8 KiB floor).
-// Used by tests/Unit (PacingModelTests, on both heaps) and by the Coyote scenario sweep-pacing
-// (tests/Concurrency), whose seeded pacing bugs it must expose. Never referenced by src/.
-namespace GoAlloc.Model;
+// The workload of the Coyote scenario sweep-pacing (Scenarios.Pacing.cs), whose seeded pacing bugs
+// it must expose; also run by tests/Unit (PacingModelTests, on both heaps).
+namespace GoAlloc.Concurrency;
 
 public static class PacingWorkload
 {

@@ -1,7 +1,7 @@
 // SwimLaneData: the interleaving of `alloc reproduce` as swim lanes (one per task: the managed
-// thread that acted), read back from the reproduce text. The concurrency tool (tests/Concurrency,
-// a separate process that `alloc` builds and runs) prints each allocator step of the replayed
-// schedule as one line (tests/Concurrency/Interleaving.cs, from the allocator's HeapTraceEvent):
+// thread that acted), read back from the reproduce text. The runner (Program, a separate process
+// that `alloc` runs from its rewritten copy) prints each allocator step of the replayed schedule
+// as one line (Interleaving.cs, from the allocator's HeapTraceEvent):
 //      12  P1 (thread 9)    cacheSpan spc 52 (1024 B): popped fullUnswept span +0x1c000, CAS sg-2 -> sg-1 (heap sg 4)
 // That line is the only record of the steps that leaves the tool, so it is the source here: its
 // step number, P ("--": none), thread, operation (the description's first word), span (offset
@@ -11,7 +11,7 @@
 // the failure and the verdict (REPRODUCED / NOT REPRODUCED). Other lines are ignored.
 using System.Text.RegularExpressions;
 
-namespace GoAlloc.Cli;
+namespace GoAlloc.Concurrency;
 
 /// <summary>One allocator step: who (thread, P) did what (Operation) to which span, with the sweepgen shown.</summary>
 public sealed record SwimStep(

@@ -1,10 +1,12 @@
 // CoyoteRunner: runs one scenario under Coyote's in-process TestingEngine, the way every [Fact] of
-// this suite and `alloc explore` do: a fixed seed, strategy and iteration budget; telemetry off;
+// tests/Concurrency and `alloc explore` (Program) do: a fixed seed, strategy and iteration budget; telemetry off;
 // uncontrolled invocations fail the run; the seeded bug of the run (seeded build only) switched on
 // for its duration. On a bug the reproducible trace is saved to TestResults/coyote/<name>.trace
 // with a sidecar <name>.trace.json (TraceSidecar: scenario, allocator, strategy, seed, bug, build),
 // and the failure message names the command that replays it (`alloc reproduce <trace>`, which
 // reads the sidecar). Both files are written whole or not at all (WriteWhole: temp + rename).
+// NotRewritten says whether Coyote's IL rewrite reached the assemblies under test in this process.
+using System.Reflection;
 using System.Text.RegularExpressions;
 using Microsoft.Coyote;
 using Microsoft.Coyote.Logging;
@@ -160,7 +162,20 @@ public static class CoyoteRunner
         File.Move(temp, path, overwrite: true);
     }
 
-    public static string ReplayCommand(string tracePath) => $"dotnet run --project src/Cli -c Release -- reproduce \"{tracePath}\"";
+    /// <summary>The command that replays a trace: through the repository's src/Cli, or the installed `alloc` outside a repository.</summary>
+    public static string ReplayCommand(string tracePath) =>
+        RepoRoot != null ? $"dotnet run --project src/Cli -c Release -- reproduce \"{tracePath}\"" : $"alloc reproduce \"{tracePath}\"";
+
+    /// <summary>
+    /// The first assembly under test (the shared surface, both allocators, the scenarios) that
+    /// `coyote rewrite` has not rewritten, or null when all are: Coyote controls locks,
+    /// Interlocked/Volatile, tasks and threads only in rewritten code.
+    /// </summary>
+    public static string? NotRewritten() =>
+        new[] { typeof(IHeap), typeof(GoAlloc.Reference.MHeap), typeof(GoAlloc.Optimized.MHeap), typeof(CoyoteRunner) }
+            .Select(t => t.Assembly)
+            .FirstOrDefault(a => !a.GetCustomAttributes().Any(x => x.GetType().FullName == "Microsoft.Coyote.Rewriting.RewritingSignatureAttribute"))
+            ?.GetName().Name;
 
     public static string? FirstLine(string? report) => report?.Split('\n')[0].Trim();
 
@@ -202,7 +217,7 @@ public readonly struct SeededBugScope : IDisposable
         SeededBugs.Active = b;
         return new SeededBugScope(true);
 #else
-        throw new InvalidOperationException($"seeded bug {bug} needs the seeded build (dotnet build tests/Concurrency -c Release -p:SeededBugs=true)");
+        throw new InvalidOperationException($"seeded bug {bug} needs the seeded build (-p:SeededBugs=true: alloc's coyote/seeded, or dotnet test tests/Concurrency -c Release -p:SeededBugs=true)");
 #endif
     }
 

@@ -1,13 +1,12 @@
 // SeededBugCatalog: the entries of the seeded-bug catalog (src/Allocator/SeededBugs.cs), in two
 // parts. Race entries need an interleaving: a single-threaded run of their scenario passes
-// (SeededBugCatalogSequentialTests checks it) and Coyote must find them (SeededBugCatalogTests).
+// (tests/Concurrency's SeededBugCatalogSequentialTests checks it) and Coyote must find them
+// (SeededBugCatalogTests; CatalogRows makes the entries theory rows there).
 // Sequential entries fail on a single thread already, so exploration shows nothing about them:
 // they are checked by one single-threaded run each, which must fail with their expected check.
 // Every entry names the failure it expects (an INV id or the check's own words, as a substring
 // of the first line of the bug report), so a different failure does not count as finding it.
 #if SEEDED_BUGS
-using Xunit;
-
 namespace GoAlloc.Concurrency;
 
 /// <summary>
@@ -78,15 +77,6 @@ public static class SeededBugCatalog
     /// <summary>Whether the first line of a bug report is the entry's expected failure.</summary>
     public static bool IsExpected(CatalogEntry e, string? firstLine) =>
         firstLine != null && e.Checks.Any(c => firstLine.Contains(c, StringComparison.Ordinal));
-
-    /// <summary>Theory rows (bug, scenario, allocator: serializable, so each entry is its own test case).</summary>
-    public static TheoryData<SeededBug, string, string> Data(IReadOnlyList<CatalogEntry> entries)
-    {
-        var d = new TheoryData<SeededBug, string, string>();
-        foreach (CatalogEntry e in entries)
-            d.Add(e.Bug, e.Scenario, e.Impl);
-        return d;
-    }
 
     /// <summary>The entry of a theory row.</summary>
     public static CatalogEntry Find(SeededBug bug, string scenario, string impl) =>

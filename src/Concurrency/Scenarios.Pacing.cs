@@ -1,4 +1,4 @@
-// The sweep-pacing scenario: PacingWorkload (tests/Model) on a heap wrapped in a ModelCheckedHeap,
+// The sweep-pacing scenario: PacingWorkload (PacingWorkload.cs) on a heap wrapped in a ModelCheckedHeap,
 // whose pacing model (src/Model/PacingModel.cs) checks INV-PACE-1..3 after every refill and large
 // allocation. One task: the pacing arithmetic needs no interleaving to go wrong, so its seeded bugs
 // (SweepCreditOmitsSpanBytes, PacedBeforePagesSweptReset, HeapDistanceNotClamped,
