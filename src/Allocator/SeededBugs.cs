@@ -1,10 +1,12 @@
 // SeededBugs: the catalog of known protocol bugs that tests/Concurrency must find. Compiled only
 // into the seeded-bug build (`-p:SeededBugs=true` defines SEEDED_BUGS and builds into bin-seeded/
 // and obj-seeded/): production assemblies contain neither this type nor any bug. Each bug is a
-// small, readable change at one place in the Optimized (HeapDistanceNotClamped: in the shared
-// SweepPacing), switched on at run time by setting Active (tests run one at a time). Most are the
-// Go 1.16 behaviour a later Go fixed. The Reference has none: it runs under one heap lock, without
-// the fine-grained protocol these bugs break.
+// small, readable change in the Optimized (HeapDistanceNotClamped: in the shared SweepPacing):
+// its site calls a hook in one line and the body is in src/Optimized/Seeded/ (src/Allocator/
+// Seeded/), compiled only into this build; production's hooks are no-ops. A bug acts while it is
+// Active, set at run time (tests run one at a time). Most are the Go 1.16 behaviour a later Go
+// fixed. The Reference has none: it runs under one heap lock, without the fine-grained protocol
+// these bugs break.
 #if SEEDED_BUGS
 using System.Runtime.CompilerServices;
 

@@ -61,11 +61,9 @@ internal struct ActiveSweep
     {
         get
         {
-#if SEEDED_BUGS
-            if (SeededBugs.On(SeededBug.Go46500SweepDoneWhileSweeping))
-                return (Volatile.Read(ref System.Runtime.CompilerServices.Unsafe.AsRef(in _state)) & DrainedMask) != 0;
-#endif
-            return Volatile.Read(ref System.Runtime.CompilerServices.Unsafe.AsRef(in _state)) == DrainedMask;
+            uint state = Volatile.Read(ref System.Runtime.CompilerServices.Unsafe.AsRef(in _state));
+            Seeded.Go46500SweepDoneWhileSweeping(ref state);
+            return state == DrainedMask;
         }
     }
 
