@@ -1,8 +1,12 @@
 // SeededBugs: the catalog of known protocol bugs that tests/Concurrency must find. Compiled only
 // into the seeded-bug build (`-p:SeededBugs=true` defines SEEDED_BUGS and builds into bin-seeded/
 // and obj-seeded/): production assemblies contain neither this type nor any bug. Each bug is a
-// small, readable change at one place in Reference and/or Optimized, switched on at run time by
-// setting Active (tests run one at a time). Most are the Go 1.16 behaviour a later Go fixed.
+// small, readable change in the Optimized (HeapDistanceNotClamped: in the shared SweepPacing) or
+// the Reference: an Optimized site calls a hook in one line and the body is in
+// src/Optimized/Seeded/ (src/Allocator/Seeded/), compiled only into this build; production's hooks
+// are no-ops. The Reference's sites are still `#if SEEDED_BUGS` blocks (issue 16 removes them with
+// its one-lock rewrite). A bug acts while it is Active, set at run time (tests run one at a time).
+// Most are the Go 1.16 behaviour a later Go fixed.
 #if SEEDED_BUGS
 using System.Runtime.CompilerServices;
 

@@ -30,10 +30,8 @@ internal static class SweepPacing
             return 0;
         long heapDistance = Trigger(heapMarked, gcPercent) - heapLive - (1L << 20);
         if (heapDistance < MallocConstants.PageSize)
-#if SEEDED_BUGS
-            if (!SeededBugs.On(SeededBug.HeapDistanceNotClamped))
-#endif
-            heapDistance = MallocConstants.PageSize;
+            if (!Seeded.HeapDistanceNotClamped())
+                heapDistance = MallocConstants.PageSize;
         return (double)distancePages / heapDistance;
     }
 }

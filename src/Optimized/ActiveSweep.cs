@@ -61,10 +61,8 @@ internal struct ActiveSweep
     {
         get
         {
-#if SEEDED_BUGS
-            if (SeededBugs.On(SeededBug.Go46500SweepDoneWhileSweeping))
-                return (Volatile.Read(ref System.Runtime.CompilerServices.Unsafe.AsRef(in _state)) & DrainedMask) != 0;
-#endif
+            if (Seeded.Go46500SweepDoneWhileSweeping())
+                return IsDrained;
             return Volatile.Read(ref System.Runtime.CompilerServices.Unsafe.AsRef(in _state)) == DrainedMask;
         }
     }

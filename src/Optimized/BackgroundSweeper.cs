@@ -23,11 +23,8 @@ internal sealed class BackgroundSweeper(MHeap heap)
             if (_thread != null)
                 throw new InvalidOperationException("the background sweeper is already running");
             _stop = false;
-#if SEEDED_BUGS
-            // A restart mid-cycle: the new thread parks until the next FinishMark, the sweep left undone.
-            if (!SeededBugs.On(SeededBug.SweeperRestartForgetsWork))
-#endif
-            _work = true;
+            if (!Seeded.SweeperRestartForgetsWork())
+                _work = true;
             _thread = new Thread(Loop);
             _thread.Start();
         }

@@ -74,10 +74,8 @@ internal unsafe struct MCache
         s = heap.Central[spc].CacheSpan(pid);
         uint cachedFrom = heap.Tracing ? s->SweepGen : 0; // plain read: trace only
         // Cached: sweepers must leave it alone in the next sweep phase until it is uncached.
-#if SEEDED_BUGS
-        if (!SeededBugs.On(SeededBug.RefillForgetsSg3))
-#endif
-        Volatile.Write(ref s->SweepGen, sg + 3);
+        if (!Seeded.RefillForgetsSg3())
+            Volatile.Write(ref s->SweepGen, sg + 3);
         if (heap.Tracing)
             heap.Trace(HeapTraceKind.Refill, pid, s, cachedFrom, s->SweepGen);
         int free = s->NElems - s->AllocCount;
@@ -101,9 +99,7 @@ internal unsafe struct MCache
             // Undo refill's heap_live assumption, unless the span is stale (heap_live was reset
             // at FinishMark after it was cached).
             bool stale = Volatile.Read(ref s->SweepGen) == sg + 1;
-#if SEEDED_BUGS
-            stale &= !SeededBugs.On(SeededBug.StaleReleaseSubtractsHeapLive);
-#endif
+            Seeded.StaleReleaseSubtractsHeapLive(ref stale);
             if (!stale)
                 Interlocked.Add(ref heap.Stats.HeapLive.Value, -n * s->ElemSize);
             Alloc[i] = (long)heap.EmptySpan;
@@ -124,17 +120,12 @@ internal unsafe struct MCache
             ThrowHelper.Corrupt("INV-SWEEP-4", $"bad flushGen {flushGen} in prepareForSweep; sweepgen {sg}");
         if (heap.Tracing)
             heap.Trace(HeapTraceKind.PrepareForSweep, pid, null, flushGen, sg);
-#if SEEDED_BUGS
-        if (SeededBugs.On(SeededBug.Go45315UncountedStaleSweep))
-            heap.ActiveSweepEnd(); // deregisters before the stale spans below are swept
-#endif
+        Seeded.DeregisterBeforeStaleSweep(heap);
         ReleaseAll(heap, pid);
         // Publishes that this cache holds nothing of the previous cycle.
         Volatile.Write(ref FlushGen, sg);
-#if SEEDED_BUGS
-        if (SeededBugs.On(SeededBug.Go45315UncountedStaleSweep))
+        if (Seeded.DeregisteredBeforeStaleSweep())
             return;
-#endif
         heap.ActiveSweepEnd();
     }
 }

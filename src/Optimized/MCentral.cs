@@ -131,10 +131,7 @@ internal sealed unsafe class MCentral : IDisposable
         uint sg = _heap.SweepGen;
         uint g = Volatile.Read(ref s->SweepGen);
         bool stale = g == sg + 1;
-#if SEEDED_BUGS
-        if (SeededBugs.On(SeededBug.UncacheMisreadsStaleSpan))
-            stale = false;
-#endif
+        Seeded.UncacheMisreadsStaleSpan(ref stale);
         if (stale)
         {
             Volatile.Write(ref s->SweepGen, sg - 1);

@@ -89,18 +89,13 @@ public sealed unsafe partial class MHeap
             Interlocked.Exchange(ref Stats.HeapMarked, marked);
             Interlocked.Exchange(ref Stats.HeapLive.Value, marked);
             Volatile.Write(ref _sweepGen, _sweepGen + 2);
-#if SEEDED_BUGS
-            if (!SeededBugs.On(SeededBug.PacedBeforePagesSweptReset))
-#endif
-            Interlocked.Exchange(ref Stats.PagesSwept.Value, 0);
+            if (!Seeded.PacedBeforePagesSweptReset())
+                Interlocked.Exchange(ref Stats.PagesSwept.Value, 0);
             Volatile.Write(ref _sweepClassCursor, 0);
             _activeSweep.Reset((uint)AllP.Length);
             Interlocked.Increment(ref Stats.NumGC);
             PaceSweeper();
-#if SEEDED_BUGS
-            if (SeededBugs.On(SeededBug.PacedBeforePagesSweptReset))
-                Interlocked.Exchange(ref Stats.PagesSwept.Value, 0);
-#endif
+            Seeded.ResetPagesSweptAfterPacing(this);
             if (Tracing)
                 Trace(HeapTraceKind.FinishMark, -1, null, _sweepGen - 2, _sweepGen);
         }

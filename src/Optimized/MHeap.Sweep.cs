@@ -87,15 +87,8 @@ public sealed unsafe partial class MHeap
     /// <summary>tryAcquire: sweep ownership by CAS sg-2 -> sg-1 (a dead or reused record never matches sg-2).</summary>
     internal static bool TryAcquire(MSpan* s, uint sg)
     {
-#if SEEDED_BUGS
-        if (SeededBugs.On(SeededBug.SweepOwnershipCheckThenSet))
-        {
-            if (s->LoadState() != SpanState.InUse || Volatile.Read(ref s->SweepGen) != sg - 2)
-                return false;
-            Volatile.Write(ref s->SweepGen, sg - 1); // another sweeper may have passed the check too
-            return true;
-        }
-#endif
+        if (Seeded.SweepOwnershipCheckThenSet(s, sg, out bool won))
+            return won;
         return s->LoadState() == SpanState.InUse
             && Volatile.Read(ref s->SweepGen) == sg - 2
             && Interlocked.CompareExchange(ref s->SweepGen, sg - 1, sg - 2) == sg - 2;
@@ -109,12 +102,8 @@ public sealed unsafe partial class MHeap
             ThrowHelper.Corrupt("INV-SWEEP-1", $"mspan.sweep: bad span state {s->ToString()} at sweepgen {sg}");
         if (s->InOverflow != 0)
             LeaveOverflow(s); // owned now: it goes back to a set (or the list) when swept
-#if SEEDED_BUGS
-        if (SeededBugs.On(SeededBug.PagesSweptReadThenWrite))
-            Volatile.Write(ref Stats.PagesSwept.Value, Volatile.Read(ref Stats.PagesSwept.Value) + s->NPages); // a concurrent sweep's pages may be lost
-        else
-#endif
-        Interlocked.Add(ref Stats.PagesSwept.Value, s->NPages);
+        if (!Seeded.PagesSweptReadThenWrite(this, s))
+            Interlocked.Add(ref Stats.PagesSwept.Value, s->NPages);
 
         Action<nint, long>? onFree = _options.OnFree;
         if (onFree != null)
@@ -126,20 +115,13 @@ public sealed unsafe partial class MHeap
             ThrowHelper.Corrupt("INV-SPAN-3", $"mspan.sweep: sweep increased allocation count: {s->ToString()} marked={nalloc}");
         s->AllocCount = nalloc;
         s->FreeIndex = 0;
-#if SEEDED_BUGS
-        if (SeededBugs.On(SeededBug.SweepgenPublishedBeforeBitmaps))
-            Volatile.Write(ref s->SweepGen, sg);
-#endif
+        Seeded.SweepgenPublishedBeforeBitmaps(s, sg);
         s->AllocBits = s->GcMarkBits;
         s->GcMarkBits = GcBits.NewSweepMarkBits(s->NElems); // from FinishMark's reserve: no mapping
         s->RefillAllocCache(0);
 
         // Serialization point: swept and ready before anyone can see it again.
-        bool publishAfterPush = false;
-#if SEEDED_BUGS
-        publishAfterPush = SeededBugs.On(SeededBug.SweepgenPublishedAfterPush);
-#endif
-        if (!publishAfterPush)
+        if (!Seeded.SweepgenPublishedAfterPush())
             Volatile.Write(ref s->SweepGen, sg);
 
         int spc = s->SpanClass;
@@ -154,8 +136,7 @@ public sealed unsafe partial class MHeap
             {
                 if (nalloc == 0)
                 {
-                    if (publishAfterPush)
-                        Volatile.Write(ref s->SweepGen, sg);
+                    Seeded.PublishSweepgenAfterPush(s, sg);
                     if (Tracing)
                         TraceSweepFreed(pid, s, sg, nfreed);
                     FreeSpan(s);
@@ -176,8 +157,7 @@ public sealed unsafe partial class MHeap
         {
             if (nfreed != 0)
             {
-                if (publishAfterPush)
-                    Volatile.Write(ref s->SweepGen, sg);
+                Seeded.PublishSweepgenAfterPush(s, sg);
                 Interlocked.Increment(ref Stats.LargeFrees);
                 Interlocked.Add(ref Stats.LargeFreeBytes, s->ElemSize);
                 if (Tracing)
@@ -193,8 +173,7 @@ public sealed unsafe partial class MHeap
         {
             TraceSweepDone(pid, s, sg, nfreed, "kept by its sweeper");
         }
-        if (publishAfterPush)
-            Volatile.Write(ref s->SweepGen, sg); // seeded bug: visible in a swept set before it is marked swept
+        Seeded.PublishSweepgenAfterPush(s, sg);
         return false;
     }
 
@@ -252,15 +231,11 @@ public sealed unsafe partial class MHeap
             g = Volatile.Read(ref s->SweepGen);
             if (g == sg || g == sg + 3 || s->LoadState() != SpanState.InUse)
                 return;
-#if SEEDED_BUGS
-            if (SeededBugs.On(SeededBug.EnsureSweptReturnsOnClaim) && g == sg - 1)
+            if (Seeded.EnsureSweptReturnsOnClaim(g, sg))
                 return;
-#endif
-#if SEEDED_BUGS
-            if (!SeededBugs.On(SeededBug.FindObjectWaitIgnoresCycle))
-#endif
-            if (SweepGen != sg)
-                return; // a cycle boundary passed: sg and sg+3 may never come back
+            if (!Seeded.FindObjectWaitIgnoresCycle())
+                if (SweepGen != sg)
+                    return; // a cycle boundary passed: sg and sg+3 may never come back
             // Still unswept and unclaimed: begin can fail in the window where FinishMark has
             // published the new sweepgen but not yet reset the sweep-state word (still drained
             // from the last cycle). Nobody may ever claim the span then, so try again here.
@@ -320,22 +295,12 @@ public sealed unsafe partial class MHeap
         long live = Interlocked.Read(ref Stats.HeapLive.Value);
         long liveBasis = Volatile.Read(ref _sweepHeapLiveBasis);
         long newHeapLive = spanBytes;
-#if SEEDED_BUGS
-        if (SeededBugs.On(SeededBug.SweepCreditOmitsSpanBytes))
-            newHeapLive = 0;
-#endif
+        Seeded.SweepCreditOmitsSpanBytes(ref newHeapLive);
         // golang/go#57523: never subtract past the basis (heap_live can drop below it).
         if (liveBasis < live)
             newHeapLive += live - liveBasis;
         long pagesTarget = (long)(pagesPerByte * newHeapLive) - callerSweepPages;
-#if SEEDED_BUGS
-        if (SeededBugs.On(SeededBug.Go57523SweepCreditUnderflow))
-        {
-            // Go 1.16-1.19: uintptr(live - basis) wraps to ~2^64 when live < basis.
-            double wrapped = unchecked((ulong)(live - liveBasis)) + (double)spanBytes;
-            pagesTarget = (long)Math.Min(pagesPerByte * wrapped, long.MaxValue / 2) - callerSweepPages;
-        }
-#endif
+        Seeded.Go57523SweepCreditUnderflow(ref pagesTarget, pagesPerByte, live, liveBasis, spanBytes, callerSweepPages);
         long swept;
         while (pagesTarget > (swept = Interlocked.Read(ref Stats.PagesSwept.Value) - sweptBasis))
         {

@@ -189,10 +189,8 @@ public sealed unsafe partial class MHeap : IHeap
     /// <summary>acquirep's second half, outside the P lock: flush the mcache if a sweep phase started since it was last used.</summary>
     private P Acquired(P p)
     {
-#if SEEDED_BUGS
-        if (!SeededBugs.On(SeededBug.Go27997StaleCacheNotFlushed))
-#endif
-        p.MCache->PrepareForSweep(this, p.Id);
+        if (!Seeded.Go27997StaleCacheNotFlushed())
+            p.MCache->PrepareForSweep(this, p.Id);
         if (HookFaults.HasPending)
         {
             // A hook threw during the flush (which finished): give the P back, then rethrow.
@@ -252,10 +250,8 @@ public sealed unsafe partial class MHeap : IHeap
             foreach (P p in AllP)
             {
                 if (IdleOrOrphaned(p) && Volatile.Read(ref p.MCache->FlushGen) != sg)
-#if SEEDED_BUGS
-        if (!SeededBugs.On(SeededBug.Go27997StaleCacheNotFlushed))
-#endif
-                    p.MCache->PrepareForSweep(this, p.Id);
+                    if (!Seeded.Go27997StaleCacheNotFlushed())
+                        p.MCache->PrepareForSweep(this, p.Id);
             }
         }
     }
@@ -480,11 +476,7 @@ public sealed unsafe partial class MHeap : IHeap
             throw;
         }
         s->NeedZero = AllocNeedsZero(@base, npages) ? (byte)1 : (byte)0;
-#if SEEDED_BUGS
-        // Scavenged pages read as zero (MADV_DONTNEED), but only those: the span's other pages may be dirty.
-        if (SeededBugs.On(SeededBug.PartlyScavengedSpanTakenAsZero) && scav != 0)
-            s->NeedZero = 0;
-#endif
+        Seeded.PartlyScavengedSpanTakenAsZero(s, scav);
         // Publication: every field is set before the state, the state before spanOf can find it.
         Volatile.Write(ref s->State, (int)SpanState.InUse);
         SetSpans(s, (nint)s);
@@ -893,11 +885,9 @@ public sealed unsafe partial class MHeap : IHeap
             // The bitmap reads above complete before the sweepgens are read again.
             Interlocked.MemoryBarrier();
             // A sweep (or a flush's sweep) began meanwhile, or the cycle moved on: the bits may be torn.
-#if SEEDED_BUGS
-            if (!SeededBugs.On(SeededBug.FindObjectReadsUnownedSpan))
-#endif
-            if (Volatile.Read(ref s->SweepGen) != g || SweepGen != sg || s->LoadState() != SpanState.InUse || SpanOf(ptr) != s)
-                continue;
+            if (!Seeded.FindObjectReadsUnownedSpan())
+                if (Volatile.Read(ref s->SweepGen) != g || SweepGen != sg || s->LoadState() != SpanState.InUse || SpanOf(ptr) != s)
+                    continue;
             info = found;
             return true;
         }

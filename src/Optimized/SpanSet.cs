@@ -27,7 +27,7 @@ using System.Runtime.CompilerServices;
 
 namespace GoAlloc.Optimized;
 
-internal sealed unsafe class SpanSet : IDisposable
+internal sealed unsafe partial class SpanSet : IDisposable
 {
     /// <summary>spanSetBlockEntries: slots per block (4 KiB of pointers).</summary>
     public const int SpanSetBlockEntries = 512;
@@ -156,28 +156,14 @@ internal sealed unsafe class SpanSet : IDisposable
             s = WaitForPush(slot);
 
         // Clears the slot so a recycled block starts empty and a stale reader finds 0, not a span.
-#if SEEDED_BUGS
-        if (!SeededBugs.On(SeededBug.SpanSetPopLeavesSlot))
-#endif
-        Volatile.Write(ref *slot, 0);
+        if (!Seeded.SpanSetPopLeavesSlot())
+            Volatile.Write(ref *slot, 0);
 
         // Counts our pop. The popper that brings the count to 512 is the last one to finish with the
         // block (not necessarily the one that claimed slot 511): every other popper and every pusher
         // of this block is done, so it may recycle the block.
-#if SEEDED_BUGS
-        if (SeededBugs.On(SeededBug.SpanSetLastClaimerFreesBlock))
-        {
-            // The claimer of the last slot recycles the block while earlier claimers may still read it.
-            Interlocked.Increment(ref block->Popped);
-            if (bottom == SpanSetBlockEntries - 1)
-            {
-                Volatile.Write(ref *blockp, 0);
-                block->Popped = SpanSetBlockEntries;
-                _pool.Free(block);
-            }
+        if (Seeded.SpanSetLastClaimerFreesBlock(this, block, blockp, bottom))
             return s;
-        }
-#endif
         if (Interlocked.Increment(ref block->Popped) == SpanSetBlockEntries)
         {
             // Unpublishes the block. Nobody reads this entry again before a Reset: head is past it.
@@ -223,19 +209,8 @@ internal sealed unsafe class SpanSet : IDisposable
             nint spineLen = _spineLen;
             if (top >= spineLen)
             {
-#if SEEDED_BUGS
-                if (SeededBugs.On(SeededBug.SpanSetSpineLenBeforeBlock))
-                {
-                    // The length is published first: a lock-free pusher may read an entry still 0.
-                    nint oldLen = spineLen;
-                    while (top >= _spineCap)
-                        GrowSpine();
-                    Volatile.Write(ref _spineLen, top + 1);
-                    for (; oldLen <= top; oldLen++)
-                        Volatile.Write(ref ((nint*)_spine)[oldLen], (nint)_pool.Alloc());
-                    return (SpanSetBlock*)((nint*)_spine)[top];
-                }
-#endif
+                if (Seeded.SpanSetSpineLenBeforeBlock(this, top, spineLen, out SpanSetBlock* added))
+                    return added;
                 for (; spineLen <= top; spineLen++)
                 {
                     if (spineLen == _spineCap)
