@@ -61,9 +61,9 @@ internal struct ActiveSweep
     {
         get
         {
-            if (Seeded.Go46500SweepDoneWhileSweeping())
-                return IsDrained;
-            return Volatile.Read(ref System.Runtime.CompilerServices.Unsafe.AsRef(in _state)) == DrainedMask;
+            uint state = Volatile.Read(ref System.Runtime.CompilerServices.Unsafe.AsRef(in _state));
+            Seeded.Go46500SweepDoneWhileSweeping(ref state);
+            return state == DrainedMask;
         }
     }
 

@@ -1,11 +1,11 @@
 // Seeded, production half: the hooks through which the seeded-bug build plants the bugs of
 // src/Allocator/SeededBugs.cs in the Optimized's protocol code, here every one off. A site calls
-// its hook in one line, named after the bug it plants. A void hook ([Conditional("SEEDED_BUGS")])
-// changes a local or adds the bug's step: this build drops the call and its arguments. A bool
-// hook skips a step or returns early: a constant false here, which the JIT folds away. So the
-// production build runs exactly the protocol as written. The seeded build (-p:SeededBugs=true)
-// compiles Seeded.On.cs instead, where each hook acts only while its bug is SeededBugs.Active.
-// No Go file: Go has no seeded bugs.
+// its hook in one line, named after the bug it plants (for a bug with two sites, after what it
+// does at each). A void hook ([Conditional("SEEDED_BUGS")]) changes a local or adds the bug's
+// step: this build drops the call and its arguments. A bool hook skips a step or returns early: a
+// constant false here, which the JIT folds away. So the production build runs exactly the
+// protocol as written. The seeded build (-p:SeededBugs=true) compiles Seeded.On.cs instead, where
+// each hook acts only while its bug is SeededBugs.Active. No Go file: Go has no seeded bugs.
 #if !SEEDED_BUGS
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
@@ -16,8 +16,8 @@ namespace GoAlloc.Optimized;
 internal static unsafe class Seeded
 {
     // ActiveSweep.IsDone: sweep done on the drained bit alone (golang/go#46500).
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool Go46500SweepDoneWhileSweeping() => false;
+    [Conditional("SEEDED_BUGS")]
+    public static void Go46500SweepDoneWhileSweeping(ref uint state) { }
 
     // BackgroundSweeper.Start: a restarted sweeper forgets the pending work.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -8,7 +8,11 @@ namespace GoAlloc.Optimized;
 
 internal static unsafe class Seeded
 {
-    public static bool Go46500SweepDoneWhileSweeping() => SeededBugs.On(SeededBug.Go46500SweepDoneWhileSweeping);
+    public static void Go46500SweepDoneWhileSweeping(ref uint state)
+    {
+        if (SeededBugs.On(SeededBug.Go46500SweepDoneWhileSweeping))
+            state &= 1u << 31; // ActiveSweep's drained bit alone: sweepers still at work are not counted
+    }
 
     // A restart mid-cycle: the new thread parks until the next FinishMark, the sweep left undone.
     public static bool SweeperRestartForgetsWork() => SeededBugs.On(SeededBug.SweeperRestartForgetsWork);
