@@ -48,9 +48,13 @@ status=0
 total_passed=0
 total_failed=0
 
-# record NAME PASSED FAILED NOTE: one line of the summary table.
+# record NAME PASSED FAILED NOTE: one line of the summary table, with the wall time since the
+# previous line (the first line's includes the restore and the build).
+gate_started=$(date -u +%s)
+stage_mark=$gate_started
+stage_time() { local now; now=$(date -u +%s); printf '%5ss' $((now - stage_mark)); stage_mark=$now; }
 record() {
-  printf '%-13s %6s passed %4s failed  %s\n' "$1" "$2" "$3" "$4" >> "$summary"
+  printf '%-13s %6s passed %4s failed %s  %s\n' "$1" "$2" "$3" "$(stage_time)" "$4" >> "$summary"
   total_passed=$((total_passed + $2))
   total_failed=$((total_failed + $3))
   [ "$3" -eq 0 ] || status=1
@@ -197,7 +201,7 @@ if [ $nightly -eq 0 ]; then
   if [ $rc -ne 0 ]; then
     record mutation 0 1 "mutation/run changed failed (exit $rc)"
   elif grep -q '0 mutants needed' "$results/mutation.log"; then
-    echo "mutation gate: skipped: nothing changed" >> "$summary"
+    echo "mutation gate: skipped: nothing changed ($(stage_time))" >> "$summary"
   else
     record mutation 1 0 "$(grep -aE 'mutants tested|score' "$results/mutation.log" | tail -1)"
   fi
@@ -229,7 +233,7 @@ rc=0
   (cd "$pack_dir" && "$pack_dir/tools/alloc" > "$pack_dir/replay.log") &&
   tail -n 1 "$pack_dir/replay.log" &&
   explore_rc=0 &&
-  { (cd "$pack_dir" && "$pack_dir/tools/alloc" explore refill-sweep-flush --impl reference --iterations 5 --seed 17 \
+  { (cd "$pack_dir" && "$pack_dir/tools/alloc" explore refill-sweep-flush --impl optimized --iterations 5 --seed 17 \
       --bug RefillForgetsSg3 > "$pack_dir/explore.log") || explore_rc=$?; } &&
   tail -n 4 "$pack_dir/explore.log" &&
   [ $explore_rc -eq 1 ] &&
@@ -266,6 +270,7 @@ else
   fi
 fi
 
+echo "wall time: $(( ($(date -u +%s) - gate_started) / 60 )) min $(( ($(date -u +%s) - gate_started) % 60 )) s on $(nproc) cores" >> "$summary"
 echo
 echo "=== summary ==="
 cat "$summary"
