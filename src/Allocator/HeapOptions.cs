@@ -3,6 +3,7 @@
 // identically.
 namespace GoAlloc;
 
+/// <summary>How a heap is created: Go's GOMAXPROCS, GOGC, MemProfileRate and GODEBUG knobs and the debug hooks. Both allocators honour every option identically; a heap's constructor throws ArgumentOutOfRangeException for a value out of range.</summary>
 public sealed record HeapOptions
 {
     /// <summary>Number of Ps (GOMAXPROCS).</summary>

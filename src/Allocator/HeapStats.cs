@@ -10,6 +10,7 @@ namespace GoAlloc;
 /// <summary>Per size class allocation counts (MemStats.BySize).</summary>
 public readonly record struct SizeClassStats(int Size, long Mallocs, long Frees);
 
+/// <summary>A snapshot of memstats (runtime.MemStats plus the counters that drive sweeping). Reference and Optimized report equal snapshots for the same single-threaded call sequence.</summary>
 public sealed class HeapStats
 {
     /// <summary>Bytes of arena address space mapped for the heap (64 MiB per arena).</summary>
@@ -30,7 +31,9 @@ public sealed class HeapStats
     public long Frees { get; init; }
     /// <summary>Tiny allocations that were combined into an existing 16-byte block.</summary>
     public long TinyAllocs { get; init; }
+    /// <summary>Large objects (over 32 KiB, a span each) allocated (Go's nlargealloc).</summary>
     public long LargeAllocs { get; init; }
+    /// <summary>Large objects freed by sweeping (Go's nlargefree).</summary>
     public long LargeFrees { get; init; }
     /// <summary>Per size class counts; index = size class (0 unused: large objects are counted above).</summary>
     public SizeClassStats[] BySize { get; init; } = [];
@@ -94,6 +97,7 @@ public sealed class HeapStats
         return d;
     }
 
+    /// <summary>The main counters on one line (heap_sys ... heap_live), for logs and test failures.</summary>
     public override string ToString()
     {
         var sb = new StringBuilder();

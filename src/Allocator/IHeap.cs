@@ -6,6 +6,7 @@
 // Optimized return the same addresses (as offsets from ArenaBase) and equal HeapStats.
 namespace GoAlloc;
 
+/// <summary>Go's gcphase as the allocator sees it (_GCmarktermination happens inside FinishMark).</summary>
 public enum GcPhase
 {
     /// <summary>_GCoff: no marking; allocations are white.</summary>
@@ -14,8 +15,10 @@ public enum GcPhase
     Mark,
 }
 
+/// <summary>A Go heap: the surface both allocators implement. Allocation goes through a P (IProcessor.Alloc); the caller drives the GC cycle (StartMark, Mark, FinishMark) and sweeping frees what was not marked.</summary>
 public interface IHeap : IDisposable
 {
+    /// <summary>The options the heap was created with.</summary>
     HeapOptions Options { get; }
 
     /// <summary>Base address of the heap's first arena (0 before the first allocation grows the heap).</summary>
@@ -27,6 +30,7 @@ public interface IHeap : IDisposable
     /// <summary>Number of Ps (GOMAXPROCS).</summary>
     int ProcCount { get; }
 
+    /// <summary>Mark between StartMark and FinishMark, Off otherwise.</summary>
     GcPhase Phase { get; }
 
     /// <summary>Acquires the lowest-numbered idle P for the calling thread and runs prepareForSweep.</summary>
@@ -92,6 +96,7 @@ public interface IHeap : IDisposable
 /// <summary>A P: owned by one thread between AcquireP and Release; its mcache needs no lock.</summary>
 public interface IProcessor
 {
+    /// <summary>p.id: this P's number, 0..ProcCount-1.</summary>
     int Id { get; }
 
     /// <summary>

@@ -3,12 +3,14 @@
 // Go's per-M fastrand state. C# difference: fastlog2's table approximation is replaced by Math.Log2.
 namespace GoAlloc;
 
+/// <summary>One P's heap-profile sampling state: a seeded fastrand generator and nextSample.</summary>
 public struct MemProfileSampler
 {
     private const int RandomBitCount = 26;
     private const double MinusLog2 = -0.6931471805599453; // -ln(2)
     private uint _s0, _s1;
 
+    /// <summary>Seeds P <paramref name="p"/>'s generator from <paramref name="seed"/> (HeapOptions.SampleSeed): the same seed and P give the same samples.</summary>
     public MemProfileSampler(ulong seed, int p)
     {
         // splitmix64 spreads (seed, p) into a nonzero xorshift state.

@@ -5,6 +5,7 @@
 // they differ in whether the kernel holds (or may hold) physical pages for them.
 namespace GoAlloc;
 
+/// <summary>Go's four states of a region of address space (runtime/mem.go); SysMem moves regions between them.</summary>
 public enum MemState
 {
     /// <summary>Unreserved and unmapped: the address space is not ours.</summary>

@@ -12,8 +12,10 @@ using System.Runtime.CompilerServices;
 
 namespace GoAlloc;
 
+/// <summary>The known protocol bugs the seeded build can play out; SeededBugs.Active switches one on.</summary>
 public enum SeededBug
 {
+    /// <summary>No bug: the clean protocol.</summary>
     None,
     /// <summary>golang/go#46500: sweep reported done while a sweeper still holds a span (done = drained bit only).</summary>
     Go46500SweepDoneWhileSweeping,
@@ -61,11 +63,13 @@ public enum SeededBug
     StaleReleaseSubtractsHeapLive,
 }
 
+/// <summary>The switch the Optimized reads at each seeded change (seeded build only).</summary>
 public static class SeededBugs
 {
     /// <summary>The bug switched on (None = the clean protocol). Set by one test at a time.</summary>
     public static SeededBug Active { get; set; }
 
+    /// <summary>True when <paramref name="bug"/> is the active one.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool On(SeededBug bug) => Active == bug;
 }

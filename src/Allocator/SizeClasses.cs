@@ -9,14 +9,18 @@ namespace GoAlloc;
 /// <summary>Go's divMagic: object index = ((offset &gt;&gt; Shift) * Mul) &gt;&gt; Shift2 for every offset in a span.</summary>
 public readonly record struct DivMagic(byte Shift, byte Shift2, ushort Mul, ushort BaseMask);
 
+/// <summary>Go 1.16's size class tables (runtime/sizeclasses.go), copied verbatim.</summary>
 public static class SizeClasses
 {
     /// <summary>_NumSizeClasses: class 0 is "large object", classes 1..67 are small.</summary>
     public const int NumSizeClasses = 68;
     /// <summary>_MaxSmallSize: the largest size served from a size class.</summary>
     public const int MaxSmallSize = 32768;
+    /// <summary>smallSizeDiv: SizeToClass8 steps by 8 bytes.</summary>
     public const int SmallSizeDiv = 8;
+    /// <summary>smallSizeMax: SizeToClass128 indexes by size - 1024 (sizes up to SmallLookupMax use SizeToClass8).</summary>
     public const int SmallSizeMax = 1024;
+    /// <summary>largeSizeDiv: SizeToClass128 steps by 128 bytes.</summary>
     public const int LargeSizeDiv = 128;
     /// <summary>Sizes up to this use SizeToClass8; note it is smallSizeMax-8, not 1024.</summary>
     public const int SmallLookupMax = SmallSizeMax - 8;
@@ -25,6 +29,7 @@ public static class SizeClasses
     /// <summary>tinySizeClass: the 16-byte class that backs tiny blocks.</summary>
     public const int TinySizeClass = 2;
 
+    /// <summary>class_to_size: each size class's object size in bytes (0 for class 0).</summary>
     public static ReadOnlySpan<ushort> ClassToSize => [
         0, 8, 16, 24, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224,
         240, 256, 288, 320, 352, 384, 416, 448, 480, 512, 576, 640, 704, 768, 896, 1024, 1152,
@@ -32,6 +37,7 @@ public static class SizeClasses
         8192, 9472, 9728, 10240, 10880, 12288, 13568, 14336, 16384, 18432, 19072, 20480, 21760, 24576, 27264, 28672, 32768,
     ];
 
+    /// <summary>class_to_allocnpages: the pages of one span of each size class.</summary>
     public static ReadOnlySpan<byte> ClassToAllocNPages => [
         0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
         1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
@@ -141,5 +147,6 @@ public static class SizeClasses
         new(15, 0, 1, 32768),
     ];
 
+    /// <summary>class_to_divmagic: each size class's DivMagic, turning a span offset into an object index.</summary>
     public static ReadOnlySpan<DivMagic> ClassToDivMagic => s_classToDivMagic;
 }

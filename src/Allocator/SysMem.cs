@@ -14,6 +14,7 @@ using System.Runtime.InteropServices;
 
 namespace GoAlloc;
 
+/// <summary>The OS memory layer (runtime/mem_linux.go): mmap, madvise and munmap calls that move a region between MemStates. Failures throw OutOfMemoryException with the errno text; bad lengths or unaligned addresses throw ArgumentOutOfRangeException.</summary>
 public static unsafe partial class SysMem
 {
     private const int ProtNone = 0, ProtRead = 1, ProtWrite = 2;

@@ -7,6 +7,7 @@ namespace GoAlloc.Optimized;
 
 public sealed unsafe partial class MHeap
 {
+    /// <inheritdoc/>
     public void StartMark()
     {
         ThrowIfDisposed();
@@ -32,6 +33,7 @@ public sealed unsafe partial class MHeap
         ThrowHookFaults();
     }
 
+    /// <inheritdoc/>
     public bool Mark(nint ptr)
     {
         using DisposeGuard.Scope op = EnterOperation();
@@ -71,6 +73,7 @@ public sealed unsafe partial class MHeap
         }
     }
 
+    /// <inheritdoc/>
     public void FinishMark()
     {
         ThrowIfDisposed();

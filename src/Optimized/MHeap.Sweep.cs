@@ -17,6 +17,7 @@ public sealed unsafe partial class MHeap
     private long _sweepHeapLiveBasis;
     private long _pagesSweptBasis;
 
+    /// <inheritdoc/>
     public long SweepOne()
     {
         using DisposeGuard.Scope op = EnterOperation();
@@ -347,6 +348,7 @@ public sealed unsafe partial class MHeap
         Volatile.Write(ref _pagesSweptBasis, pagesSwept);
     }
 
+    /// <inheritdoc/>
     public void SetGcPercent(int percent)
     {
         HeapOptions.CheckGcPercent(percent, nameof(percent));
@@ -358,6 +360,7 @@ public sealed unsafe partial class MHeap
         HookFaults.ThrowPending();
     }
 
+    /// <inheritdoc/>
     public void FinishSweep()
     {
         using DisposeGuard.Scope op = EnterOperation();
@@ -378,8 +381,10 @@ public sealed unsafe partial class MHeap
         }
     }
 
+    /// <inheritdoc/>
     public bool SweepDone => _activeSweep.IsDone;
 
+    /// <inheritdoc/>
     public void StartBackgroundSweeper()
     {
         ThrowIfDisposed();
@@ -388,6 +393,7 @@ public sealed unsafe partial class MHeap
 
     internal bool BackgroundSweeperOnBackgroundThread => _bgSweeper.OnBackgroundThread;
 
+    /// <inheritdoc/>
     public void StopBackgroundSweeper()
     {
         ThrowIfDisposed();

@@ -49,6 +49,7 @@ public sealed unsafe partial class MHeap
         }
     }
 
+    /// <inheritdoc/>
     public void Verify()
     {
         ThrowIfDisposed();

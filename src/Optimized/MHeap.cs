@@ -6,6 +6,7 @@
 // records and heap-lock stats; _pLock for P ownership and the stop-the-world points.
 namespace GoAlloc.Optimized;
 
+/// <summary>The Optimized heap (runtime/mheap.go): Go 1.16's allocator with its off-heap metadata, radix-tree page allocator, lock-free spanSets and fine-grained sweep protocol.</summary>
 public sealed unsafe partial class MHeap : IHeap
 {
     internal readonly object Lock = new();
@@ -70,6 +71,7 @@ public sealed unsafe partial class MHeap : IHeap
     private readonly nint _zeroBase;
     internal readonly MSpan* EmptySpan;
 
+    /// <summary>Creates a heap with <paramref name="options"/> (the defaults when null), with one FixAlloc mcache per P; arenas are mapped as allocation grows the heap. Throws ArgumentOutOfRangeException for an option out of range.</summary>
     public MHeap(HeapOptions? options = null)
     {
         _options = options ?? new HeapOptions();
@@ -104,10 +106,15 @@ public sealed unsafe partial class MHeap : IHeap
         _bgSweeper = new BackgroundSweeper(this);
     }
 
+    /// <inheritdoc/>
     public HeapOptions Options => _options;
+    /// <inheritdoc/>
     public nint ArenaBase => Volatile.Read(ref _arenaBase);
+    /// <inheritdoc/>
     public nint ZeroBase => _zeroBase;
+    /// <inheritdoc/>
     public int ProcCount => AllP.Length;
+    /// <inheritdoc/>
     public GcPhase Phase => Marking ? GcPhase.Mark : GcPhase.Off;
     internal bool Marking => Volatile.Read(ref _marking) != 0;
     internal uint SweepGen => Volatile.Read(ref _sweepGen);
@@ -139,6 +146,7 @@ public sealed unsafe partial class MHeap : IHeap
 
     // ---------------------------------------------------------------- Ps
 
+    /// <inheritdoc/>
     public IProcessor AcquireP()
     {
         ThrowIfDisposed();
@@ -161,6 +169,7 @@ public sealed unsafe partial class MHeap : IHeap
         return Acquired(p);
     }
 
+    /// <inheritdoc/>
     public IProcessor AcquireP(int id)
     {
         ThrowIfDisposed();
@@ -747,6 +756,7 @@ public sealed unsafe partial class MHeap : IHeap
 
     // ---------------------------------------------------------------- scavenger
 
+    /// <inheritdoc/>
     public long Scavenge(long bytes)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(bytes);
@@ -773,6 +783,7 @@ public sealed unsafe partial class MHeap : IHeap
 
     // ---------------------------------------------------------------- stats and lookup
 
+    /// <inheritdoc/>
     public HeapStats ReadStats()
     {
         using DisposeGuard.Scope op = EnterOperation();
@@ -895,6 +906,7 @@ public sealed unsafe partial class MHeap : IHeap
 
     // ---------------------------------------------------------------- dispose
 
+    /// <summary>Closes the heap once no other live thread holds a P (else InvalidOperationException): waits for the P-less calls already inside, stops the background sweeper, then unmaps. Later calls throw ObjectDisposedException; disposing twice is a no-op.</summary>
     public void Dispose()
     {
         if (_disposed)

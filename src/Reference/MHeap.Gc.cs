@@ -8,6 +8,7 @@ namespace GoAlloc.Reference;
 
 public sealed partial class MHeap
 {
+    /// <inheritdoc/>
     public void StartMark()
     {
         ThrowIfDisposed();
@@ -26,6 +27,7 @@ public sealed partial class MHeap
         ThrowHookFaults();
     }
 
+    /// <inheritdoc/>
     public bool Mark(nint ptr)
     {
         using DisposeGuard.Scope op = EnterOperation();
@@ -68,6 +70,7 @@ public sealed partial class MHeap
         }
     }
 
+    /// <inheritdoc/>
     public void FinishMark()
     {
         ThrowIfDisposed();

@@ -48,6 +48,7 @@ public sealed unsafe partial class MHeap
         }
     }
 
+    /// <inheritdoc/>
     public void Verify()
     {
         ThrowIfDisposed();

@@ -15,8 +15,11 @@ namespace GoAlloc.Reference;
 /// <summary>mSpanState: a span record is dead (free pages / unused record), in use by the heap, or manual.</summary>
 public enum SpanState
 {
+    /// <summary>mSpanDead: free pages or an unused span record.</summary>
     Dead = 0,
+    /// <summary>mSpanInUse: a span of heap objects.</summary>
     InUse = 1,
+    /// <summary>mSpanManual: pages taken out of the heap for manual use (stacks in Go).</summary>
     Manual = 2,
 }
 
