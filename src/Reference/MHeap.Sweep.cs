@@ -17,6 +17,7 @@ public sealed unsafe partial class MHeap
     private long _sweepHeapLiveBasis;    // atomic (written by PaceSweeper)
     private long _pagesSweptBasis;       // atomic
 
+    /// <inheritdoc/>
     public long SweepOne()
     {
         using DisposeGuard.Scope op = EnterOperation();
@@ -372,6 +373,7 @@ public sealed unsafe partial class MHeap
         Volatile.Write(ref _pagesSweptBasis, pagesSwept);
     }
 
+    /// <inheritdoc/>
     public void SetGcPercent(int percent)
     {
         HeapOptions.CheckGcPercent(percent, nameof(percent));
@@ -383,6 +385,7 @@ public sealed unsafe partial class MHeap
         HookFaults.ThrowPending();
     }
 
+    /// <inheritdoc/>
     public void FinishSweep()
     {
         using DisposeGuard.Scope op = EnterOperation();
@@ -405,8 +408,10 @@ public sealed unsafe partial class MHeap
         }
     }
 
+    /// <inheritdoc/>
     public bool SweepDone => ActiveSweep.IsDone;
 
+    /// <inheritdoc/>
     public void StartBackgroundSweeper()
     {
         ThrowIfDisposed();
@@ -415,6 +420,7 @@ public sealed unsafe partial class MHeap
 
     internal bool BackgroundSweeperOnBackgroundThread => _bgSweeper.OnBackgroundThread;
 
+    /// <inheritdoc/>
     public void StopBackgroundSweeper()
     {
         ThrowIfDisposed();

@@ -10,6 +10,7 @@
 // INV-MARK-1, INV-CACHE-1, INV-STATS-*, INV-ZERO-1.
 namespace GoAlloc.Reference;
 
+/// <summary>The Reference heap (runtime/mheap.go): Go's allocator written plainly, the oracle the Optimized must match call for call.</summary>
 public sealed unsafe partial class MHeap : IHeap
 {
     /// <summary>mheap.lock: pages, arenas, hints, the heap-lock stats.</summary>
@@ -51,6 +52,7 @@ public sealed unsafe partial class MHeap : IHeap
     /// </summary>
     private static readonly nint MetadataReserveBytes = 16 << 20;
 
+    /// <summary>Creates a heap with <paramref name="options"/> (the defaults when null); no arena is mapped before the first allocation. Throws ArgumentOutOfRangeException for an option out of range.</summary>
     public MHeap(HeapOptions? options = null)
     {
         _options = options ?? new HeapOptions();
@@ -76,10 +78,15 @@ public sealed unsafe partial class MHeap : IHeap
         _bgSweeper = new BackgroundSweeper(this);
     }
 
+    /// <inheritdoc/>
     public HeapOptions Options => _options;
+    /// <inheritdoc/>
     public nint ArenaBase => Volatile.Read(ref _arenaBase);
+    /// <inheritdoc/>
     public nint ZeroBase => _zeroBase;
+    /// <inheritdoc/>
     public int ProcCount => AllP.Length;
+    /// <inheritdoc/>
     public GcPhase Phase => (GcPhase)Volatile.Read(ref _phase);
     internal uint SweepGen => Volatile.Read(ref _sweepGen);
 
@@ -104,6 +111,7 @@ public sealed unsafe partial class MHeap : IHeap
 
     // ---------------------------------------------------------------- Ps
 
+    /// <inheritdoc/>
     public IProcessor AcquireP()
     {
         ThrowIfDisposed();
@@ -126,6 +134,7 @@ public sealed unsafe partial class MHeap : IHeap
         return Acquired(p);
     }
 
+    /// <inheritdoc/>
     public IProcessor AcquireP(int id)
     {
         ThrowIfDisposed();
@@ -537,6 +546,7 @@ public sealed unsafe partial class MHeap : IHeap
 
     // ---------------------------------------------------------------- scavenger
 
+    /// <inheritdoc/>
     public long Scavenge(long bytes)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(bytes);
@@ -563,6 +573,7 @@ public sealed unsafe partial class MHeap : IHeap
 
     // ---------------------------------------------------------------- stats and lookup
 
+    /// <inheritdoc/>
     public HeapStats ReadStats()
     {
         using DisposeGuard.Scope op = EnterOperation();
@@ -680,6 +691,7 @@ public sealed unsafe partial class MHeap : IHeap
 
     // ---------------------------------------------------------------- dispose
 
+    /// <summary>Stops the background sweeper and unmaps the arenas and metadata; any later call throws ObjectDisposedException, a second Dispose does nothing. Throws InvalidOperationException while another live thread holds a P.</summary>
     public void Dispose()
     {
         if (_disposed)
