@@ -124,8 +124,7 @@ internal unsafe struct MCache
         ReleaseAll(heap, pid);
         // Publishes that this cache holds nothing of the previous cycle.
         Volatile.Write(ref FlushGen, sg);
-        if (Seeded.DeregisteredBeforeStaleSweep())
-            return;
-        heap.ActiveSweepEnd();
+        if (!Seeded.DeregisteredBeforeStaleSweep())
+            heap.ActiveSweepEnd();
     }
 }
