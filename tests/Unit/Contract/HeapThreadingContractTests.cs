@@ -123,46 +123,6 @@ public abstract class HeapThreadingContractTests
         AwaitSweptToNothing(heap, "the restarted sweeper never finished the cycle");
     }
 
-    /// <summary>
-    /// A sweeper stopped in the middle of a cycle and started again finishes that cycle: Start
-    /// records pending work, as Go's bgsweep starts ready to sweep (catalog:
-    /// SweeperRestartForgetsWork). The sweeper is held inside its first free (OnFree) while Stop
-    /// is requested, so it has taken the cycle's kick and stops after that span.
-    /// </summary>
-    [Fact]
-    public void BackgroundSweeper_RestartedMidCycleFinishesTheCycle()
-    {
-        using var inSweep = new ManualResetEventSlim();
-        using var resume = new ManualResetEventSlim();
-        int held = 0;
-        using IHeap heap = CreateHeap(new HeapOptions
-        {
-            OnFree = (_, _) =>
-            {
-                if (Interlocked.Exchange(ref held, 1) == 0)
-                {
-                    inSweep.Set();
-                    resume.Wait();
-                }
-            },
-        });
-        AllocGarbage(heap, 10_000);
-        heap.StartBackgroundSweeper();
-        heap.StartMark();
-        heap.FinishMark();
-        Assert.True(inSweep.Wait(TimeSpan.FromMinutes(1)), "the background sweeper never began the cycle");
-        var stopper = new Thread(heap.StopBackgroundSweeper);
-        stopper.Start();
-        // Stop has asked the sweeper to stop once its thread waits in Join (or for a lock); if it
-        // is released earlier the sweeper finishes the cycle first and the test proves less, never
-        // fails wrongly.
-        SpinWait.SpinUntil(() => (stopper.ThreadState & ThreadState.WaitSleepJoin) != 0, TimeSpan.FromMinutes(1));
-        resume.Set();
-        stopper.Join();
-        heap.StartBackgroundSweeper();
-        AwaitSweptToNothing(heap, "the sweeper restarted in the middle of a cycle never finished it");
-    }
-
     [Fact]
     public void Concurrency_TwoThreadsWithTheirOwnPsAndTheBackgroundSweeper()
     {
