@@ -124,7 +124,7 @@ public class ConcurrencyProgramTests
     {
         (int exit, _, string err) = Run("explore", "cycle-boundary", "--bug", "Go46500SweepDoneWhileSweeping");
         Assert.Equal(Program.Usage, exit);
-        Assert.Contains("dotnet run --project src/Cli -c Release -- explore cycle-boundary --impl reference --iterations 1000 --strategy random --seed 17 --bug Go46500SweepDoneWhileSweeping", err);
+        Assert.Contains("dotnet run --project src/Cli -c Release -- explore cycle-boundary --impl optimized --iterations 1000 --strategy random --seed 17 --bug Go46500SweepDoneWhileSweeping", err);
         Assert.Contains("dotnet src/Cli/bin/Release/net10.0/coyote/seeded/GoAlloc.Concurrency.dll explore cycle-boundary", err);
     }
 
