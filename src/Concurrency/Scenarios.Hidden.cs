@@ -141,17 +141,18 @@ public static partial class Scenarios
             for (int burst = 0; burst < 3; burst++)
             {
                 world.Enter();
-                List<nint> got;
                 try
                 {
-                    got = AllocOn(heap, id, 3, 1024);
+                    // Logged inside the burst: a cycler that stops the world between the burst
+                    // and the log would see these objects allocated but not made since its last look.
+                    List<nint> got = AllocOn(heap, id, 3, 1024);
+                    lock (log)
+                        log.AddRange(got);
                 }
                 finally
                 {
                     world.Exit();
                 }
-                lock (log)
-                    log.AddRange(got);
             }
         });
         var marks = new object();
