@@ -25,7 +25,7 @@ public enum HeapTraceKind : byte
     Refill,
     /// <summary>cacheSpan popped a swept span with free space (partialSwept).</summary>
     CacheSpanPopSwept,
-    /// <summary>cacheSpan popped an unswept span and won it, CAS sg-2 -> sg-1 (Detail: the set); or, Before = After = sg, found a swept full span freed nothing and pushed it to fullSwept.</summary>
+    /// <summary>cacheSpan popped an unswept span and won it, sg-2 -> sg-1 (a CAS in the Optimized, under the heap lock in the Reference; Detail: the set); or, Before = After = sg, found a swept full span freed nothing and pushed it to fullSwept.</summary>
     CacheSpanSweepUnswept,
     /// <summary>cacheSpan found nothing to reuse and took a fresh span from the heap (mcentral.grow).</summary>
     CacheSpanGrow,
@@ -33,7 +33,7 @@ public enum HeapTraceKind : byte
     UncacheSpan,
     /// <summary>uncacheSpan of a stale span (cached before this cycle): sg+1 -> sg-1, swept at once.</summary>
     UncacheStaleSweep,
-    /// <summary>sweepone popped an unswept span and won it, CAS sg-2 -> sg-1 (Detail: the set).</summary>
+    /// <summary>sweepone popped an unswept span and won it, sg-2 -> sg-1 (a CAS in the Optimized, under the heap lock in the Reference; Detail: the set).</summary>
     SweepStart,
     /// <summary>mspan.sweep finished: Before sg-1, After the sweepgen as published so far; Detail: objects freed and where the span went.</summary>
     SweepDone,

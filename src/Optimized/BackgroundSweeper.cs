@@ -95,7 +95,7 @@ internal sealed class BackgroundSweeper(MHeap heap)
     {
         if (!_heap.TryGetTarget(out MHeap? heap))
             return false;
-        while (!Stopping() && heap.SweepOneCore(-1) != -1)
+        while (!Stopping() && heap.SweepOneCore() != -1)
             Thread.Yield();
         if (!Stopping())
             heap.FlushIdleStalePs();

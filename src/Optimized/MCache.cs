@@ -60,6 +60,7 @@ internal unsafe struct MCache
     /// <summary>refill: returns the full cached span of class spc and caches one with free space.</summary>
     public void Refill(MHeap heap, int spc, int pid)
     {
+        using var acting = MHeap.ActingFor(pid); // the P its sweeps and events are for
         uint sg = heap.SweepGen;
         MSpan* s = (MSpan*)Alloc[spc];
         if (s != heap.EmptySpan)
@@ -69,7 +70,7 @@ internal unsafe struct MCache
             if (Volatile.Read(ref s->SweepGen) != sg + 3)
                 ThrowHelper.Corrupt("INV-SWEEP-1", $"bad sweepgen in refill: {s->ToString()} at sweepgen {sg}");
             Alloc[spc] = (long)heap.EmptySpan;
-            heap.Central[spc].UncacheSpan(s, pid);
+            heap.Central[spc].UncacheSpan(s);
         }
         s = heap.Central[spc].CacheSpan(pid);
         uint cachedFrom = heap.Tracing ? s->SweepGen : 0; // plain read: trace only
@@ -77,7 +78,7 @@ internal unsafe struct MCache
         if (!Seeded.RefillForgetsSg3())
             Volatile.Write(ref s->SweepGen, sg + 3);
         if (heap.Tracing)
-            heap.Trace(HeapTraceKind.Refill, pid, s, cachedFrom, s->SweepGen);
+            heap.Trace(HeapTraceKind.Refill, s, cachedFrom, s->SweepGen);
         int free = s->NElems - s->AllocCount;
         SmallAllocCount[s->SizeClass] += free;
         // heap_live counts the whole span as if every free slot will be used; releaseAll undoes the rest.
@@ -85,8 +86,8 @@ internal unsafe struct MCache
         Alloc[spc] = (long)s;
     }
 
-    /// <summary>releaseAll: every cached span of P pid back to its mcentral; the tiny block is dropped.</summary>
-    public void ReleaseAll(MHeap heap, int pid)
+    /// <summary>releaseAll: every cached span back to its mcentral; the tiny block is dropped.</summary>
+    public void ReleaseAll(MHeap heap)
     {
         uint sg = heap.SweepGen;
         for (int i = 0; i < MallocConstants.NumSpanClasses; i++)
@@ -103,14 +104,14 @@ internal unsafe struct MCache
             if (!stale)
                 Interlocked.Add(ref heap.Stats.HeapLive.Value, -n * s->ElemSize);
             Alloc[i] = (long)heap.EmptySpan;
-            heap.Central[i].UncacheSpan(s, pid);
+            heap.Central[i].UncacheSpan(s);
         }
         Tiny = 0;
         TinyOffset = 0;
     }
 
     /// <summary>prepareForSweep: flush if a sweep cycle began since the last flush; then this P stops counting as a pending sweeper.</summary>
-    public void PrepareForSweep(MHeap heap, int pid)
+    public void PrepareForSweep(MHeap heap)
     {
         uint sg = heap.SweepGen;
         uint flushGen = Volatile.Read(ref FlushGen);
@@ -119,9 +120,9 @@ internal unsafe struct MCache
         if (flushGen != sg - 2)
             ThrowHelper.Corrupt("INV-SWEEP-4", $"bad flushGen {flushGen} in prepareForSweep; sweepgen {sg}");
         if (heap.Tracing)
-            heap.Trace(HeapTraceKind.PrepareForSweep, pid, null, flushGen, sg);
+            heap.Trace(HeapTraceKind.PrepareForSweep, null, flushGen, sg);
         Seeded.DeregisterBeforeStaleSweep(heap);
-        ReleaseAll(heap, pid);
+        ReleaseAll(heap);
         // Publishes that this cache holds nothing of the previous cycle.
         Volatile.Write(ref FlushGen, sg);
         if (!Seeded.DeregisteredBeforeStaleSweep())

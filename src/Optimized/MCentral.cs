@@ -33,7 +33,7 @@ internal sealed unsafe class MCentral : IDisposable
         int sizeClass = SpanClass >> 1;
         long spanBytes = SizeClasses.ClassToAllocNPages[sizeClass] * MallocConstants.PageSize;
         // Pay the sweep debt for the span we are about to take.
-        _heap.DeductSweepCredit(spanBytes, 0, pid);
+        _heap.DeductSweepCredit(spanBytes, 0);
 
         uint sg = _heap.SweepGen;
         // 1. A swept span with free space.
@@ -44,7 +44,7 @@ internal sealed unsafe class MCentral : IDisposable
             if (Volatile.Read(ref s->SweepGen) != sg)
                 ThrowHelper.Corrupt("INV-SWEEP-2", $"mcentral.cacheSpan: {s->ToString()} in a swept set is not swept (heap sweepgen {sg})");
             if (_heap.Tracing)
-                _heap.Trace(HeapTraceKind.CacheSpanPopSwept, pid, s, s->SweepGen, s->SweepGen, "partialSwept");
+                _heap.Trace(HeapTraceKind.CacheSpanPopSwept, s, s->SweepGen, s->SweepGen, "partialSwept");
             return HaveSpan(s);
         }
         // 1b. The same from the heap's overflow list, which stands for a swept set that could not grow.
@@ -52,7 +52,7 @@ internal sealed unsafe class MCentral : IDisposable
         if (s != null)
         {
             if (_heap.Tracing)
-                _heap.Trace(HeapTraceKind.CacheSpanPopSwept, pid, s, s->SweepGen, s->SweepGen, "overflow");
+                _heap.Trace(HeapTraceKind.CacheSpanPopSwept, s, s->SweepGen, s->SweepGen, "overflow");
             return HaveSpan(s);
         }
 
@@ -70,8 +70,8 @@ internal sealed unsafe class MCentral : IDisposable
                     if (MHeap.TryAcquire(s, sg))
                     {
                         if (_heap.Tracing)
-                            _heap.Trace(HeapTraceKind.CacheSpanSweepUnswept, pid, s, sg - 2, sg - 1, "partialUnswept");
-                        _heap.SweepSpan(s, preserve: true, pid);
+                            _heap.Trace(HeapTraceKind.CacheSpanSweepUnswept, s, sg - 2, sg - 1, "partialUnswept");
+                        _heap.SweepSpan(s, preserve: true);
                         return HaveSpan(s);
                     }
                     // Lost ownership: whoever swept it also placed it.
@@ -84,8 +84,8 @@ internal sealed unsafe class MCentral : IDisposable
                     if (MHeap.TryAcquire(s, sg))
                     {
                         if (_heap.Tracing)
-                            _heap.Trace(HeapTraceKind.CacheSpanSweepUnswept, pid, s, sg - 2, sg - 1, "fullUnswept");
-                        _heap.SweepSpan(s, preserve: true, pid);
+                            _heap.Trace(HeapTraceKind.CacheSpanSweepUnswept, s, sg - 2, sg - 1, "fullUnswept");
+                        _heap.SweepSpan(s, preserve: true);
                         int freeIndex = s->NextFreeIndex();
                         if (freeIndex != s->NElems)
                         {
@@ -94,7 +94,7 @@ internal sealed unsafe class MCentral : IDisposable
                         }
                         // Sweeping freed nothing: it is full and swept.
                         if (_heap.Tracing)
-                            _heap.Trace(HeapTraceKind.CacheSpanSweepUnswept, pid, s, s->SweepGen, s->SweepGen, "nothing freed, pushed to fullSwept");
+                            _heap.Trace(HeapTraceKind.CacheSpanSweepUnswept, s, s->SweepGen, s->SweepGen, "nothing freed, pushed to fullSwept");
                         _heap.PushSwept(this, s, sg);
                     }
                 }
@@ -108,7 +108,7 @@ internal sealed unsafe class MCentral : IDisposable
         // 4. A fresh span from the heap.
         s = Grow(pid);
         if (_heap.Tracing)
-            _heap.Trace(HeapTraceKind.CacheSpanGrow, pid, s, s->SweepGen, s->SweepGen);
+            _heap.Trace(HeapTraceKind.CacheSpanGrow, s, s->SweepGen, s->SweepGen);
         return HaveSpan(s);
     }
 
@@ -123,8 +123,8 @@ internal sealed unsafe class MCentral : IDisposable
         return s;
     }
 
-    /// <summary>uncacheSpan: a span back from P pid's mcache; a stale one (sg+1) is swept now.</summary>
-    public void UncacheSpan(MSpan* s, int pid)
+    /// <summary>uncacheSpan: a span back from an mcache; a stale one (sg+1) is swept now.</summary>
+    public void UncacheSpan(MSpan* s)
     {
         if (s->AllocCount == 0)
             ThrowHelper.Corrupt("INV-SPAN-3", $"uncaching span but allocCount == 0: {s->ToString()}");
@@ -136,15 +136,15 @@ internal sealed unsafe class MCentral : IDisposable
         {
             Volatile.Write(ref s->SweepGen, sg - 1);
             if (_heap.Tracing)
-                _heap.Trace(HeapTraceKind.UncacheStaleSweep, pid, s, g, sg - 1);
-            _heap.SweepSpan(s, preserve: false, pid);
+                _heap.Trace(HeapTraceKind.UncacheStaleSweep, s, g, sg - 1);
+            _heap.SweepSpan(s, preserve: false);
             return;
         }
         // Publishes "no longer cached" before the span is visible in a set.
         Volatile.Write(ref s->SweepGen, sg);
         bool partial = s->AllocCount < s->NElems;
         if (_heap.Tracing)
-            _heap.Trace(HeapTraceKind.UncacheSpan, pid, s, g, sg, partial ? "partialSwept" : "fullSwept");
+            _heap.Trace(HeapTraceKind.UncacheSpan, s, g, sg, partial ? "partialSwept" : "fullSwept");
         _heap.PushSwept(this, s, sg);
     }
 

@@ -28,7 +28,7 @@ public sealed unsafe partial class MHeap
             Interlocked.Exchange(ref Stats.BytesMarked, 0);
             Volatile.Write(ref _marking, 1);
             if (Tracing)
-                Trace(HeapTraceKind.StartMark, -1, null);
+                Trace(HeapTraceKind.StartMark, null);
         }
         ThrowHookFaults();
     }
@@ -100,7 +100,7 @@ public sealed unsafe partial class MHeap
             PaceSweeper();
             Seeded.ResetPagesSweptAfterPacing(this);
             if (Tracing)
-                Trace(HeapTraceKind.FinishMark, -1, null, _sweepGen - 2, _sweepGen);
+                Trace(HeapTraceKind.FinishMark, null, _sweepGen - 2, _sweepGen);
         }
         _bgSweeper.Kick();
         HookFaults.ThrowPending();

@@ -21,13 +21,13 @@ public sealed unsafe partial class MHeap
     public long SweepOne()
     {
         using DisposeGuard.Scope op = EnterOperation();
-        long pages = SweepOneCore(-1);
+        long pages = SweepOneCore();
         HookFaults.ThrowPending();
         return pages;
     }
 
-    /// <summary>sweepone; pid: the P this sweep works for (proportional sweep credit), or -1 (trace only).</summary>
-    internal long SweepOneCore(int pid)
+    /// <summary>sweepone: claims and sweeps the next unswept span; its pages, or -1 once sweep is done.</summary>
+    internal long SweepOneCore()
     {
         if (!_activeSweep.Begin())
             return -1;
@@ -39,15 +39,15 @@ public sealed unsafe partial class MHeap
             if (s == null)
             {
                 if (_activeSweep.MarkDrained() && Tracing)
-                    Trace(HeapTraceKind.MarkDrained, pid, null);
+                    Trace(HeapTraceKind.MarkDrained, null);
                 break;
             }
             if (TryAcquire(s, sg))
             {
                 if (Tracing)
-                    Trace(HeapTraceKind.SweepStart, pid, s, sg - 2, sg - 1, full ? "fullUnswept" : "partialUnswept");
+                    Trace(HeapTraceKind.SweepStart, s, sg - 2, sg - 1, full ? "fullUnswept" : "partialUnswept");
                 int n = s->NPages; // read before the sweep may free (and recycle) the record
-                npages = SweepSpan(s, preserve: false, pid) ? n : 0;
+                npages = SweepSpan(s, preserve: false) ? n : 0;
                 break;
             }
         }
@@ -95,8 +95,8 @@ public sealed unsafe partial class MHeap
             && Interlocked.CompareExchange(ref s->SweepGen, sg - 1, sg - 2) == sg - 2;
     }
 
-    /// <summary>mspan.sweep on a span the caller owns (sg-1). Returns true if the span was freed. pid: trace only.</summary>
-    internal bool SweepSpan(MSpan* s, bool preserve, int pid)
+    /// <summary>mspan.sweep on a span the caller owns (sg-1). Returns true if the span was freed.</summary>
+    internal bool SweepSpan(MSpan* s, bool preserve)
     {
         uint sg = SweepGen;
         if (s->LoadState() != SpanState.InUse || Volatile.Read(ref s->SweepGen) != sg - 1)
@@ -139,19 +139,19 @@ public sealed unsafe partial class MHeap
                 {
                     Seeded.PublishSweepgenAfterPush(s, sg);
                     if (Tracing)
-                        TraceSweepFreed(pid, s, sg, nfreed);
+                        TraceSweepFreed(s, sg, nfreed);
                     FreeSpan(s);
                     return true;
                 }
                 MCentral c = Central[spc];
                 bool full = nalloc == s->NElems;
                 if (Tracing)
-                    TraceSweepDone(pid, s, sg, nfreed, full ? "pushed to fullSwept" : "pushed to partialSwept");
+                    TraceSweepDone(s, sg, nfreed, full ? "pushed to fullSwept" : "pushed to partialSwept");
                 PushSwept(c, s, sg);
             }
             else if (Tracing)
             {
-                TraceSweepDone(pid, s, sg, nfreed, "kept by its sweeper (cacheSpan)");
+                TraceSweepDone(s, sg, nfreed, "kept by its sweeper (cacheSpan)");
             }
         }
         else if (!preserve)
@@ -162,17 +162,17 @@ public sealed unsafe partial class MHeap
                 Interlocked.Increment(ref Stats.LargeFrees);
                 Interlocked.Add(ref Stats.LargeFreeBytes, s->ElemSize);
                 if (Tracing)
-                    TraceSweepFreed(pid, s, sg, nfreed);
+                    TraceSweepFreed(s, sg, nfreed);
                 FreeSpan(s);
                 return true;
             }
             if (Tracing)
-                TraceSweepDone(pid, s, sg, nfreed, "pushed to fullSwept");
+                TraceSweepDone(s, sg, nfreed, "pushed to fullSwept");
             PushSwept(Central[spc], s, sg);
         }
         else if (Tracing)
         {
-            TraceSweepDone(pid, s, sg, nfreed, "kept by its sweeper");
+            TraceSweepDone(s, sg, nfreed, "kept by its sweeper");
         }
         Seeded.PublishSweepgenAfterPush(s, sg);
         return false;
@@ -217,15 +217,15 @@ public sealed unsafe partial class MHeap
             if (TryAcquire(s, sg))
             {
                 if (Tracing)
-                    Trace(HeapTraceKind.EnsureSwept, -1, s, sg - 2, sg - 1, "sweeping it here");
-                SweepSpan(s, preserve: false, -1);
+                    Trace(HeapTraceKind.EnsureSwept, s, sg - 2, sg - 1, "sweeping it here");
+                SweepSpan(s, preserve: false);
                 _activeSweep.End();
                 return;
             }
             _activeSweep.End();
         }
         if (Tracing)
-            Trace(HeapTraceKind.EnsureSwept, -1, s, g, s->SweepGen, "waiting for its sweeper");
+            Trace(HeapTraceKind.EnsureSwept, s, g, s->SweepGen, "waiting for its sweeper");
         // Somebody else is sweeping it: wait for them to publish sweepgen.
         while (true)
         {
@@ -244,7 +244,7 @@ public sealed unsafe partial class MHeap
             if (g == sg - 2 && _activeSweep.Begin())
             {
                 if (TryAcquire(s, sg))
-                    SweepSpan(s, preserve: false, -1);
+                    SweepSpan(s, preserve: false);
                 _activeSweep.End();
             }
             Thread.Yield();
@@ -280,16 +280,16 @@ public sealed unsafe partial class MHeap
         }
     }
 
-    internal void DeductSweepCredit(long spanBytes, long callerSweepPages, int pid)
+    internal void DeductSweepCredit(long spanBytes, long callerSweepPages)
     {
         double pagesPerByte = Volatile.Read(ref _sweepPagesPerByte);
         if (pagesPerByte == 0)
             return;
-        DeductSweepCreditSlow(pagesPerByte, spanBytes, callerSweepPages, pid);
+        DeductSweepCreditSlow(pagesPerByte, spanBytes, callerSweepPages);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void DeductSweepCreditSlow(double pagesPerByte, long spanBytes, long callerSweepPages, int pid)
+    private void DeductSweepCreditSlow(double pagesPerByte, long spanBytes, long callerSweepPages)
     {
     retry:
         long sweptBasis = Volatile.Read(ref _pagesSweptBasis);
@@ -306,8 +306,8 @@ public sealed unsafe partial class MHeap
         while (pagesTarget > (swept = Interlocked.Read(ref Stats.PagesSwept.Value) - sweptBasis))
         {
             if (Tracing)
-                Trace(HeapTraceKind.CreditSweep, pid, null, detail: $"{pagesTarget - swept} pages behind the pacing line");
-            if (SweepOneCore(pid) == -1)
+                Trace(HeapTraceKind.CreditSweep, null, detail: $"{pagesTarget - swept} pages behind the pacing line");
+            if (SweepOneCore() == -1)
             {
                 Volatile.Write(ref _sweepPagesPerByte, 0);
                 break;
@@ -356,7 +356,7 @@ public sealed unsafe partial class MHeap
         Volatile.Write(ref _gcPercent, percent);
         PaceSweeper();
         if (Tracing)
-            Trace(HeapTraceKind.SetGcPercent, -1, null, detail: $"GOGC {percent}");
+            Trace(HeapTraceKind.SetGcPercent, null, detail: $"GOGC {percent}");
         HookFaults.ThrowPending();
     }
 
@@ -371,7 +371,7 @@ public sealed unsafe partial class MHeap
     private void FinishSweepCore()
     {
         FlushIdleStalePs();
-        while (SweepOneCore(-1) != -1)
+        while (SweepOneCore() != -1)
         {
         }
         while (!_activeSweep.IsDone)

@@ -192,14 +192,20 @@ public sealed unsafe partial class MHeap : IHeap
         p.Owner = Environment.CurrentManagedThreadId;
         _holders[p.Id] = Thread.CurrentThread;
         if (Tracing)
-            Trace(HeapTraceKind.AcquireP, p.Id, null);
+        {
+            using (ActingFor(p.Id))
+                Trace(HeapTraceKind.AcquireP, null);
+        }
     }
 
     /// <summary>acquirep's second half, outside the P lock: flush the mcache if a sweep phase started since it was last used.</summary>
     private P Acquired(P p)
     {
         if (!Seeded.Go27997StaleCacheNotFlushed())
-            p.MCache->PrepareForSweep(this, p.Id);
+        {
+            using (ActingFor(p.Id))
+                p.MCache->PrepareForSweep(this);
+        }
         if (HookFaults.HasPending)
         {
             // A hook threw during the flush (which finished): give the P back, then rethrow.
@@ -218,7 +224,10 @@ public sealed unsafe partial class MHeap : IHeap
             p.Owner = 0;
             _holders[p.Id] = null;
             if (Tracing)
-                Trace(HeapTraceKind.ReleaseP, p.Id, null);
+            {
+                using (ActingFor(p.Id))
+                    Trace(HeapTraceKind.ReleaseP, null);
+            }
         }
         HookFaults.ThrowPending();
     }
@@ -247,7 +256,10 @@ public sealed unsafe partial class MHeap : IHeap
         p.Owner = 0;
         _holders[p.Id] = null;
         if (Tracing)
-            Trace(HeapTraceKind.ReleaseP, p.Id, null, detail: "its thread exited holding it");
+        {
+            using (ActingFor(p.Id))
+                Trace(HeapTraceKind.ReleaseP, null, detail: "its thread exited holding it");
+        }
         return true;
     }
 
@@ -260,7 +272,10 @@ public sealed unsafe partial class MHeap : IHeap
             {
                 if (IdleOrOrphaned(p) && Volatile.Read(ref p.MCache->FlushGen) != sg)
                     if (!Seeded.Go27997StaleCacheNotFlushed())
-                        p.MCache->PrepareForSweep(this, p.Id);
+                    {
+                        using (ActingFor(p.Id))
+                            p.MCache->PrepareForSweep(this);
+                    }
             }
         }
     }

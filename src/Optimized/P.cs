@@ -47,9 +47,12 @@ internal sealed unsafe class P : IProcessor
     {
         _heap.ThrowIfDisposed();
         CheckOwner();
-        if (_heap.Tracing)
-            _heap.Trace(HeapTraceKind.Flush, Id, null);
-        MCache->ReleaseAll(_heap, Id);
+        using (MHeap.ActingFor(Id))
+        {
+            if (_heap.Tracing)
+                _heap.Trace(HeapTraceKind.Flush, null);
+            MCache->ReleaseAll(_heap);
+        }
         HookFaults.ThrowPending();
     }
 
@@ -208,7 +211,8 @@ internal sealed unsafe class P : IProcessor
     private MSpan* AllocLarge(long size, bool needzero, bool noscan)
     {
         long npages = (size + MallocConstants.PageMask) >> MallocConstants.PageShift;
-        _heap.DeductSweepCredit(npages * MallocConstants.PageSize, npages, Id);
+        using (MHeap.ActingFor(Id))
+            _heap.DeductSweepCredit(npages * MallocConstants.PageSize, npages);
         HookFaults.ThrowPending(); // a hook threw while paying the sweep credit: nothing allocated yet
         int spc = noscan ? 1 : 0;
         MSpan* s = _heap.Alloc(checked((int)npages), spc, needzero, Id);

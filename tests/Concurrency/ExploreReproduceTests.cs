@@ -37,7 +37,7 @@ public class ExploreReproduceTests
         Assert.True(exit == Program.Ok, output + err);
         Assert.Contains("seeded bug SweepgenPublishedAfterPush (seeded build)", output);
         // Numbered allocator steps with sweepgen: sweep ownership won by CAS, and the bug's footprint.
-        Assert.Matches(new Regex(@"^\s+\d+  (P\d|--) \(thread \d+\)\s+.*CAS sg-2 -> sg-1 \(heap sg 2\)$", RegexOptions.Multiline), output);
+        Assert.Matches(new Regex(@"^\s+\d+  (P\d|--) \(thread \d+\)\s+.*won it: sg-2 -> sg-1 \(heap sg 2\)$", RegexOptions.Multiline), output);
         // The bug's footprint: a swept span pushed to a swept set while its sweepgen still says "being swept".
         Assert.Matches(new Regex(@"^\s+\d+  (P\d|--) \(thread \d+\)\s+sweep span \+0x[0-9a-f]+ spc \d+ \(1024 B\) done: .*pushed to \w+Swept, sg-1 -> sg-1", RegexOptions.Multiline), output);
         // Then the failure: the recorded one (up to thread ids and addresses: an earlier failed

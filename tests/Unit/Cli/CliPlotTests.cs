@@ -30,7 +30,7 @@ public class CliPlotTests
            5  P1 (thread 13)   acquireP
            6  P0 (thread 12)   uncacheSpan spc 64 (1024 B): stale span +0x2000 sg+1 -> sg-1, sweeping it now (heap sg 2)
            7  -- (thread 15)   ensureSwept span +0x0 spc 64 (1024 B): sweeping it here, sg-2 -> sg-1 (heap sg 2)
-           8  -- (thread 11)   sweepone: popped fullUnswept span +0x80000 spc 65 (1024 B noscan), CAS sg-2 -> sg-1 (heap sg 2)
+           8  -- (thread 11)   sweepone: popped fullUnswept span +0x80000 spc 65 (1024 B noscan), won it: sg-2 -> sg-1 (heap sg 2)
            9  P1 (thread 13)   releaseP
 
         failure:
@@ -261,9 +261,9 @@ public class CliPlotTests
     [Fact]
     public void SwimLaneData_ReadsSpanClassAndSweepgenOfAStep()
     {
-        SwimStep s = SwimLaneData.ParseStep("   8  -- (thread 11)   sweepone: popped fullUnswept span +0x80000 spc 65 (1024 B noscan), CAS sg-2 -> sg-1 (heap sg 2)")!;
+        SwimStep s = SwimLaneData.ParseStep("   8  -- (thread 11)   sweepone: popped fullUnswept span +0x80000 spc 65 (1024 B noscan), won it: sg-2 -> sg-1 (heap sg 2)")!;
         Assert.Equal(new SwimStep(8, 11, null, "sweepone", 0x80000, "65 (1024 B noscan)", "sg-2 -> sg-1", 2u,
-            "sweepone: popped fullUnswept span +0x80000 spc 65 (1024 B noscan), CAS sg-2 -> sg-1 (heap sg 2)"), s);
+            "sweepone: popped fullUnswept span +0x80000 spc 65 (1024 B noscan), won it: sg-2 -> sg-1 (heap sg 2)"), s);
 
         SwimStep grew = SwimLaneData.ParseStep("   2  P0 (thread 7)    cacheSpan spc 64 (1024 B): nothing to reuse, grew span +0x2000 (sg) (heap sg 0)")!;
         Assert.Equal((0, "cacheSpan", 0x2000L, "sg", 0u), (grew.P!.Value, grew.Operation, grew.SpanOffset!.Value, grew.SweepGen, grew.HeapSweepGen!.Value));

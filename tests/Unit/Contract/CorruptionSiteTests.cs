@@ -85,7 +85,7 @@ public sealed unsafe class CorruptionSiteTests
         public override uint Sg => _heap.SweepGen;
         public override SpanRef Cached(int spc) => new OptimizedSpan(_heap.AllP[0].MCache->Span(spc));
         public override void Refill(int spc) => _heap.AllP[0].MCache->Refill(_heap, spc, 0);
-        public override void SweepSpan(SpanRef s) => _heap.SweepSpan(((OptimizedSpan)s).Span, preserve: false, pid: 0);
+        public override void SweepSpan(SpanRef s) => _heap.SweepSpan(((OptimizedSpan)s).Span, preserve: false);
         public override void SetFlushGen(uint flushGen) => _heap.AllP[0].MCache->FlushGen = flushGen;
     }
 

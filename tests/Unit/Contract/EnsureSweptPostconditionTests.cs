@@ -41,7 +41,7 @@ public sealed unsafe class EnsureSweptPostconditionTests
         s => OS(s)->SweepGen,
         (s, g) => OS(s)->SweepGen = g,
         (h, s) => GoAlloc.Optimized.MHeap.TryAcquire(OS(s), O(h).SweepGen),
-        (h, s) => O(h).SweepSpan(OS(s), preserve: false, -1),
+        (h, s) => O(h).SweepSpan(OS(s), preserve: false),
         (s, p, on) => SetBit(OS(s)->GcMarkBits, OS(s)->ObjIndex(p), on),
         (h, s, sg) => O(h).CheckSweptAfterWait(OS(s), sg),
         h => O(h).ActiveSweepRef.MarkDrained());

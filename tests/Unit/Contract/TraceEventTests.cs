@@ -92,6 +92,28 @@ public class TraceEventTests
         Assert.All(reference, e => Assert.Equal(me, e.Thread));
     }
 
+    /// <summary>
+    /// An event names the P its thread works for: a P's refills, flushes and sweep credit name it;
+    /// world-stopped and heap-level operations name none (-1), also on a thread that just worked
+    /// for a P (the acting P ends with the P operation: it is not a P id threaded through sweeps).
+    /// </summary>
+    [Theory]
+    [InlineData("reference")]
+    [InlineData("optimized")]
+    public void Events_NameTheActingP_HeapLevelOperationsNameNone(string impl)
+    {
+        List<HeapTraceEvent> events = Record(impl, Workload);
+        HeapTraceKind[] perP = [HeapTraceKind.AcquireP, HeapTraceKind.ReleaseP, HeapTraceKind.Refill, HeapTraceKind.Flush,
+            HeapTraceKind.CacheSpanGrow, HeapTraceKind.CacheSpanPopSwept, HeapTraceKind.UncacheSpan, HeapTraceKind.CreditSweep];
+        HeapTraceKind[] none = [HeapTraceKind.StartMark, HeapTraceKind.FinishMark, HeapTraceKind.SetGcPercent, HeapTraceKind.EnsureSwept];
+        Assert.All(events.Where(e => perP.Contains(e.Kind)), e => Assert.InRange(e.P, 0, 1));
+        Assert.All(events.Where(e => none.Contains(e.Kind)), e => Assert.Equal(-1, e.P));
+        // P1's credit sweeps name P1; the explicit SweepOne after its release names none.
+        Assert.Contains(events, e => e.Kind == HeapTraceKind.CreditSweep && e.P == 1);
+        Assert.Contains(events, e => e.Kind == HeapTraceKind.SweepStart && e.P == 1);
+        Assert.Contains(events, e => e.Kind == HeapTraceKind.SweepStart && e.P == -1);
+    }
+
     [Theory]
     [InlineData("reference")]
     [InlineData("optimized")]
