@@ -1,48 +1,47 @@
-// BackgroundSweeper: Go's bgsweep goroutine as a dedicated thread (runtime/mgcsweep.go). It sweeps
-// one span at a time until nothing is left, taking the heap lock for each span, flushes idle Ps
-// still holding the previous cycle's spans (Go's forEachP(prepareForSweep)), then parks until
-// FinishMark kicks it or it is stopped.
+// BackgroundSweeper: Go's bgsweep goroutine as a dedicated thread (mirrors runtime/mgcsweep.go),
+// one shell for both heaps: start, kick, park, stop and restart. Each round sweeps one span at a
+// time through IBackgroundSweepHeap until nothing is left, flushes idle Ps still holding the
+// previous cycle's spans (Go's forEachP(prepareForSweep)), then parks until FinishMark kicks it
+// or it is stopped. The sweep step and its locking stay in each heap. Only Monitor, no atomics:
+// the Reference may use it.
 // Differs from Go: a background Thread parked on Monitor.Wait of its own gate (never taken while
-// waiting for the heap lock) instead of a parked goroutine; it holds the heap weakly while parked,
+// the heap's lock is held) instead of a parked goroutine; it holds the heap weakly while parked,
 // so an abandoned heap can still be finalized.
 using System.Runtime.CompilerServices;
 
-namespace GoAlloc.Reference;
+namespace GoAlloc;
 
-internal sealed class BackgroundSweeper(MHeap heap)
+/// <summary>bgsweep: the background sweeper's thread, sweeping its heap after each FinishMark.</summary>
+internal sealed class BackgroundSweeper(IBackgroundSweepHeap heap)
 {
     // Weak: a parked sweeper must not keep a heap nobody references alive (its finalizer frees the
     // mappings and stops this thread); a sweep round holds it strongly while it works.
-    private readonly WeakReference<MHeap> _heap = new(heap);
+    private readonly WeakReference<IBackgroundSweepHeap> _heap = new(heap);
     private readonly object _gate = new();
     private Thread? _thread; // under _gate
     private bool _stop;      // under _gate
-    private bool _kick;      // under _gate
+    private bool _work;      // under _gate: a cycle began since the sweeper last parked
 
-    public bool Running
-    {
-        get
-        {
-            lock (_gate)
-                return _thread != null;
-        }
-    }
-
-    public void Start()
+    /// <summary>
+    /// Starts the thread (InvalidOperationException if it runs already). With recordWork (always
+    /// but in the seeded build's SweeperRestartForgetsWork) a restart mid-cycle finishes that cycle's sweep.
+    /// </summary>
+    public void Start(bool recordWork = true)
     {
         lock (_gate)
         {
             if (_thread != null)
                 throw new InvalidOperationException("the background sweeper is already running");
             _stop = false;
-            _kick = true; // a restart mid-cycle finishes that cycle's sweep
+            if (recordWork)
+                _work = true;
             _thread = new Thread(Run);
             _thread.Start();
         }
     }
 
     /// <summary>Whether the sweeper runs on a background thread (false when it is not running).</summary>
-    internal bool OnBackgroundThread
+    public bool OnBackgroundThread
     {
         get
         {
@@ -56,11 +55,12 @@ internal sealed class BackgroundSweeper(MHeap heap)
     {
         lock (_gate)
         {
-            _kick = true;
+            _work = true;
             Monitor.PulseAll(_gate);
         }
     }
 
+    /// <summary>Stops the thread and waits until it has exited (its current span finishes first); nothing if it is not running.</summary>
     public void Stop()
     {
         Thread? t;
@@ -75,6 +75,16 @@ internal sealed class BackgroundSweeper(MHeap heap)
         t.Join();
         lock (_gate)
             _thread = null;
+    }
+
+    /// <summary>From the heap's finalizer: ask the parked thread to exit, without waiting for it.</summary>
+    public void RequestStop()
+    {
+        lock (_gate)
+        {
+            _stop = true;
+            Monitor.PulseAll(_gate);
+        }
     }
 
     private bool StopRequested
@@ -95,11 +105,11 @@ internal sealed class BackgroundSweeper(MHeap heap)
         {
             lock (_gate)
             {
-                while (!_kick && !_stop)
+                while (!_work && !_stop)
                     Monitor.Wait(_gate);
                 if (_stop)
                     return;
-                _kick = false;
+                _work = false;
             }
             if (!SweepRound())
                 return;
@@ -110,7 +120,7 @@ internal sealed class BackgroundSweeper(MHeap heap)
     [MethodImpl(MethodImplOptions.NoInlining)] // the strong reference must not outlive the round
     private bool SweepRound()
     {
-        if (!_heap.TryGetTarget(out MHeap? heap))
+        if (!_heap.TryGetTarget(out IBackgroundSweepHeap? heap))
             return false;
         while (!StopRequested && heap.SweepOneInBackground() != -1)
             Thread.Yield();
@@ -120,15 +130,5 @@ internal sealed class BackgroundSweeper(MHeap heap)
         if (HookFaults.TakePending() is { } fault)
             heap.DeferBackgroundHookFault(fault);
         return true;
-    }
-
-    /// <summary>From the heap's finalizer: ask the parked thread to exit, without waiting for it.</summary>
-    public void RequestStop()
-    {
-        lock (_gate)
-        {
-            _stop = true;
-            Monitor.PulseAll(_gate);
-        }
     }
 }
