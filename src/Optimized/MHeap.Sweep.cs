@@ -388,7 +388,7 @@ public sealed unsafe partial class MHeap
     public void StartBackgroundSweeper()
     {
         ThrowIfDisposed();
-        _bgSweeper.Start();
+        _bgSweeper.Start(recordWork: !Seeded.SweeperRestartForgetsWork());
     }
 
     internal bool BackgroundSweeperOnBackgroundThread => _bgSweeper.OnBackgroundThread;

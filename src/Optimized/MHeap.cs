@@ -7,17 +7,17 @@
 namespace GoAlloc.Optimized;
 
 /// <summary>The Optimized heap (runtime/mheap.go): Go 1.16's allocator with its off-heap metadata, radix-tree page allocator, lock-free spanSets and fine-grained sweep protocol.</summary>
-public sealed unsafe partial class MHeap : IHeap
+public sealed unsafe partial class MHeap : IHeap, IBackgroundSweepHeap
 {
     internal readonly object Lock = new();
     private readonly object _pLock = new();
-    /// <summary>The thread holding each P (null when idle), under _pLock: a dead holder's P is reclaimed.</summary>
-    private readonly Thread?[] _holders;
+    /// <summary>The Ps and their holders (ProcTable), under _pLock.</summary>
+    private readonly ProcTable<P> _procs;
 
     private readonly HeapOptions _options;
     private readonly PersistentAlloc _persistent = new();
-    private FixAlloc _spanAlloc;    // under Lock
-    private FixAlloc _cacheAlloc;   // under Lock
+    private readonly FixAlloc _spanAlloc;    // under Lock
+    private readonly FixAlloc _cacheAlloc;   // under Lock
     internal readonly GcBits GcBits = new();
 
     // Spans whose push into their swept set was refused (out of memory while the set added a block
@@ -55,9 +55,9 @@ public sealed unsafe partial class MHeap : IHeap
     private readonly BackgroundSweeper _bgSweeper;
 
     private readonly List<nint> _allArenas = [];   // arena bases in creation order, under Lock
-    private readonly List<(long Addr, bool Down)> _arenaHints = [];     // under Lock
+    private readonly ArenaHints _arenaHints;                            // under Lock
     private readonly List<(nint Base, nint Size)> _reservations = [];  // under Lock
-    private nint _curArenaBase, _curArenaEnd;      // unused tail of the current arena, under Lock
+    private readonly HeapGrowth _curArena = new();  // unused tail of the current arena, under Lock
     private nint _arenaBase;
 
     private uint _sweepGen;   // written only at FinishMark (world stopped)
@@ -85,7 +85,6 @@ public sealed unsafe partial class MHeap : IHeap
         for (int i = 0; i < Central.Length; i++)
             Central[i] = new MCentral(this, i, _blockPool);
         AllP = new P[_options.Procs];
-        _holders = new Thread?[AllP.Length];
         for (int i = 0; i < AllP.Length; i++)
         {
             var c = (MCache*)_cacheAlloc.Alloc();
@@ -96,11 +95,8 @@ public sealed unsafe partial class MHeap : IHeap
             c->FlushGen = 0;
             AllP[i] = new P(this, i, c);
         }
-        if (_options.UseArenaHints)
-        {
-            for (int i = 0; i < MallocConstants.ArenaHintCount; i++)
-                _arenaHints.Add((MallocConstants.ArenaHint(i), false));
-        }
+        _procs = new ProcTable<P>(AllP, TraceReclaimed);
+        _arenaHints = new ArenaHints(_options.UseArenaHints);
         _activeSweep.Reset(0);
         _activeSweep.MarkDrained();
         _bgSweeper = new BackgroundSweeper(this);
@@ -130,8 +126,14 @@ public sealed unsafe partial class MHeap : IHeap
     internal DisposeGuard.Scope EnterOperation() => _guard.Enter(nameof(MHeap));
 
     /// <summary>The background sweeper's thread hands over a hook exception it deferred.</summary>
-    internal void DeferBackgroundHookFault(System.Runtime.ExceptionServices.ExceptionDispatchInfo fault) =>
+    void IBackgroundSweepHeap.DeferBackgroundHookFault(System.Runtime.ExceptionServices.ExceptionDispatchInfo fault) =>
         Interlocked.CompareExchange(ref _backgroundHookFault, fault, null);
+
+    /// <summary>The background sweeper's step: sweepone with no P (-1 when none is left).</summary>
+    long IBackgroundSweepHeap.SweepOneInBackground() => SweepOneCore();
+
+    /// <summary>The background sweeper's end of round: flush idle stale Ps.</summary>
+    void IBackgroundSweepHeap.FlushIdleStalePsInBackground() => FlushIdleStalePs();
 
     /// <summary>A rethrow point of a stop-the-world or sweep operation: this thread's deferred hook exception, else the background sweeper's.</summary>
     private void ThrowHookFaults()
@@ -150,20 +152,11 @@ public sealed unsafe partial class MHeap : IHeap
     public IProcessor AcquireP()
     {
         ThrowIfDisposed();
-        P? p = null;
+        P p;
         lock (_pLock)
         {
             ThrowIfDisposed(); // again under the lock: Dispose decides under it
-            foreach (P q in AllP)
-            {
-                if (IdleOrOrphaned(q))
-                {
-                    p = q;
-                    break;
-                }
-            }
-            if (p == null)
-                throw new InvalidOperationException($"all {AllP.Length} Ps are held");
+            p = _procs.FindIdle();
             Take(p);
         }
         return Acquired(p);
@@ -173,14 +166,11 @@ public sealed unsafe partial class MHeap : IHeap
     public IProcessor AcquireP(int id)
     {
         ThrowIfDisposed();
-        if ((uint)id >= (uint)AllP.Length)
-            throw new ArgumentOutOfRangeException(nameof(id), id, $"P ids are 0..{AllP.Length - 1}");
-        P p = AllP[id];
+        P p = _procs[id];
         lock (_pLock)
         {
             ThrowIfDisposed(); // again under the lock: Dispose decides under it
-            if (!IdleOrOrphaned(p))
-                throw new InvalidOperationException($"P{id} is held by thread {p.Owner}");
+            _procs.RequireIdle(p);
             Take(p);
         }
         return Acquired(p);
@@ -189,8 +179,7 @@ public sealed unsafe partial class MHeap : IHeap
     /// <summary>Gives p to the calling thread. Caller holds _pLock and checked p is idle.</summary>
     private void Take(P p)
     {
-        p.Owner = Environment.CurrentManagedThreadId;
-        _holders[p.Id] = Thread.CurrentThread;
+        _procs.Take(p);
         if (Tracing)
         {
             using (ActingFor(p.Id))
@@ -221,8 +210,7 @@ public sealed unsafe partial class MHeap : IHeap
         lock (_pLock)
         {
             p.CheckOwner();
-            p.Owner = 0;
-            _holders[p.Id] = null;
+            _procs.Release(p);
             if (Tracing)
             {
                 using (ActingFor(p.Id))
@@ -232,35 +220,17 @@ public sealed unsafe partial class MHeap : IHeap
         HookFaults.ThrowPending();
     }
 
-    private void RequireWorldStopped(string op)
-    {
-        foreach (P p in AllP)
-        {
-            if (!IdleOrOrphaned(p))
-                throw new InvalidOperationException($"{op} is a stop-the-world point: P{p.Id} is held by thread {p.Owner}; release every P first");
-        }
-    }
+    /// <summary>Stop-the-world check: no P may be held by anyone. Caller holds _pLock.</summary>
+    private void RequireWorldStopped(string op) => _procs.RequireWorldStopped(op);
 
-    /// <summary>
-    /// Whether p is idle, reclaiming it first if the thread holding it has exited (it can never
-    /// release it): the P goes back idle with its mcache, as if that thread had called Release.
-    /// Caller holds _pLock.
-    /// </summary>
-    private bool IdleOrOrphaned(P p)
+    /// <summary>ProcTable took p back from a thread that exited holding it: traced as its release. Caller holds _pLock.</summary>
+    private void TraceReclaimed(P p)
     {
-        if (p.Owner == 0)
-            return true;
-        Thread? holder = _holders[p.Id];
-        if (holder == null || holder.IsAlive)
-            return false;
-        p.Owner = 0;
-        _holders[p.Id] = null;
         if (Tracing)
         {
             using (ActingFor(p.Id))
                 Trace(HeapTraceKind.ReleaseP, null, detail: "its thread exited holding it");
         }
-        return true;
     }
 
     internal void FlushIdleStalePs()
@@ -270,7 +240,7 @@ public sealed unsafe partial class MHeap : IHeap
             uint sg = SweepGen;
             foreach (P p in AllP)
             {
-                if (IdleOrOrphaned(p) && Volatile.Read(ref p.MCache->FlushGen) != sg)
+                if (_procs.IdleOrOrphaned(p) && Volatile.Read(ref p.MCache->FlushGen) != sg)
                     if (!Seeded.Go27997StaleCacheNotFlushed())
                     {
                         using (ActingFor(p.Id))
@@ -291,67 +261,10 @@ public sealed unsafe partial class MHeap : IHeap
             return [.. _allArenas];
     }
 
-    /// <summary>sysAlloc: maps whole arenas at the next working hint (see the Reference for the policy). Caller holds Lock.</summary>
-    private (nint Base, nint Size) SysAllocArenas(long n)
+    /// <summary>sysAlloc: reserves whole arenas where the arena hints say (ArenaHints), maps them and publishes their records. Caller holds Lock.</summary>
+    private (nint Base, nint Size) SysAllocArenas(long ask)
     {
-        n = (n + MallocConstants.HeapArenaBytes - 1) & ~(MallocConstants.HeapArenaBytes - 1);
-        if (n <= 0 || Stats.HeapSys + n > _options.MemoryLimit || Stats.HeapSys + n < 0)
-            throw new OutOfMemoryException($"heap memory limit: heap_sys {Stats.HeapSys} + {n} bytes exceeds MemoryLimit {_options.MemoryLimit}");
-        // A failed growth leaves the hints as they were (the heap is unchanged on OOM).
-        (long Addr, bool Down)[] hints = [.. _arenaHints];
-        try
-        {
-            return SysAllocArenasAtHints(n);
-        }
-        catch (OutOfMemoryException)
-        {
-            _arenaHints.Clear();
-            _arenaHints.AddRange(hints);
-            throw;
-        }
-    }
-
-    /// <summary>SysAllocArenas after the limit check: the hints in order, then any aligned address. Caller holds Lock.</summary>
-    private (nint Base, nint Size) SysAllocArenasAtHints(long n)
-    {
-        nint v = 0;
-        while (_arenaHints.Count > 0)
-        {
-            (long addr, bool down) = _arenaHints[0];
-            long p = down ? addr - n : addr;
-            nint got = 0;
-            if (p > 0 && p + n > p && p + n <= 1L << ArenaIndex.UserAddrBits)
-            {
-                try
-                {
-                    got = SysMem.SysReserve((nint)p, (nint)n);
-                }
-                catch (OutOfMemoryException)
-                {
-                    got = 0;
-                }
-            }
-            if (got == (nint)p && got != 0)
-            {
-                _arenaHints[0] = (down ? p : p + n, down);
-                v = got;
-                break;
-            }
-            if (got != 0)
-                SysMem.SysFree(got, (nint)n);
-            _arenaHints.RemoveAt(0);
-        }
-        if (v == 0)
-        {
-            v = SysMem.SysReserveAligned(0, (nint)n, (nint)MallocConstants.HeapArenaBytes);
-            if (v + n > 1L << ArenaIndex.UserAddrBits)
-            {
-                SysMem.SysFree(v, (nint)n);
-                throw new OutOfMemoryException("sysAlloc: arena outside the indexable address space");
-            }
-            _arenaHints.Insert(0, (v, true));
-            _arenaHints.Insert(0, (v + (nint)n, false));
-        }
+        (nint v, long n) = _arenaHints.Reserve(ask, Stats.HeapSys, _options.MemoryLimit);
         // Everything that can fail (the mapping, the arena records) before the first change of state.
         var records = new nint[(int)(n / MallocConstants.HeapArenaBytes)];
         try
@@ -363,6 +276,7 @@ public sealed unsafe partial class MHeap : IHeap
         catch (OutOfMemoryException)
         {
             SysMem.SysFree(v, (nint)n);
+            _arenaHints.Undo();
             throw;
         }
         _reservations.Add((v, (nint)n));
@@ -385,46 +299,34 @@ public sealed unsafe partial class MHeap : IHeap
     /// <summary>grow: at least npages more free pages in whole chunks from the current arena. Caller holds Lock.</summary>
     private void Grow(long npages)
     {
-        long ask = ((npages + MallocConstants.PallocChunkPages - 1) & ~(long)(MallocConstants.PallocChunkPages - 1)) * MallocConstants.PageSize;
-        nint nBase = _curArenaBase + (nint)ask;
-        if (nBase > _curArenaEnd || nBase < _curArenaBase || _curArenaBase == 0)
+        long ask = HeapGrowth.AskBytes(npages);
+        if (!_curArena.Fits(ask))
         {
             (nint av, nint asize) = SysAllocArenas(ask);
             // New memory counts as released until it is used.
             Interlocked.Add(ref Stats.HeapReleased, asize);
-            if (av == _curArenaEnd && _curArenaEnd != 0)
+            // Discontiguous: the new space is current; the rest of the old one goes to the page
+            // allocator. If that is refused (out of memory), the rest stays mapped and unused (in
+            // heap_sys, no longer counted as released) and the new space serves.
+            (nint restBase, nint restSize) = _curArena.Add(av, asize);
+            if (restSize > 0)
             {
-                // Contiguous with the current space: just extend it.
-                _curArenaEnd = av + asize;
-            }
-            else
-            {
-                // Discontiguous: switch to the new space, then hand the rest of the old one to the
-                // page allocator. If that is refused (out of memory), the rest stays mapped and
-                // unused (in heap_sys, no longer counted as released) and the new space serves.
-                nint restBase = _curArenaBase, restSize = _curArenaEnd - _curArenaBase;
-                _curArenaBase = av;
-                _curArenaEnd = av + asize;
-                if (restSize > 0)
+                try
                 {
-                    try
-                    {
-                        Pages.Grow(restBase, restSize);
-                    }
-                    catch (OutOfMemoryException)
-                    {
-                        Interlocked.Add(ref Stats.HeapReleased, -restSize);
-                    }
+                    Pages.Grow(restBase, restSize);
+                }
+                catch (OutOfMemoryException)
+                {
+                    Interlocked.Add(ref Stats.HeapReleased, -restSize);
                 }
             }
-            nBase = _curArenaBase + (nint)ask;
         }
         // The page allocator first: if it cannot grow, the space stays ungrown.
-        Pages.Grow(_curArenaBase, nBase - _curArenaBase);
-        _curArenaBase = nBase;
+        Pages.Grow(_curArena.Base, (nint)ask);
+        _curArena.Advance(ask);
     }
 
-    internal long UngrownBytes => _curArenaEnd - _curArenaBase;
+    internal long UngrownBytes => _curArena.UngrownBytes;
 
     /// <summary>
     /// allocSpan: pages for a new in-use span. A small span comes from the P's page cache and, with
@@ -928,12 +830,7 @@ public sealed unsafe partial class MHeap : IHeap
             return;
         lock (_pLock)
         {
-            int me = Environment.CurrentManagedThreadId;
-            foreach (P p in AllP)
-            {
-                if (p.Owner != me && !IdleOrOrphaned(p))
-                    throw new InvalidOperationException($"Dispose: P{p.Id} is still held by thread {p.Owner}");
-            }
+            _procs.RequireNoneHeldByOthers(nameof(Dispose));
             _disposed = true;
             _guard.Close();
         }

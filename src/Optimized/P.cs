@@ -10,12 +10,10 @@ using System.Runtime.CompilerServices;
 
 namespace GoAlloc.Optimized;
 
-internal sealed unsafe class P : IProcessor
+internal sealed unsafe class P : PBase, IProcessor
 {
     private readonly MHeap _heap;
     internal readonly MCache* MCache;
-    /// <summary>Managed thread id of the holder, 0 when idle. Written under the heap's P lock.</summary>
-    internal int Owner;
 
     /// <summary>
     /// This thread's managed id, cached: Environment.CurrentManagedThreadId is an out-of-line call
@@ -26,13 +24,11 @@ internal sealed unsafe class P : IProcessor
     private static int t_threadId;
 
     public P(MHeap heap, int id, MCache* mcache)
+        : base(id)
     {
         _heap = heap;
-        Id = id;
         MCache = mcache;
     }
-
-    public int Id { get; }
 
     internal void CheckOwner()
     {
@@ -101,13 +97,7 @@ internal sealed unsafe class P : IProcessor
         bool refilled = false;
         if (noscan && size < SizeClasses.MaxTinySize)
         {
-            long off = c->TinyOffset;
-            if ((size & 7) == 0)
-                off = (off + 7) & ~7L;
-            else if ((size & 3) == 0)
-                off = (off + 3) & ~3L;
-            else if ((size & 1) == 0)
-                off = (off + 1) & ~1L;
+            long off = TinyAlloc.AlignOffset(c->TinyOffset, size);
             if (off + size <= SizeClasses.MaxTinySize && c->Tiny != 0)
             {
                 x = c->Tiny + (nint)off;

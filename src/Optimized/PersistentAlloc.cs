@@ -5,7 +5,7 @@
 // here (spans and mcaches come from FixAlloc under the heap lock), so one lock is enough.
 namespace GoAlloc.Optimized;
 
-internal sealed class PersistentAlloc : IDisposable
+internal sealed class PersistentAlloc : IPersistentAlloc, IDisposable
 {
     private readonly object _lock = new();
     private readonly List<(nint Base, nint Size)> _chunks = []; // under _lock

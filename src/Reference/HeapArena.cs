@@ -18,10 +18,3 @@ internal sealed class HeapArena(nint @base)
 
     public int PageIndex(nint p) => (int)((p - Base) >> MallocConstants.PageShift);
 }
-
-/// <summary>arenaHint: where to try to reserve the next arena (Go's arenaHint list entry).</summary>
-internal sealed class ArenaHint(long addr, bool down)
-{
-    public long Addr = addr;
-    public readonly bool Down = down;
-}

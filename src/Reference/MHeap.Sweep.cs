@@ -36,14 +36,14 @@ public sealed unsafe partial class MHeap
     }
 
     /// <summary>One background sweeper step: sweepone, or -1 once the heap is disposed.</summary>
-    internal long SweepOneInBackground()
+    long IBackgroundSweepHeap.SweepOneInBackground()
     {
         lock (Lock)
             return _disposed ? -1 : SweepOneLocked();
     }
 
     /// <summary>The background sweeper's end of round: flush idle stale Ps (nothing once disposed).</summary>
-    internal void FlushIdleStalePsInBackground()
+    void IBackgroundSweepHeap.FlushIdleStalePsInBackground()
     {
         lock (Lock)
         {

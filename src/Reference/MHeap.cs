@@ -14,12 +14,12 @@
 namespace GoAlloc.Reference;
 
 /// <summary>The Reference heap (runtime/mheap.go): Go's allocator run under one heap lock, the plain oracle the Optimized must match call for call.</summary>
-public sealed unsafe partial class MHeap : IHeap
+public sealed unsafe partial class MHeap : IHeap, IBackgroundSweepHeap
 {
     /// <summary>The heap lock: every field of the heap, its Ps, mcaches, mcentrals and spans is under it.</summary>
     internal readonly object Lock = new();
-    /// <summary>The thread holding each P (null when idle): a dead holder's P is reclaimed.</summary>
-    private readonly Thread?[] _holders;
+    /// <summary>The Ps and their holders (ProcTable), under Lock.</summary>
+    private readonly ProcTable<P> _procs;
 
     private readonly HeapOptions _options;
     private readonly PersistentAlloc _persistent;
@@ -31,9 +31,9 @@ public sealed unsafe partial class MHeap : IHeap
     private readonly BackgroundSweeper _bgSweeper;
 
     private HeapArena[] _arenas = [];                  // sorted by base
-    private readonly List<ArenaHint> _arenaHints = [];
+    private readonly ArenaHints _arenaHints;
     private readonly List<(nint Base, nint Size)> _reservations = [];
-    private nint _curArenaBase, _curArenaEnd;          // unused tail of the current arena
+    private readonly HeapGrowth _curArena = new();     // unused tail of the current arena
     private nint _arenaBase;                           // first arena, written once
 
     private uint _sweepGen;   // mheap_.sweepgen: += 2 at FinishMark
@@ -63,14 +63,10 @@ public sealed unsafe partial class MHeap : IHeap
         for (int i = 0; i < Central.Length; i++)
             Central[i] = new MCentral(this, i);
         AllP = new P[_options.Procs];
-        _holders = new Thread?[AllP.Length];
         for (int i = 0; i < AllP.Length; i++)
             AllP[i] = new P(this, i);
-        if (_options.UseArenaHints)
-        {
-            for (int i = 0; i < MallocConstants.ArenaHintCount; i++)
-                _arenaHints.Add(new ArenaHint(MallocConstants.ArenaHint(i), down: false));
-        }
+        _procs = new ProcTable<P>(AllP, TraceReclaimed);
+        _arenaHints = new ArenaHints(_options.UseArenaHints);
         _bgSweeper = new BackgroundSweeper(this);
     }
 
@@ -115,7 +111,7 @@ public sealed unsafe partial class MHeap : IHeap
     }
 
     /// <summary>The background sweeper's thread hands over a hook exception it deferred (the first one is kept).</summary>
-    internal void DeferBackgroundHookFault(System.Runtime.ExceptionServices.ExceptionDispatchInfo fault)
+    void IBackgroundSweepHeap.DeferBackgroundHookFault(System.Runtime.ExceptionServices.ExceptionDispatchInfo fault)
     {
         lock (Lock)
             _backgroundHookFault ??= fault;
@@ -139,20 +135,11 @@ public sealed unsafe partial class MHeap : IHeap
     /// <inheritdoc/>
     public IProcessor AcquireP()
     {
-        P? p = null;
+        P p;
         lock (Lock)
         {
             ThrowIfDisposed();
-            foreach (P q in AllP)
-            {
-                if (IdleOrOrphaned(q))
-                {
-                    p = q;
-                    break;
-                }
-            }
-            if (p == null)
-                throw new InvalidOperationException($"all {AllP.Length} Ps are held");
+            p = _procs.FindIdle();
             Take(p);
         }
         return Acquired(p);
@@ -161,18 +148,12 @@ public sealed unsafe partial class MHeap : IHeap
     /// <inheritdoc/>
     public IProcessor AcquireP(int id)
     {
-        if ((uint)id >= (uint)AllP.Length)
-        {
-            lock (Lock)
-                ThrowIfDisposed();
-            throw new ArgumentOutOfRangeException(nameof(id), id, $"P ids are 0..{AllP.Length - 1}");
-        }
-        P p = AllP[id];
+        P p;
         lock (Lock)
         {
             ThrowIfDisposed();
-            if (!IdleOrOrphaned(p))
-                throw new InvalidOperationException($"P{id} is held by thread {p.Owner}");
+            p = _procs[id];
+            _procs.RequireIdle(p);
             Take(p);
         }
         return Acquired(p);
@@ -184,8 +165,7 @@ public sealed unsafe partial class MHeap : IHeap
     /// </summary>
     private void Take(P p)
     {
-        p.Owner = Environment.CurrentManagedThreadId;
-        _holders[p.Id] = Thread.CurrentThread;
+        _procs.Take(p);
         using (ActingFor(p.Id))
         {
             if (Tracing)
@@ -208,8 +188,7 @@ public sealed unsafe partial class MHeap : IHeap
         {
             ThrowIfDisposed();
             p.CheckOwner();
-            p.Owner = 0;
-            _holders[p.Id] = null;
+            _procs.Release(p);
             if (Tracing)
             {
                 using (ActingFor(p.Id))
@@ -220,35 +199,16 @@ public sealed unsafe partial class MHeap : IHeap
     }
 
     /// <summary>Stop-the-world check: no P may be held by anyone. Caller holds Lock.</summary>
-    private void RequireWorldStopped(string op)
-    {
-        foreach (P p in AllP)
-        {
-            if (!IdleOrOrphaned(p))
-                throw new InvalidOperationException($"{op} is a stop-the-world point: P{p.Id} is held by thread {p.Owner}; release every P first");
-        }
-    }
+    private void RequireWorldStopped(string op) => _procs.RequireWorldStopped(op);
 
-    /// <summary>
-    /// Whether p is idle, reclaiming it first if the thread holding it has exited (it can never
-    /// release it): the P goes back idle with its mcache, as if that thread had called Release.
-    /// Caller holds Lock.
-    /// </summary>
-    private bool IdleOrOrphaned(P p)
+    /// <summary>ProcTable took p back from a thread that exited holding it: traced as its release. Caller holds Lock.</summary>
+    private void TraceReclaimed(P p)
     {
-        if (p.Owner == 0)
-            return true;
-        Thread? holder = _holders[p.Id];
-        if (holder == null || holder.IsAlive)
-            return false;
-        p.Owner = 0;
-        _holders[p.Id] = null;
         if (Tracing)
         {
             using (ActingFor(p.Id))
                 Trace(HeapTraceKind.ReleaseP, null, detail: "its thread exited holding it");
         }
-        return true;
     }
 
     /// <summary>Flushes the mcache of every idle P still holding the previous cycle's spans (Go's forEachP(prepareForSweep)). Caller holds Lock.</summary>
@@ -256,7 +216,7 @@ public sealed unsafe partial class MHeap : IHeap
     {
         foreach (P p in AllP)
         {
-            if (IdleOrOrphaned(p) && p.MCache.FlushGen != _sweepGen)
+            if (_procs.IdleOrOrphaned(p) && p.MCache.FlushGen != _sweepGen)
             {
                 using (ActingFor(p.Id))
                     p.MCache.PrepareForSweep();
@@ -290,72 +250,13 @@ public sealed unsafe partial class MHeap : IHeap
     internal long MetadataReservedBytes => _persistent.ReservedBytes;
 
     /// <summary>
-    /// sysAlloc: reserves and maps at least n bytes of whole arenas, trying the arena hints in order
-    /// (Go's arenaHints), then any aligned address. Returns the base and size; throws
-    /// OutOfMemoryException (leaving the heap unchanged) on the memory limit or an mmap failure.
-    /// Caller holds Lock.
+    /// sysAlloc: reserves at least n bytes of whole arenas where the arena hints say (ArenaHints),
+    /// maps them and records their arenas. Returns the base and size; throws OutOfMemoryException
+    /// (leaving the heap unchanged) on the memory limit or an mmap failure. Caller holds Lock.
     /// </summary>
-    private (nint Base, nint Size) SysAllocArenas(long n)
+    private (nint Base, nint Size) SysAllocArenas(long ask)
     {
-        n = (n + MallocConstants.HeapArenaBytes - 1) & ~(MallocConstants.HeapArenaBytes - 1);
-        if (n <= 0 || Stats.HeapSys + n > _options.MemoryLimit || Stats.HeapSys + n < 0)
-            throw new OutOfMemoryException($"heap memory limit: heap_sys {Stats.HeapSys} + {n} bytes exceeds MemoryLimit {_options.MemoryLimit}");
-        // A failed growth leaves the hints as they were (the heap is unchanged on OOM).
-        (ArenaHint Hint, long Addr)[] hints = [.. _arenaHints.Select(h => (h, h.Addr))];
-        try
-        {
-            return SysAllocArenasAtHints(n);
-        }
-        catch (OutOfMemoryException)
-        {
-            _arenaHints.Clear();
-            foreach ((ArenaHint h, long addr) in hints)
-            {
-                h.Addr = addr;
-                _arenaHints.Add(h);
-            }
-            throw;
-        }
-    }
-
-    /// <summary>SysAllocArenas after the limit check: the hints in order, then any aligned address. Caller holds Lock.</summary>
-    private (nint Base, nint Size) SysAllocArenasAtHints(long n)
-    {
-        nint v = 0;
-        while (_arenaHints.Count > 0)
-        {
-            ArenaHint hint = _arenaHints[0];
-            long p = hint.Down ? hint.Addr - n : hint.Addr;
-            nint got = 0;
-            if (p > 0 && p + n > p && p + n <= 1L << (MallocConstants.HeapAddrBits - 1))
-            {
-                try
-                {
-                    got = SysMem.SysReserve((nint)p, (nint)n);
-                }
-                catch (OutOfMemoryException)
-                {
-                    got = 0;
-                }
-            }
-            if (got == (nint)p && got != 0)
-            {
-                hint.Addr = hint.Down ? p : p + n;
-                v = got;
-                break;
-            }
-            // The hint failed: drop it and try the next one.
-            if (got != 0)
-                SysMem.SysFree(got, (nint)n);
-            _arenaHints.RemoveAt(0);
-        }
-        if (v == 0)
-        {
-            // Every hint failed: take any suitably aligned address, and hint to grow around it.
-            v = SysMem.SysReserveAligned(0, (nint)n, (nint)MallocConstants.HeapArenaBytes);
-            _arenaHints.Insert(0, new ArenaHint(v, down: true));
-            _arenaHints.Insert(0, new ArenaHint(v + (nint)n, down: false));
-        }
+        (nint v, long n) = _arenaHints.Reserve(ask, Stats.HeapSys, _options.MemoryLimit);
         try
         {
             // Reserved -> Prepared.
@@ -364,6 +265,7 @@ public sealed unsafe partial class MHeap : IHeap
         catch (OutOfMemoryException)
         {
             SysMem.SysFree(v, (nint)n);
+            _arenaHints.Undo();
             throw;
         }
         _reservations.Add((v, (nint)n));
@@ -385,37 +287,25 @@ public sealed unsafe partial class MHeap : IHeap
     /// </summary>
     private void Grow(long npages)
     {
-        long ask = ((npages + MallocConstants.PallocChunkPages - 1) & ~(long)(MallocConstants.PallocChunkPages - 1)) * MallocConstants.PageSize;
-        nint nBase = _curArenaBase + (nint)ask;
-        if (nBase > _curArenaEnd || nBase < _curArenaBase || _curArenaBase == 0)
+        long ask = HeapGrowth.AskBytes(npages);
+        if (!_curArena.Fits(ask))
         {
             (nint av, nint asize) = SysAllocArenas(ask);
             // New memory counts as released until it is used.
             Stats.HeapReleased += asize;
-            if (av == _curArenaEnd && _curArenaEnd != 0)
-            {
-                // Contiguous with the current space: just extend it.
-                _curArenaEnd = av + asize;
-            }
-            else
-            {
-                // Discontiguous: switch to the new space, then hand the rest of the old one to the
-                // page allocator (whose metadata is managed here: its growth is never refused).
-                nint restBase = _curArenaBase, restSize = _curArenaEnd - _curArenaBase;
-                _curArenaBase = av;
-                _curArenaEnd = av + asize;
-                if (restSize > 0)
-                    Pages.Grow(restBase, restSize);
-            }
-            nBase = _curArenaBase + (nint)ask;
+            // Discontiguous: the new space is current; the rest of the old one goes to the page
+            // allocator (whose metadata is managed here: its growth is never refused).
+            (nint restBase, nint restSize) = _curArena.Add(av, asize);
+            if (restSize > 0)
+                Pages.Grow(restBase, restSize);
         }
         // The page allocator first: if it cannot grow, the space stays ungrown.
-        Pages.Grow(_curArenaBase, nBase - _curArenaBase);
-        _curArenaBase = nBase;
+        Pages.Grow(_curArena.Base, (nint)ask);
+        _curArena.Advance(ask);
     }
 
     /// <summary>Bytes of mapped arena space not yet handed to the page allocator (counted as released).</summary>
-    internal long UngrownBytes => _curArenaEnd - _curArenaBase;
+    internal long UngrownBytes => _curArena.UngrownBytes;
 
 
     /// <summary>
@@ -686,12 +576,7 @@ public sealed unsafe partial class MHeap : IHeap
         {
             if (_disposed)
                 return;
-            int me = Environment.CurrentManagedThreadId;
-            foreach (P p in AllP)
-            {
-                if (p.Owner != me && !IdleOrOrphaned(p))
-                    throw new InvalidOperationException($"Dispose: P{p.Id} is still held by thread {p.Owner}");
-            }
+            _procs.RequireNoneHeldByOthers(nameof(Dispose));
             // Every operation that took the lock before has finished; every later one throws.
             _disposed = true;
         }

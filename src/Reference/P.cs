@@ -7,23 +7,19 @@
 // Flush run under the one heap lock from start to end.
 namespace GoAlloc.Reference;
 
-internal sealed unsafe class P : IProcessor
+internal sealed unsafe class P : PBase, IProcessor
 {
     private readonly MHeap _heap;
     internal readonly MCache MCache;
     /// <summary>The per-P page cache (under the heap lock).</summary>
     internal PageCache PCache = new();
-    /// <summary>Managed thread id of the holder, 0 when idle (under the heap lock).</summary>
-    internal int Owner;
 
     public P(MHeap heap, int id)
+        : base(id)
     {
         _heap = heap;
-        Id = id;
         MCache = new MCache(heap, this);
     }
-
-    public int Id { get; }
 
     /// <summary>Throws unless the calling thread holds this P. Caller holds the heap lock.</summary>
     internal void CheckOwner()
@@ -99,13 +95,7 @@ internal sealed unsafe class P : IProcessor
             if (noscan && size < SizeClasses.MaxTinySize)
             {
                 // Tiny allocator: combine small noscan objects in one 16-byte block.
-                long off = c.TinyOffset;
-                if ((size & 7) == 0)
-                    off = (off + 7) & ~7L;
-                else if ((size & 3) == 0)
-                    off = (off + 3) & ~3L;
-                else if ((size & 1) == 0)
-                    off = (off + 1) & ~1L;
+                long off = TinyAlloc.AlignOffset(c.TinyOffset, size);
                 if (off + size <= SizeClasses.MaxTinySize && c.Tiny != 0)
                 {
                     // Fits in the current block: no sampling (Go returns early too). While marking,

@@ -6,7 +6,7 @@
 // its callers hold the heap lock.
 namespace GoAlloc.Reference;
 
-internal sealed class PersistentAlloc : IDisposable
+internal sealed class PersistentAlloc : IPersistentAlloc, IDisposable
 {
     private const long MaxRegionBytes = 1L << 30;
     private readonly List<LinearAlloc> _regions = []; // the last one is current

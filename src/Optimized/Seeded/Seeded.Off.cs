@@ -19,7 +19,7 @@ internal static unsafe class Seeded
     [Conditional("SEEDED_BUGS")]
     public static void Go46500SweepDoneWhileSweeping(ref uint state) { }
 
-    // BackgroundSweeper.Start: a restarted sweeper forgets the pending work.
+    // MHeap.StartBackgroundSweeper (BackgroundSweeper.Start's recordWork): a restarted sweeper forgets the pending work.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool SweeperRestartForgetsWork() => false;
 

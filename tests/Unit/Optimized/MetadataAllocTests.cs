@@ -1,6 +1,6 @@
 // Component tests of the Optimized's off-heap metadata allocators: persistentalloc (zeroed,
-// aligned, big records mapped alone), fixalloc (LIFO reuse of zeroed records, InUse accounting)
-// and the gcBits arenas (bump allocation, epoch rotation, recycled arenas handed out cleared).
+// aligned, big records mapped alone) and the gcBits arenas (bump allocation, epoch rotation,
+// recycled arenas handed out cleared). The shared fixalloc: Allocator/FixAllocTests.
 using GoAlloc.Optimized;
 using Xunit;
 
@@ -31,32 +31,6 @@ public unsafe class MetadataAllocTests
         Assert.Throws<ArgumentOutOfRangeException>(() => pa.Alloc(0, 8));
         Assert.Throws<ArgumentOutOfRangeException>(() => pa.Alloc(-8, 8));
         Assert.Equal(before, pa.SysBytes);
-    }
-
-    [Fact]
-    public void FixAlloc_ReusesFreedRecordsLifoZeroedAndCountsInUse()
-    {
-        using var pa = new PersistentAlloc();
-        var fa = new FixAlloc(120, pa); // rounded up to 128
-        nint[] pair = [fa.Alloc(), fa.Alloc()];
-        (nint a, nint b) = (pair[0], pair[1]);
-        Assert.Equal(a + 128, b);
-        Assert.Equal(256, fa.InUse);
-        foreach (nint r in pair)
-            new Span<byte>((void*)r, 128).Fill(7);
-        fa.Free(a);
-        Assert.Equal(128, fa.InUse);
-        fa.Free(b);
-        Assert.Equal(0, fa.InUse);
-        Assert.Equal(b, fa.Alloc()); // LIFO
-        Assert.True(AllZero(b, 128));
-        Assert.Equal(a, fa.Alloc());
-        Assert.True(AllZero(a, 128)); // the free-list link in the first word is cleared too
-        Assert.Equal(256, fa.InUse);
-        // Past one 16 KiB chunk: every record distinct.
-        var all = Enumerable.Range(0, 300).Select(_ => fa.Alloc()).ToList();
-        Assert.Equal(all.Count, all.Distinct().Count());
-        Assert.Equal(302 * 128, fa.InUse);
     }
 
     [Fact]

@@ -1,5 +1,5 @@
-// Component tests of the Reference's off-heap metadata allocators (linearAlloc, persistentalloc,
-// fixalloc), the span set, the sweep-state word and the span bitmaps.
+// Component tests of the Reference's off-heap metadata allocators (linearAlloc, persistentalloc;
+// the shared fixalloc: Allocator/FixAllocTests), the span set, the sweep-state word and the span bitmaps.
 using System.Runtime.CompilerServices;
 using GoAlloc.Reference;
 using Xunit;
@@ -51,28 +51,6 @@ public unsafe class MetadataAllocTests
         Assert.True(b < a || b >= a + MallocConstants.PersistentChunkSize, "the new chunk overlaps the first");
         *(long*)b = 42; // mapped and writable
         Assert.Equal(2L * MallocConstants.PersistentChunkSize, pa.SysBytes);
-    }
-
-    [Fact]
-    public void FixAlloc_ReusesFreedBlocksLifoAndZeroesThem()
-    {
-        using var pa = new PersistentAlloc(8 << 20);
-        var fa = new FixAlloc(128, pa);
-        nint a = fa.Alloc(), b = fa.Alloc();
-        Assert.Equal(a + 128, b);
-        Assert.Equal(256, fa.InUse);
-        new Span<byte>((void*)a, 128).Fill(7);
-        new Span<byte>((void*)b, 128).Fill(7);
-        fa.Free(a);
-        fa.Free(b);
-        Assert.Equal(0, fa.InUse);
-        Assert.Equal(b, fa.Alloc()); // LIFO
-        Assert.Equal(a, fa.Alloc());
-        Assert.True(new ReadOnlySpan<byte>((void*)a, 128).IndexOfAnyExcept((byte)0) < 0);
-        // More than one 16 KiB chunk.
-        var all = Enumerable.Range(0, 300).Select(_ => fa.Alloc()).ToList();
-        Assert.Equal(all.Count, all.Distinct().Count());
-        Assert.Throws<ArgumentOutOfRangeException>(() => new FixAlloc(4, pa));
     }
 
     [Fact]
