@@ -2,7 +2,7 @@
 // heaps share, driven by a fake heap: a round sweeps until sweepone says -1, then flushes the idle
 // Ps once and parks; Kick starts the next round, Start records pending work (unless told not to),
 // Stop joins the thread and ends a round between spans, a hook exception of the sweeper's thread
-// is handed to the heap. Every wait is bounded.
+// is handed to the heap, and a parked sweeper holds its heap only weakly. Every wait is bounded.
 using System.Runtime.ExceptionServices;
 using Xunit;
 
@@ -174,5 +174,44 @@ public sealed class BackgroundSweeperTests
         Assert.Same(boom, heap.Fault!.SourceException);
         sweeper.Stop();
         Assert.False(HookFaults.HasPending); // this thread's slot is untouched
+    }
+
+    /// <summary>Starts a sweeper over a fake heap that only this sweeper references; returns once its first round ended.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static (BackgroundSweeper Sweeper, WeakReference Heap) StartOverAbandonedHeap(ManualResetEventSlim roundDone)
+    {
+        var heap = new FlushSignallingHeap(roundDone);
+        var sweeper = new BackgroundSweeper(heap);
+        sweeper.Start();
+        Assert.True(roundDone.Wait(Bound));
+        return (sweeper, new WeakReference(heap));
+    }
+
+    private sealed class FlushSignallingHeap(ManualResetEventSlim flushed) : IBackgroundSweepHeap
+    {
+        public long SweepOneInBackground() => -1;
+
+        public void FlushIdleStalePsInBackground() => flushed.Set();
+
+        public void DeferBackgroundHookFault(ExceptionDispatchInfo fault)
+        {
+        }
+    }
+
+    [Fact]
+    public void BackgroundSweeper_AParkedSweeperDoesNotKeepItsHeapAlive()
+    {
+        using var roundDone = new ManualResetEventSlim();
+        (BackgroundSweeper sweeper, WeakReference heap) = StartOverAbandonedHeap(roundDone);
+        WaitFor(() =>
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            return !heap.IsAlive;
+        });
+        roundDone.Reset();
+        sweeper.Kick(); // the round finds no heap: the thread ends
+        sweeper.Stop();
+        Assert.False(roundDone.IsSet);
     }
 }
