@@ -22,7 +22,7 @@ internal static class HeapChecker
         CheckSweepGens(s);
         CheckPages(s);
         int[] cachedBy = CheckCaches(s);
-        string?[] placed = CheckSpanSets(s, cachedBy);
+        string?[] placed = CheckSpanSets(s);
         CheckSpans(s, cachedBy, placed);
         CheckSweepState(s);
         CheckStats(s);
@@ -153,15 +153,14 @@ internal static class HeapChecker
     }
 
     /// <summary>INV-SWEEP-2 for the span sets and the overflow list: each live entry where its sweepgen and fullness say, once. Returns where each span is placed.</summary>
-    public static string?[] CheckSpanSets(HeapSnapshot s, int[] cachedBy)
+    public static string?[] CheckSpanSets(HeapSnapshot s)
     {
         uint sg = s.SweepGen;
         string?[] placed = new string?[s.Spans.Length];
+        // No set or overflow entry that passes the sweepgen rule can be cached (at sg+3 or sg+1).
         void Place(int i, string where)
         {
-            HeapSnapshot.Span sp = s.Spans[i];
-            Check(placed[i] == null, "INV-SWEEP-2", () => $"{sp} is in {placed[i]} and {where}");
-            Check(cachedBy[i] < 0, "INV-SWEEP-2", () => $"{sp} is in {where} and cached by P{cachedBy[i]}");
+            Check(placed[i] == null, "INV-SWEEP-2", () => $"{s.Spans[i]} is in {placed[i]} and {where}");
             placed[i] = where;
         }
         foreach (HeapSnapshot.SpanSet set in s.Sets)
@@ -206,7 +205,7 @@ internal static class HeapChecker
             Check(!s.SweepDone || (sp.SweepGen != sg - 2 && sp.SweepGen != sg + 1), "INV-SWEEP-3", () => $"sweep is done but {sp} is unswept");
             CheckGeometry(sp);
             Check(sp.FreeIndex >= 0 && sp.FreeIndex <= sp.NElems, "INV-SPAN-4", () => $"freeindex out of range {sp}");
-            int allocated = 0, marked = 0, allocBits = 0;
+            int allocated = 0, marked = 0;
             for (int b = 0; b < Math.Max(sp.AllocBits.Length, sp.MarkBits.Length); b++)
             {
                 bool a = b < sp.AllocBits.Length && sp.AllocBits[b], m = b < sp.MarkBits.Length && sp.MarkBits[b];
@@ -214,12 +213,13 @@ internal static class HeapChecker
                 Check(b < sp.NElems || !(a || m), "INV-SPAN-4", () => $"bit {bit} beyond nelems set in {sp}");
                 Check(!m || sp.IsAllocated(b), "INV-SPAN-4", () => $"object {bit} of {sp} is marked but not allocated");
                 allocated += b < sp.NElems && sp.IsAllocated(b) ? 1 : 0;
-                allocBits += a ? 1 : 0;
                 marked += m ? 1 : 0;
             }
             Check(allocated == sp.AllocCount, "INV-SPAN-3", () => $"{sp}: {allocated} objects allocated by the bitmap, allocCount {sp.AllocCount}");
             bool swept = sp.SweepGen == sg || sp.SweepGen == sg + 3;
-            Check(cachedBy[i] >= 0 || !swept || (sp.AllocCount > 0 && allocBits <= sp.AllocCount), "INV-SPAN-3", () => $"uncached swept {sp} has {allocBits} alloc bits");
+            // A sweep frees a span it leaves empty, and uncacheSpan refuses one (the alloc bits, all
+            // within the allocCount just checked, need no check of their own).
+            Check(cachedBy[i] >= 0 || !swept || sp.AllocCount > 0, "INV-SPAN-3", () => $"uncached swept {sp} has no object allocated");
             Check(s.Marking || !swept || marked == 0, "INV-MARK-1", () => $"swept {sp} has {marked} mark bits outside the mark phase");
         }
     }
