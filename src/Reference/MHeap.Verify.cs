@@ -6,8 +6,8 @@ namespace GoAlloc.Reference;
 
 public sealed unsafe partial class MHeap
 {
-    /// <summary>The heap's state as plain data. Caller holds Lock.</summary>
-    internal HeapSnapshot SnapshotLocked()
+    /// <summary>The heap's state as plain data; without bits, the spans' alloc and mark bits and the dirty pages are left out. Caller holds Lock.</summary>
+    internal HeapSnapshot SnapshotLocked(bool bits = true)
     {
         var ids = new Dictionary<MSpan, int>();
         var order = new List<MSpan>();
@@ -33,7 +33,8 @@ public sealed unsafe partial class MHeap
                 if (a.Spans[pg] is MSpan s)
                     mapped.Add(s);
             }
-            return new HeapSnapshot.Arena(a.Base, true, a.ZeroedBase, pages, HeapSnapshot.DirtyPages(a.Base, a.ZeroedBase, Pages.Contains));
+            bool[] dirty = bits ? HeapSnapshot.DirtyPages(a.Base, a.ZeroedBase, Pages.Contains) : new bool[pages.Length];
+            return new HeapSnapshot.Arena(a.Base, true, a.ZeroedBase, pages, dirty);
         })];
         uint sg = SweepGen;
         HeapSnapshot.Cache[] ps = [.. AllP.Select(p =>
@@ -53,8 +54,8 @@ public sealed unsafe partial class MHeap
             s.AllocCount, s.FreeIndex, s.SweepGen, (HeapSnapshot.State)s.State)
         {
             Mapped = mapped.Contains(s),
-            AllocBits = mapped.Contains(s) ? HeapSnapshot.Bits(s.AllocBits, MSpan.GcBitsBytes * 8) : [],
-            MarkBits = mapped.Contains(s) ? HeapSnapshot.Bits(s.GcMarkBits, MSpan.GcBitsBytes * 8) : [],
+            AllocBits = bits && mapped.Contains(s) ? HeapSnapshot.Bits(s.AllocBits, MSpan.GcBitsBytes * 8) : [],
+            MarkBits = bits && mapped.Contains(s) ? HeapSnapshot.Bits(s.GcMarkBits, MSpan.GcBitsBytes * 8) : [],
         })];
         return new HeapSnapshot
         {
@@ -83,7 +84,7 @@ public sealed unsafe partial class MHeap
     internal void CheckSweepDone()
     {
         lock (Lock)
-            HeapChecker.CheckSweepDone(SnapshotLocked());
+            HeapChecker.CheckSweepDone(SnapshotLocked(bits: false));
     }
 
     /// <inheritdoc/>
