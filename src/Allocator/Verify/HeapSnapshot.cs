@@ -3,6 +3,9 @@
 // Plain data: spans by index (referenced from the arenas' page maps, the mcache slots and the span
 // sets), page-allocator bits per page, page caches, span sets, counters. No Go counterpart (Go
 // checks these piecemeal with throw()s).
+using System.Collections;
+using System.Runtime.CompilerServices;
+
 namespace GoAlloc;
 
 /// <summary>One heap's state as plain data; span references are indices into <see cref="Spans"/>, -1 for none.</summary>
@@ -60,10 +63,10 @@ internal sealed unsafe record HeapSnapshot
     /// <summary>Whether p lies in a grown chunk.</summary>
     public bool InChunk(nint p) => Array.Exists(Chunks, c => p >= c.Base && p - c.Base < MallocConstants.PallocChunkBytes);
 
-    /// <summary>The first count bits of a bitmap (bit i = byte i/8, bit i%8), as bools.</summary>
-    public static unsafe bool[] Bits(byte* bits, int count)
+    /// <summary>The first count bits of a bitmap (bit i = byte i/8, bit i%8).</summary>
+    public static unsafe BitSet Bits(byte* bits, int count)
     {
-        bool[] r = new bool[count];
+        var r = new BitSet(count);
         for (int i = 0; i < count; i++)
             r[i] = (bits[i >> 3] & (1 << (i & 7))) != 0;
         return r;
@@ -98,10 +101,10 @@ internal sealed unsafe record HeapSnapshot
         public bool InOverflow { get; init; }
         /// <summary>The span's division magic, for a heap that keeps one (Optimized).</summary>
         public DivMagic? Div { get; init; }
-        /// <summary>allocBits, one bool per bit kept.</summary>
-        public bool[] AllocBits { get; init; } = [];
-        /// <summary>gcmarkBits, one bool per bit kept.</summary>
-        public bool[] MarkBits { get; init; } = [];
+        /// <summary>allocBits, as many bits as the heap keeps.</summary>
+        public BitSet AllocBits { get; init; } = [];
+        /// <summary>gcmarkBits, as many bits as the heap keeps.</summary>
+        public BitSet MarkBits { get; init; } = [];
         /// <summary>The size class.</summary>
         public int SizeClass => SpanClass >> 1;
         /// <summary>The first address past the span's pages.</summary>
@@ -112,6 +115,56 @@ internal sealed unsafe record HeapSnapshot
         /// <inheritdoc/>
         public override string ToString() =>
             $"span[0x{Base:x}+{NPages}p class={SpanClass} elem={ElemSize} n={NElems} alloc={AllocCount} free={FreeIndex} sg={SweepGen} {State}]";
+    }
+
+    /// <summary>
+    /// A span's bitmap copied out: a bit per object in 64-bit words, so that the snapshot of a heap
+    /// of millions of small objects stays a few bits per object (a bool per bit took a byte, and the
+    /// snapshot of a 200 MB heap of 16-byte objects outgrew a 128 MiB GC heap). Indexes past Length
+    /// are the caller's to avoid (the checker tests Length first).
+    /// </summary>
+    [CollectionBuilder(typeof(BitSet), nameof(Create))]
+    public sealed class BitSet : IEnumerable<bool>
+    {
+        private readonly ulong[] _words;
+
+        /// <summary>length bits, all clear.</summary>
+        public BitSet(int length)
+        {
+            _words = new ulong[(length + 63) >> 6];
+            Length = length;
+        }
+
+        /// <summary>The number of bits.</summary>
+        public int Length { get; }
+
+        /// <summary>Bit i.</summary>
+        public bool this[int i]
+        {
+            get => (_words[i >> 6] & (1UL << i)) != 0;
+            set => _words[i >> 6] = value ? _words[i >> 6] | (1UL << i) : _words[i >> 6] & ~(1UL << i);
+        }
+
+        /// <summary>A copy of bits (a collection expression: [], [true, false]).</summary>
+        public static BitSet Create(ReadOnlySpan<bool> bits)
+        {
+            var r = new BitSet(bits.Length);
+            for (int i = 0; i < bits.Length; i++)
+                r[i] = bits[i];
+            return r;
+        }
+
+        /// <summary>A copy of bits (tests build spans from bool arrays).</summary>
+        public static implicit operator BitSet(bool[] bits) => Create(bits);
+
+        /// <inheritdoc/>
+        public IEnumerator<bool> GetEnumerator()
+        {
+            for (int i = 0; i < Length; i++)
+                yield return this[i];
+        }
+
+        IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
     /// <summary>A grown chunk's page bits.</summary>
