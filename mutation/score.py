@@ -545,6 +545,14 @@ def refresh(a):
                                                   "before": old and old["score"], "after": new["score"]})
         fmt = lambda x: "n/a" if x is None else f"{x:.2f}%"
         print(f"{target}: {fmt(old and old['score'])} -> {fmt(new['score'])} ({new['tested']} tested)")
+    if a.library_files:
+        # A file deleted or moved out of the library (e.g. into src/Allocator) has no mutants any
+        # more: its old counts must not stay in the totals.
+        present = set(a.library_files.split(","))
+        for gone in sorted(set(entry["files"]) - present):
+            c = entry["files"].pop(gone)
+            entry.setdefault("removed", []).append({"file": gone, "date": now, "tested": c.get("tested")})
+            print(f"{gone}: no longer in the library; its {c.get('tested')} mutants leave the totals")
     total = {}
     for c in entry["files"].values():
         for k, v in raw(c).items():

@@ -102,8 +102,15 @@ public sealed class WideOptionsEquivalenceProperties
 /// <summary>The same property on long scenarios (its own class, so xunit runs it beside the short ones).</summary>
 public sealed class LongEquivalenceProperties
 {
+#if MUTATION
+    // One scenario of 100..300 steps per mutant (Stryker runs it against every heap mutant).
+    private const int StartSize = 100, EndSize = 300;
+#else
+    private const int StartSize = 300, EndSize = 900;
+#endif
+
     [Fact]
     public void ReferenceAndOptimized_AgreeOnLongSequences() =>
         PropertyRunner.Check(nameof(ReferenceAndOptimized_AgreeOnLongSequences), EquivalenceProperties.LongSequenceCases,
-            EquivalenceProperties.EquivalenceProperty(), endSize: 900, startSize: 300, mutationCases: 1);
+            EquivalenceProperties.EquivalenceProperty(), endSize: EndSize, startSize: StartSize, mutationCases: 1);
 }
