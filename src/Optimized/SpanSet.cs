@@ -113,8 +113,11 @@ internal sealed unsafe partial class SpanSet : IDisposable
         ulong plain = _index.LoadPlain();
         if (HeadTailIndex.Head(plain) >= HeadTailIndex.Tail(plain))
             return 0;
-        uint head;
-        while (true)
+        // Go's loop jumps to `claimed:` with a goto; a flag does the same here (a goto out of the
+        // loop also made every Stryker mutant of Pop a compile error).
+        uint head = 0;
+        bool claimed = false;
+        while (!claimed)
         {
             ulong ht = _index.Load();
             head = HeadTailIndex.Head(ht);
@@ -129,15 +132,13 @@ internal sealed unsafe partial class SpanSet : IDisposable
 
             // Claims the head. A push moving the tail makes the CAS fail with the head unchanged: retry
             // with the fresh word. If another popper moved the head, start over (the set may be empty now).
-            do
+            while (!(claimed = _index.CasHead(ht)))
             {
-                if (_index.CasHead(ht))
-                    goto Claimed;
                 ht = _index.Load();
+                if (HeadTailIndex.Head(ht) != head)
+                    break;
             }
-            while (HeadTailIndex.Head(ht) == head);
         }
-    Claimed:
         nint top = (nint)(head / SpanSetBlockEntries);
         nint bottom = (nint)(head % SpanSetBlockEntries);
 
