@@ -29,12 +29,13 @@ case "${1:-}" in
   *) echo "test.sh: unknown argument '$1' (--nightly, --help)" >&2; exit 2 ;;
 esac
 
-# The fewest tests each suite may run. A suite that runs fewer fails the gate: a deleted test file,
-# a filter that matches nothing or a discovery error cannot pass silently.
+# The fewest tests each suite may run: each suite's count at the last change of its tests (2026-12-06).
+# A suite that runs fewer fails the gate: a deleted test file, a filter that matches nothing or a
+# discovery error cannot pass silently. Raise a minimum with the tests you add.
 declare -A minimum=(
-  [unit]=1200
+  [unit]=1555
   [properties]=34
-  [concurrency]=90
+  [concurrency]=91
   [catalog]=63
   [stress]=35
   [models]=28
