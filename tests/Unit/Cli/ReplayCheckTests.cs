@@ -12,8 +12,15 @@ namespace GoAlloc.Tests;
 
 public class ReplayCheckTests
 {
-    private static ReplayResult Replay(Func<HeapOptions, IHeap> factory) =>
-        new TraceReplayer(factory).Replay(CliTestSupport.Parse(CliTestSupport.HandTrace), "test");
+    private static ReplayResult Replay(Func<HeapOptions, IHeap> factory, Trace? trace = null) =>
+        new TraceReplayer(factory).Replay(trace ?? CliTestSupport.Parse(CliTestSupport.HandTrace), "test");
+
+    /// <summary>The hand trace and its checked replay on the Reference (whose marks TimeAllocatorAlone repeats).</summary>
+    private static (Trace Trace, ReplayResult Result) CheckedHandReplay()
+    {
+        Trace trace = CliTestSupport.Parse(CliTestSupport.HandTrace);
+        return (trace, Replay(o => new MHeap(o), trace));
+    }
 
     /// <summary>The replay's options with the sweep's first OnFree report moved by the given address and size.</summary>
     private static HeapOptions MisreportFirstFree(HeapOptions o, nint addressDelta, long sizeDelta)
@@ -91,7 +98,7 @@ public class ReplayCheckTests
         ReplayResult r = Replay(o => new MHeap(o));
         Assert.True(r.Passed, string.Join("\n", r.Disagreements) + r.Failure);
         // Cycle 0 marks the two survivors (0x0 and 0x20), cycle 1 the replacement 0x10 and 0x20,
-        // cycle 2 the objects live after it: 0x10, 0x20 (again) and 0x40.
+        // cycle 2 the three objects live after it.
         Assert.Equal([2, 2, 3], r.MarkOffsets.Select(m => m.Length));
         Assert.All(r.MarkOffsets, m => Assert.All(m, off => Assert.True(off >= 0)));
     }
@@ -99,8 +106,7 @@ public class ReplayCheckTests
     [Fact]
     public void TimeAllocatorAlone_WithTheCheckedReplaysMarks_FindsEveryObject()
     {
-        Trace trace = CliTestSupport.Parse(CliTestSupport.HandTrace);
-        ReplayResult r = new TraceReplayer(o => new MHeap(o)).Replay(trace, "test");
+        (Trace trace, ReplayResult r) = CheckedHandReplay();
         int procs = 0;
         TimeSpan? t = TraceReplayer.TimeAllocatorAlone(trace, r.MarkOffsets, o => { procs = o.Procs; return new MHeap(o); }, r.Procs);
         Assert.NotNull(t);
@@ -122,7 +128,7 @@ public class ReplayCheckTests
             tracealloc(0xc000010060, 0x30) p=1 noscan=false
             tracegc()
             """);
-        ReplayResult r = new TraceReplayer(o => new MHeap(o)).Replay(trace, "test");
+        ReplayResult r = Replay(o => new MHeap(o), trace);
         Assert.True(r.Passed, string.Join("\n", r.Disagreements) + r.Failure);
         Assert.Equal(2, r.Procs);
         Assert.NotNull(TraceReplayer.TimeAllocatorAlone(trace, r.MarkOffsets, o => new MHeap(o), r.Procs));
@@ -131,8 +137,7 @@ public class ReplayCheckTests
     [Fact]
     public void TimeAllocatorAlone_AMarkThatFindsNoObject_WithholdsTheFigure()
     {
-        Trace trace = CliTestSupport.Parse(CliTestSupport.HandTrace);
-        ReplayResult r = new TraceReplayer(o => new MHeap(o)).Replay(trace, "test");
+        (Trace trace, ReplayResult r) = CheckedHandReplay();
         var marks = r.MarkOffsets.Select(m => m.ToArray()).ToList();
         marks[1] = [.. marks[1], 1L << 30]; // an offset no object of the replay has
         Assert.Null(TraceReplayer.TimeAllocatorAlone(trace, marks, o => new MHeap(o), r.Procs));
@@ -143,8 +148,7 @@ public class ReplayCheckTests
     {
         // A checked replay that stopped after cycle 0 left one mark list: the timed run stops at
         // the second tracegc instead of reading past the list.
-        Trace trace = CliTestSupport.Parse(CliTestSupport.HandTrace);
-        ReplayResult r = new TraceReplayer(o => new MHeap(o)).Replay(trace, "test");
+        (Trace trace, ReplayResult r) = CheckedHandReplay();
         Assert.NotNull(TraceReplayer.TimeAllocatorAlone(trace, [r.MarkOffsets[0]], o => new MHeap(o), r.Procs));
         Assert.NotNull(TraceReplayer.TimeAllocatorAlone(trace, [], o => new MHeap(o), r.Procs));
     }
