@@ -5,12 +5,13 @@
 // is handed to the heap, and a parked sweeper holds its heap only weakly. Every wait is bounded.
 using System.Runtime.ExceptionServices;
 using Xunit;
+using GoAlloc.Tests.Helpers;
 
 namespace GoAlloc.Tests.Allocator;
 
 public sealed class BackgroundSweeperTests
 {
-    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan Bound = TestBudget.HangBound(TimeSpan.FromSeconds(30));
 
     /// <summary>A heap with Spans spans to sweep per round; records what the sweeper calls.</summary>
     private sealed class FakeHeap : IBackgroundSweepHeap, IDisposable

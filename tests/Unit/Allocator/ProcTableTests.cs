@@ -4,12 +4,13 @@
 // heap told), and the stop-the-world and Dispose checks refusing while a P is held. Test Ps are
 // bare PBase instances; "another thread" is a real thread that takes a P and waits.
 using Xunit;
+using GoAlloc.Tests.Helpers;
 
 namespace GoAlloc.Tests.Allocator;
 
 public sealed class ProcTableTests
 {
-    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan Bound = TestBudget.HangBound(TimeSpan.FromSeconds(30));
 
     private sealed class TestP(int id) : PBase(id);
 

@@ -3,6 +3,7 @@
 // Coyote; this test finds it with real threads, deterministically ordered by the OnFree hook.
 using GoAlloc.Replay;
 using Xunit;
+using GoAlloc.Tests.Helpers;
 
 namespace GoAlloc.Tests.Contract;
 
@@ -39,17 +40,17 @@ public sealed class BackgroundSweeperRestartTests
         heap.StartBackgroundSweeper();
         heap.StartMark();
         heap.FinishMark();
-        Assert.True(inSweep.Wait(TimeSpan.FromMinutes(1)), "the background sweeper never began the cycle");
+        Assert.True(inSweep.Wait(TestBudget.HangBound(TimeSpan.FromMinutes(1))), "the background sweeper never began the cycle");
         var stopper = new Thread(heap.StopBackgroundSweeper);
         stopper.Start();
         // Stop has asked the sweeper to stop once its thread waits in Join (or for a lock); if it
         // is released earlier the sweeper finishes the cycle first and the test proves less, never
         // fails wrongly.
-        SpinWait.SpinUntil(() => (stopper.ThreadState & ThreadState.WaitSleepJoin) != 0, TimeSpan.FromMinutes(1));
+        SpinWait.SpinUntil(() => (stopper.ThreadState & ThreadState.WaitSleepJoin) != 0, TestBudget.HangBound(TimeSpan.FromMinutes(1)));
         resume.Set();
-        stopper.Join();
+        Assert.True(stopper.Join(TestBudget.HangBound(TimeSpan.FromMinutes(1))));
         heap.StartBackgroundSweeper();
-        Assert.True(SpinWait.SpinUntil(() => heap.SweepDone, TimeSpan.FromMinutes(1)),
+        Assert.True(SpinWait.SpinUntil(() => heap.SweepDone, TestBudget.HangBound(TimeSpan.FromMinutes(1))),
             "the sweeper restarted in the middle of a cycle never finished it");
         heap.StopBackgroundSweeper();
         Assert.Equal(0, heap.ReadStats().HeapObjects);

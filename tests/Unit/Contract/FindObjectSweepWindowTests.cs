@@ -9,12 +9,13 @@
 // Optimized only: the Reference has no sweep-state word (its FindObject sweeps the span under the
 // heap lock and never waits).
 using Xunit;
+using GoAlloc.Tests.Helpers;
 
 namespace GoAlloc.Tests.Contract;
 
 public sealed class FindObjectSweepWindowTests
 {
-    private static readonly TimeSpan HangBound = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan HangBound = TestBudget.HangBound(TimeSpan.FromSeconds(60));
 
     [Fact]
     public void Optimized_FindObject_SweepsAnUnclaimedSpanWhenBeginFailedInTheResetWindow() =>

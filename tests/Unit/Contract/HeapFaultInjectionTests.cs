@@ -231,7 +231,7 @@ public abstract class HeapFaultInjectionTests
         heap.StartBackgroundSweeper();
         heap.StartMark();
         heap.FinishMark(); // kicks the sweeper: it frees all 2000 and its hook throws once
-        Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref frees) == 2000, TimeSpan.FromMinutes(2)), $"the sweeper freed {frees} of 2000");
+        Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref frees) == 2000, TestBudget.HangBound(TimeSpan.FromMinutes(2))), $"the sweeper freed {frees} of 2000");
         // Stop joins the sweeper's thread, which hands its fault over at the end of its round.
         Assert.Throws<InjectedHookException>(heap.StopBackgroundSweeper);
         heap.FinishSweep(); // delivered once: nothing left to rethrow

@@ -127,7 +127,7 @@ public abstract class HeapFaultRegressionTests
             started.Wait();
             heap.Dispose();
             foreach (Thread t in threads)
-                t.Join();
+                Assert.True(t.Join(TestBudget.HangBound(TimeSpan.FromMinutes(1))));
             Assert.Empty(errors);
         }
     }

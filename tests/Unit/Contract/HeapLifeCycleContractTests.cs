@@ -18,7 +18,7 @@ public sealed class HeapLifeCycleCollection;
 
 public abstract class HeapLifeCycleContractTests
 {
-    private static readonly TimeSpan HangBound = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan HangBound = TestBudget.HangBound(TimeSpan.FromSeconds(60));
 
     protected abstract IHeap CreateHeap(HeapOptions? options = null);
 

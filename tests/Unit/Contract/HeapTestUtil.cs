@@ -1,5 +1,8 @@
 // Helpers shared by the heap contract tests: raw memory fill/check and a whole GC cycle (the
 // size-class oracle is GoAlloc.Model.SizeOracle, shared by every test).
+using GoAlloc.Tests.Helpers;
+using Xunit;
+
 namespace GoAlloc.Tests.Contract;
 
 internal static unsafe class HeapTestUtil
@@ -36,7 +39,7 @@ internal static unsafe class HeapTestUtil
             }
         });
         t.Start();
-        t.Join();
+        Assert.True(t.Join(TestBudget.HangBound(TimeSpan.FromMinutes(1))), "the call on the other thread never returned");
         return caught;
     }
 }

@@ -54,7 +54,7 @@ public abstract class HeapThreadingContractTests
         Assert.Throws<InvalidOperationException>(heap.Dispose);
         heap.Verify(); // still usable: the refused Dispose changed nothing
         release.Set();
-        owner.Join();
+        Assert.True(owner.Join(TestBudget.HangBound(TimeSpan.FromMinutes(1))));
         heap.Dispose();
         Assert.Throws<ObjectDisposedException>(heap.Verify);
     }
@@ -68,7 +68,7 @@ public abstract class HeapThreadingContractTests
         heap.StartMark();
         heap.FinishMark();
         Assert.False(heap.SweepDone);
-        Assert.True(SpinWait.SpinUntil(() => heap.SweepDone, TimeSpan.FromMinutes(1)), "the background sweeper never finished the cycle");
+        Assert.True(SpinWait.SpinUntil(() => heap.SweepDone, TestBudget.HangBound(TimeSpan.FromMinutes(1))), "the background sweeper never finished the cycle");
         heap.StopBackgroundSweeper();
         HeapStats st = heap.ReadStats();
         Assert.Equal(0, st.HeapObjects);
@@ -89,7 +89,7 @@ public abstract class HeapThreadingContractTests
     /// <summary>Waits (bounded, a liveness guard) for the background sweeper to finish the cycle, stops it, and checks every object died.</summary>
     private static void AwaitSweptToNothing(IHeap heap, string never)
     {
-        Assert.True(SpinWait.SpinUntil(() => heap.SweepDone, TimeSpan.FromMinutes(1)), never);
+        Assert.True(SpinWait.SpinUntil(() => heap.SweepDone, TestBudget.HangBound(TimeSpan.FromMinutes(1))), never);
         heap.StopBackgroundSweeper();
         Assert.Equal(0, heap.ReadStats().HeapObjects);
         heap.Verify();
@@ -154,7 +154,7 @@ public abstract class HeapThreadingContractTests
                 threads[t].Start();
             }
             foreach (Thread t in threads)
-                t.Join();
+                Assert.True(t.Join(TestBudget.HangBound(TimeSpan.FromMinutes(1))));
             heap.StartMark();
             foreach (nint a in lives[0].Concat(lives[1]))
                 Assert.True(heap.Mark(a));
