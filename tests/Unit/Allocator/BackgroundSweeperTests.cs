@@ -4,8 +4,8 @@
 // Stop joins the thread and ends a round between spans, a hook exception of the sweeper's thread
 // is handed to the heap, and a parked sweeper holds its heap only weakly. Every wait is bounded.
 using System.Runtime.ExceptionServices;
-using Xunit;
 using GoAlloc.Tests.Helpers;
+using Xunit;
 
 namespace GoAlloc.Tests.Allocator;
 

@@ -3,8 +3,8 @@
 // calling thread, the first idle P found, the P of a thread that exited reclaimed (once, with the
 // heap told), and the stop-the-world and Dispose checks refusing while a P is held. Test Ps are
 // bare PBase instances; "another thread" is a real thread that takes a P and waits.
-using Xunit;
 using GoAlloc.Tests.Helpers;
+using Xunit;
 
 namespace GoAlloc.Tests.Allocator;
 

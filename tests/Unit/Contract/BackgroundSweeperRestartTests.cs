@@ -2,8 +2,8 @@
 // sweep): run against each allocator. The catalog's SweeperRestartForgetsWork is this bug found by
 // Coyote; this test finds it with real threads, deterministically ordered by the OnFree hook.
 using GoAlloc.Replay;
-using Xunit;
 using GoAlloc.Tests.Helpers;
+using Xunit;
 
 namespace GoAlloc.Tests.Contract;
 

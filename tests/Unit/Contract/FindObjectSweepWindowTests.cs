@@ -8,8 +8,8 @@
 // Found by FindObject_WaitEndsWhenTheCycleMovesOn hanging under load (a finder never returned).
 // Optimized only: the Reference has no sweep-state word (its FindObject sweeps the span under the
 // heap lock and never waits).
-using Xunit;
 using GoAlloc.Tests.Helpers;
+using Xunit;
 
 namespace GoAlloc.Tests.Contract;
 
