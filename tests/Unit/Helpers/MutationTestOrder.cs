@@ -86,18 +86,13 @@ public static class MutationTestOrder
     };
 
     /// <summary>The listed cost of one test method (0 when it is not listed as slow).</summary>
-    public static int CostMs(string className, string methodName)
-    {
-        int dot = className.LastIndexOf('.');
-        string shortName = dot < 0 ? className : className[(dot + 1)..];
-        return SlowTestMs.TryGetValue(shortName + "." + methodName, out int ms) ? ms : 0;
-    }
+    public static int CostMs(string className, string methodName) =>
+        SlowTestMs.TryGetValue(KeyPrefix(className) + methodName, out int ms) ? ms : 0;
 
     /// <summary>The listed cost of a whole class: the sum over its slow methods.</summary>
     public static int ClassCostMs(string className)
     {
-        int dot = className.LastIndexOf('.');
-        string prefix = (dot < 0 ? className : className[(dot + 1)..]) + ".";
+        string prefix = KeyPrefix(className);
         int sum = 0;
         foreach (KeyValuePair<string, int> e in SlowTestMs)
         {
@@ -108,6 +103,9 @@ public static class MutationTestOrder
         }
         return sum;
     }
+
+    // "Namespace.Class" -> "Class.", the start of the class's keys in SlowTestMs.
+    private static string KeyPrefix(string className) => className[(className.LastIndexOf('.') + 1)..] + ".";
 }
 
 /// <summary>Orders test classes (xUnit's default collections) by <see cref="MutationTestOrder.ClassCostMs"/>,
