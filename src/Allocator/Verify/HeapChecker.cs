@@ -3,6 +3,8 @@
 // broken id. The families run in the order that names a corruption by its cause: the page map
 // (SPAN-1) before the checks that read it (PAGE, CACHE), placement (SWEEP-2) before the per-span
 // rules, counters last. No Go counterpart (Go checks these piecemeal with throw()s).
+using System.Numerics;
+
 namespace GoAlloc;
 
 /// <summary>Checks every invariant a <see cref="HeapSnapshot"/> can show.</summary>
@@ -205,15 +207,27 @@ internal static class HeapChecker
             Check(!s.SweepDone || (sp.SweepGen != sg - 2 && sp.SweepGen != sg + 1), "INV-SWEEP-3", () => $"sweep is done but {sp} is unswept");
             CheckGeometry(sp);
             Check(sp.FreeIndex >= 0 && sp.FreeIndex <= sp.NElems, "INV-SPAN-4", () => $"freeindex out of range {sp}");
+            // The bits a word at a time (64 objects per step: a heap of millions of small objects
+            // is checked in a few thousand steps). Per bit b of either bitmap, as the spec states it:
+            // b < nelems unless neither bit is set; a marked object is allocated (b < freeindex or
+            // its alloc bit); allocated counts the objects below nelems that are allocated.
             int allocated = 0, marked = 0;
-            for (int b = 0; b < Math.Max(sp.AllocBits.Length, sp.MarkBits.Length); b++)
+            int bitCount = Math.Max(sp.AllocBits.Length, sp.MarkBits.Length);
+            for (int w = 0; w < (bitCount + 63) >> 6; w++)
             {
-                bool a = b < sp.AllocBits.Length && sp.AllocBits[b], m = b < sp.MarkBits.Length && sp.MarkBits[b];
-                int bit = b;
-                Check(b < sp.NElems || !(a || m), "INV-SPAN-4", () => $"bit {bit} beyond nelems set in {sp}");
-                Check(!m || sp.IsAllocated(b), "INV-SPAN-4", () => $"object {bit} of {sp} is marked but not allocated");
-                allocated += b < sp.NElems && sp.IsAllocated(b) ? 1 : 0;
-                marked += m ? 1 : 0;
+                ulong a = sp.AllocBits.Word(w), m = sp.MarkBits.Word(w);
+                ulong isAllocated = a | Below(sp.FreeIndex, w);
+                ulong pastNElems = (a | m) & ~Below(sp.NElems, w);
+                ulong markedFree = m & ~isAllocated;
+                if ((pastNElems | markedFree) != 0)
+                {
+                    // The lowest bad bit, and the first of the two checks it fails.
+                    int k = BitOperations.TrailingZeroCount(pastNElems | markedFree), bit = (w << 6) + k;
+                    Check((pastNElems >> k & 1) == 0, "INV-SPAN-4", () => $"bit {bit} beyond nelems set in {sp}");
+                    Check(false, "INV-SPAN-4", () => $"object {bit} of {sp} is marked but not allocated");
+                }
+                allocated += BitOperations.PopCount(isAllocated & Below(sp.NElems, w) & Below(bitCount, w));
+                marked += BitOperations.PopCount(m);
             }
             Check(allocated == sp.AllocCount, "INV-SPAN-3", () => $"{sp}: {allocated} objects allocated by the bitmap, allocCount {sp.AllocCount}");
             bool swept = sp.SweepGen == sg || sp.SweepGen == sg + 3;
@@ -222,6 +236,13 @@ internal static class HeapChecker
             Check(cachedBy[i] >= 0 || !swept || sp.AllocCount > 0, "INV-SPAN-3", () => $"uncached swept {sp} has no object allocated");
             Check(s.Marking || !swept || marked == 0, "INV-MARK-1", () => $"swept {sp} has {marked} mark bits outside the mark phase");
         }
+    }
+
+    /// <summary>The bits of word w (bits [64w, 64w + 64)) whose index is below limit.</summary>
+    private static ulong Below(int limit, int w)
+    {
+        int n = limit - (w << 6);
+        return n <= 0 ? 0 : n >= 64 ? ulong.MaxValue : (1UL << n) - 1;
     }
 
     /// <summary>INV-SPAN-2: small spans have their class's geometry (and division magic, where kept); large spans one object.</summary>

@@ -5,6 +5,7 @@
 // checks these piecemeal with throw()s).
 using System.Collections;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace GoAlloc;
 
@@ -67,8 +68,7 @@ internal sealed unsafe record HeapSnapshot
     public static unsafe BitSet Bits(byte* bits, int count)
     {
         var r = new BitSet(count);
-        for (int i = 0; i < count; i++)
-            r[i] = (bits[i >> 3] & (1 << (i & 7))) != 0;
+        r.CopyFrom(new ReadOnlySpan<byte>(bits, (count + 7) >> 3));
         return r;
     }
 
@@ -143,6 +143,20 @@ internal sealed unsafe record HeapSnapshot
         {
             get => (_words[i >> 6] & (1UL << i)) != 0;
             set => _words[i >> 6] = value ? _words[i >> 6] | (1UL << i) : _words[i >> 6] & ~(1UL << i);
+        }
+
+        /// <summary>Bits [64w, 64w + 64) as a word (bit k of the word = bit 64w + k); 0 past the end.</summary>
+        public ulong Word(int w) => w < _words.Length ? _words[w] : 0;
+
+        /// <summary>
+        /// Sets the bits from a byte bitmap (bit i = byte i/8, bit i%8): on a little-endian machine
+        /// those bytes are the words themselves. Bits at or past Length stay clear.
+        /// </summary>
+        internal void CopyFrom(ReadOnlySpan<byte> bitmap)
+        {
+            bitmap.CopyTo(MemoryMarshal.AsBytes(_words.AsSpan()));
+            if ((Length & 63) != 0)
+                _words[^1] &= (1UL << Length) - 1;
         }
 
         /// <summary>A copy of bits (a collection expression: [], [true, false]).</summary>

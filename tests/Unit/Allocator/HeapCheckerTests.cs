@@ -344,6 +344,50 @@ public sealed class HeapCheckerTests
         return new HeapStats { HeapAlloc = s.Stats.HeapAlloc, BySize = bySize, LargeAllocs = 1 };
     }
 
+    // CheckSpans reads the bitmaps a 64-bit word at a time; span 0 has 512 objects and 1024 bits
+    // (16 words), object 0 allocated by freeindex. Whatever the word, the failure names the lowest
+    // bad bit, and for one bit both beyond nelems and marked-but-free, the nelems check comes first.
+    [Theory]
+    [InlineData(300, 520, "object 300 of")]
+    [InlineData(530, 515, "bit 515 beyond nelems")]
+    [InlineData(513, -1, "bit 513 beyond nelems")]
+    [InlineData(64, -1, "object 64 of")]
+    [InlineData(-1, 1023, "bit 1023 beyond nelems")]
+    public void INV_SPAN_4_CheckSpans_NamesTheLowestBadBitInAnyWord(int markBit, int allocBit, string detail)
+    {
+        HeapSnapshot s = Consistent();
+        if (markBit >= 0)
+            s.Spans[0].MarkBits[markBit] = true;
+        if (allocBit >= 0)
+            s.Spans[0].AllocBits[allocBit] = true;
+        var e = Assert.Throws<HeapInvariantException>(() => HeapChecker.CheckSpans(s, HeapChecker.CheckCaches(s), HeapChecker.CheckSpanSets(s)));
+        Assert.Equal("INV-SPAN-4", e.InvariantId);
+        Assert.Contains(detail, e.Message, StringComparison.Ordinal);
+    }
+
+    // allocated = the objects below nelems that freeindex or an alloc bit allocates, counted across
+    // words: object 0 (freeindex), bits 0 (counted once), 63, 64 and 511.
+    [Theory]
+    [InlineData(4, true)]
+    [InlineData(3, false)]
+    [InlineData(5, false)]
+    public void INV_SPAN_3_CheckSpans_CountsAllocatedObjectsAcrossWords(int allocCount, bool consistent)
+    {
+        HeapSnapshot s = Consistent();
+        foreach (int b in new[] { 0, 63, 64, 511 })
+            s.Spans[0].AllocBits[b] = true;
+        s.Spans[0] = s.Spans[0] with { AllocCount = allocCount };
+        void CheckSpans() => HeapChecker.CheckSpans(s, HeapChecker.CheckCaches(s), HeapChecker.CheckSpanSets(s));
+        if (consistent)
+        {
+            CheckSpans();
+            return;
+        }
+        var e = Assert.Throws<HeapInvariantException>(CheckSpans);
+        Assert.Equal("INV-SPAN-3", e.InvariantId);
+        Assert.Contains("4 objects allocated by the bitmap", e.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("sweep cursor", "not done")]
     [InlineData("sweepers", "not done")]

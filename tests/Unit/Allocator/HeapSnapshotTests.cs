@@ -23,6 +23,24 @@ public sealed unsafe class HeapSnapshotTests
     }
 
     [Fact]
+    public void Bits_ReadsWholeWords_AndClearsThePartialLastWordPastCount()
+    {
+        byte[] raw = new byte[24];
+        Array.Fill(raw, (byte)0xFF);
+        raw[1] = 0b0000_0100; // bit 10 only, in the first word
+        raw[8] = 0b1010_0001; // bits 64, 69 (the last of 70) and 71 (past it)
+        fixed (byte* p = raw)
+        {
+            HeapSnapshot.BitSet b = HeapSnapshot.Bits(p, 70);
+            Assert.Equal(70, b.Length);
+            Assert.Equal(~0xFF00UL | (1UL << 10), b.Word(0));
+            Assert.Equal(0b10_0001UL, b.Word(1)); // bits 64 and 69; 71 and byte 9's bits are past 70
+            Assert.True(b[69]);
+            Assert.Equal(0UL, b.Word(2)); // past the words: 0
+        }
+    }
+
+    [Fact]
     public void BitSet_SetAndClearEachBitAcrossWords()
     {
         var b = new HeapSnapshot.BitSet(130);
