@@ -10,7 +10,7 @@
 // - a mutant with a failed covering test is Killed even if the run then times out.
 // The bound is 12 s plus 1.5 x the test's measured cost (MutationTestOrder), which lies below
 // Stryker's own timeout (1.5 x (test host start + covering tests' time) + 5 s additional + 10 s)
-// whatever ran before the hung test, and is 40 times the normal time of any unlisted test
+// whatever ran before the hung test, and is 48 times the normal time of any unlisted test
 // (under 250 ms each). TestBudget.HangBound (10 s) still ends the waits on other threads first,
 // with their own messages.
 //
