@@ -113,19 +113,20 @@ def table(record_path):
         if e.get("score") is None:
             print(f"| {name} | pending | | | | | | | {e['commit'][:7]} | {e.get('note', '')} |")
             continue
-        again = f" (+{len(e['refreshed'])} one-file re-runs)" if e.get("refreshed") else ""
+        again = ""
         if e.get("refreshed"):
             # A library re-recorded file group by file group at one tests commit (its source unchanged
             # since the recorded commit): say how many of its files that commit covers, and when all
             # of them, that the row is one commit's (several sittings, not one).
             latest = {r["file"]: (r.get("testsCommit") or "", r["date"]) for r in e["refreshed"]}
             newest = e["refreshed"][-1].get("testsCommit") or ""
-            at = [f for f in e["files"] if latest.get(f, ("",))[0] == newest]
-            if newest and len(at) == len(e["files"]):
+            at = [f for f in e["files"] if latest.get(f, ("",))[0] == newest] if newest else []
+            if at and len(at) == len(e["files"]):
                 last = max(latest[f][1] for f in at)[:10]
                 again = f" (every file re-run at tests {newest[:7]}, in file groups; the last {last})"
-            elif newest and len(at) > 1:
-                again = again[:-1] + f"; {len(at)} of {len(e['files'])} files at tests {newest[:7]})"
+            else:
+                covers = f"; {len(at)} of {len(e['files'])} files at tests {newest[:7]}" if len(at) > 1 else ""
+                again = f" (+{len(e['refreshed'])} one-file re-runs{covers})"
         score = f"{e['score']:.2f}%"
         if e.get("partial"):
             again = ""
