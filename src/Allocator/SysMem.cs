@@ -9,8 +9,11 @@
 //   SysAlloc    None     -> Ready     mmap(PROT_READ|PROT_WRITE)
 // Go 1.16 defaults to MADV_DONTNEED on Linux (GODEBUG=madvdontneed=1), so do we.
 // Failures raise OutOfMemoryException carrying the errno text. The layer keeps no state of its own:
-// callers (the heaps) account every byte in their memstats.
+// callers (the heaps) account every byte in their memstats. ResidentPages (mincore) and BackedPages
+// (/proc/self/pagemap) only look: they serve the tests and Verify.
+using System.Buffers.Binary;
 using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
 
 namespace GoAlloc;
 
@@ -128,6 +131,45 @@ public static unsafe partial class SysMem
         foreach (byte b in vec)
             resident += b & 1;
         return resident;
+    }
+
+    /// <summary>
+    /// Which OS pages of [v, v+n) the kernel holds a page frame or a swap entry for (bits 63 and 62 of
+    /// their /proc/self/pagemap entries); v page-aligned. A private anonymous page with neither was
+    /// never touched, or was dropped by MADV_DONTNEED: it reads as zero, and reading it would fault
+    /// in the zero page. Null when pagemap cannot be read (no procfs): callers read the pages then.
+    /// </summary>
+    public static bool[]? BackedPages(nint v, nint n) => BackedPages(v, n, "/proc/self/pagemap");
+
+    /// <summary>BackedPages reading pagemapPath (the tests give it a file that cannot serve).</summary>
+    internal static bool[]? BackedPages(nint v, nint n, string pagemapPath)
+    {
+        CheckRange(v, n);
+        bool[] backed = new bool[(n + PhysPageSize - 1) / PhysPageSize];
+        Span<byte> entries = stackalloc byte[4096]; // 512 entries of 8 bytes per read
+        try
+        {
+            using SafeFileHandle pagemap = File.OpenHandle(pagemapPath);
+            long offset = v / PhysPageSize * 8;
+            for (int first = 0; first < backed.Length; first += 512)
+            {
+                Span<byte> block = entries[..(Math.Min(512, backed.Length - first) * 8)];
+                for (int done = 0; done < block.Length;)
+                {
+                    int got = RandomAccess.Read(pagemap, block[done..], offset + first * 8L + done);
+                    if (got <= 0)
+                        return null;
+                    done += got;
+                }
+                for (int i = 0; i < block.Length / 8; i++)
+                    backed[first + i] = BinaryPrimitives.ReadUInt64LittleEndian(block[(i * 8)..]) >> 62 != 0;
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+        return backed;
     }
 
     /// <summary>
