@@ -12,6 +12,8 @@ Usage: score.py [--files] [--threshold T] [--commit SHA --out FILE] NAME=REPORT.
        score.py --guard-compare RECORD LIB REPORT [--skip F,...]
        score.py --timeout-patterns REPORT          (the lines of its Timeout mutants, as --mutate spans)
        score.py --reclassify REPORT RERUN_REPORT   (Timeout mutants take their status from the re-run)
+       score.py --recheck-patterns REPORT NAME...    (the lines of its mutants Killed only by tests named NAME...)
+       score.py --recheck REPORT RERUN_REPORT NAME... (those mutants take their status from the re-run)
        score.py --diff-pattern BASE PATH            (the lines of PATH changed since BASE, as a --mutate span)
        score.py --advance-lines FILES --commit SHA --out RECORD NAME=REPORT
                                                     (a passed changed-lines run moves the entry to SHA)
@@ -313,6 +315,60 @@ def timeout_patterns(report):
     return 0
 
 
+def killed_only_by(rep, names):
+    """The report's Killed mutants whose every recorded killer is a test whose name contains one of
+    names (tests that have left the Stryker filter since), as (path, mutant) pairs."""
+    ids = {t["id"] for entry in rep.get("testFiles", {}).values() for t in entry.get("tests", [])
+           if any(n in t["name"] for n in names)}
+    for path, entry in rep.get("files", {}).items():
+        for m in entry.get("mutants", []):
+            killers = set(m.get("killedBy") or [])
+            if m["status"] == "Killed" and killers and killers <= ids:
+                yield path, m
+
+
+def recheck_patterns(report, names):
+    """The lines of the mutants killed_only_by names, one --mutate pattern per file."""
+    with open(report, encoding="utf-8") as f:
+        rep = json.load(f)
+    lines = {}
+    for path, m in killed_only_by(rep, names):
+        lines.setdefault(path, set()).update(range(m["location"]["start"]["line"], m["location"]["end"]["line"] + 1))
+    for path, ls in lines.items():
+        print(spans_pattern(path, ls))
+    return 0
+
+
+def recheck(report, rerun, names):
+    """Each mutant killed_only_by names takes the status it got when run again without those tests
+    (a mutant the re-run did not reach keeps Killed, and is counted). The report is rewritten; the
+    original is kept beside it as .orig.json (once: an earlier .orig.json stays)."""
+    with open(report, encoding="utf-8") as f:
+        rep = json.load(f)
+    with open(rerun, encoding="utf-8") as f:
+        again = json.load(f)
+    now = {(rel(path), mutant_key(m)): m for path, entry in again.get("files", {}).items() for m in entry.get("mutants", [])}
+    moved = {}
+    for path, m in list(killed_only_by(rep, names)):
+        r = now.get((rel(path), mutant_key(m)))
+        status = r["status"] if r is not None and r["status"] in ("Killed", "Survived", "Timeout", "NoCoverage") else "not re-run"
+        moved[status] = moved.get(status, 0) + 1
+        if r is not None and status != "not re-run":
+            m["status"] = status
+            m["statusReason"] = f"re-run without {', '.join(names)}: {status} (first run: Killed by them alone)"
+            m["killedBy"] = r.get("killedBy", [])
+    orig = report[:-5] + ".orig.json"
+    if os.path.exists(orig):
+        os.remove(report)
+    else:
+        os.replace(report, orig)
+    with open(report, "w", encoding="utf-8") as f:
+        json.dump(rep, f)
+    print(f"re-checked without the tests that left the filter: {sum(moved.values())} mutants; "
+          + ", ".join(f"{k} {v}" for k, v in sorted(moved.items())))
+    return 0
+
+
 def reclassify(report, rerun):
     """Each Timeout mutant of a run takes the status it got when re-run alone at a longer timeout:
     Killed or Survived when the re-run finished, Timeout (a real hang or crash) when it timed out
@@ -431,6 +487,10 @@ def main():
         return timeout_patterns(sys.argv[2])
     if len(sys.argv) == 4 and sys.argv[1] == "--diff-pattern":
         return diff_pattern(sys.argv[2], sys.argv[3])
+    if len(sys.argv) >= 4 and sys.argv[1] == "--recheck-patterns":
+        return recheck_patterns(sys.argv[2], sys.argv[3:])
+    if len(sys.argv) >= 5 and sys.argv[1] == "--recheck":
+        return recheck(sys.argv[2], sys.argv[3], sys.argv[4:])
     if len(sys.argv) == 4 and sys.argv[1] == "--reclassify":
         return reclassify(sys.argv[2], sys.argv[3])
     if len(sys.argv) >= 4 and sys.argv[1] in ("--guard-patterns", "--guard-compare"):
