@@ -315,6 +315,24 @@ def timeout_patterns(report):
     return 0
 
 
+def rerun_statuses(rerun):
+    """A re-run report's mutants by (repository path, mutant_key)."""
+    with open(rerun, encoding="utf-8") as f:
+        again = json.load(f)
+    return {(rel(path), mutant_key(m)): m for path, entry in again.get("files", {}).items() for m in entry.get("mutants", [])}
+
+
+def rewrite_report(report, rep):
+    """Writes rep over report, keeping the first original beside it as .orig.json."""
+    orig = report[:-5] + ".orig.json"
+    if os.path.exists(orig):
+        os.remove(report)
+    else:
+        os.replace(report, orig)
+    with open(report, "w", encoding="utf-8") as f:
+        json.dump(rep, f)
+
+
 def killed_only_by(rep, names):
     """The report's Killed mutants whose every recorded killer is a test whose name contains one of
     names (tests that have left the Stryker filter since), as (path, mutant) pairs."""
@@ -341,13 +359,11 @@ def recheck_patterns(report, names):
 
 def recheck(report, rerun, names):
     """Each mutant killed_only_by names takes the status it got when run again without those tests
-    (a mutant the re-run did not reach keeps Killed, and is counted). The report is rewritten; the
-    original is kept beside it as .orig.json (once: an earlier .orig.json stays)."""
+    (a mutant the re-run did not reach keeps Killed, and is counted). The report is rewritten
+    (rewrite_report)."""
     with open(report, encoding="utf-8") as f:
         rep = json.load(f)
-    with open(rerun, encoding="utf-8") as f:
-        again = json.load(f)
-    now = {(rel(path), mutant_key(m)): m for path, entry in again.get("files", {}).items() for m in entry.get("mutants", [])}
+    now = rerun_statuses(rerun)
     moved = {}
     for path, m in list(killed_only_by(rep, names)):
         r = now.get((rel(path), mutant_key(m)))
@@ -357,13 +373,7 @@ def recheck(report, rerun, names):
             m["status"] = status
             m["statusReason"] = f"re-run without {', '.join(names)}: {status} (first run: Killed by them alone)"
             m["killedBy"] = r.get("killedBy", [])
-    orig = report[:-5] + ".orig.json"
-    if os.path.exists(orig):
-        os.remove(report)
-    else:
-        os.replace(report, orig)
-    with open(report, "w", encoding="utf-8") as f:
-        json.dump(rep, f)
+    rewrite_report(report, rep)
     print(f"re-checked without the tests that left the filter: {sum(moved.values())} mutants; "
           + ", ".join(f"{k} {v}" for k, v in sorted(moved.items())))
     return 0
@@ -372,15 +382,10 @@ def recheck(report, rerun, names):
 def reclassify(report, rerun):
     """Each Timeout mutant of a run takes the status it got when re-run alone at a longer timeout:
     Killed or Survived when the re-run finished, Timeout (a real hang or crash) when it timed out
-    again. The report is rewritten; the original is kept beside it as .orig.json."""
+    again. The report is rewritten; the original is kept beside it as .orig.json (rewrite_report)."""
     with open(report, encoding="utf-8") as f:
         rep = json.load(f)
-    with open(rerun, encoding="utf-8") as f:
-        again = json.load(f)
-    now = {}
-    for path, entry in again.get("files", {}).items():
-        for m in entry.get("mutants", []):
-            now[(rel(path), mutant_key(m))] = m
+    now = rerun_statuses(rerun)
     moved = {}
     for path, entry in rep.get("files", {}).items():
         for m in entry.get("mutants", []):
@@ -394,9 +399,7 @@ def reclassify(report, rerun):
                 m["statusReason"] = f"re-run alone at a longer timeout: {status} (first run: Timeout)"
                 if r is not None:
                     m["killedBy"] = r.get("killedBy", [])
-    os.replace(report, report[:-5] + ".orig.json")
-    with open(report, "w", encoding="utf-8") as f:
-        json.dump(rep, f)
+    rewrite_report(report, rep)
     print(f"timeouts re-run at a longer timeout: {sum(moved.values())} re-run; still Timeout (hang or crash) "
           f"{moved.get('Timeout', 0)}, now Killed {moved.get('Killed', 0)}, now Survived {moved.get('Survived', 0)}")
     return 0
