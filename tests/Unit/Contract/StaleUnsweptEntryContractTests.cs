@@ -1,8 +1,9 @@
 // StaleUnsweptEntryContractTests: a span swept on demand (FindObject's ensureSwept) stays in the
 // unswept set it was queued on, as a stale entry; sweepone pops it later and must skip it, because
-// its sweepgen already says swept: ownership is taken only by the CAS sg-2 -> sg-1 (tryAcquire,
-// spec/SPEC.md 2.3, the ownership rule; mgcsweep.go), so a span is swept once per cycle. A second sweep would read the fresh, cleared mark bits
-// of the first and free every live object of the span. Run against the Reference and the Optimized.
+// its sweepgen already says swept: ownership is taken only by the CAS sg-2 -> sg-1 (tryAcquire;
+// spec/SPEC.md 2.3, the ownership rule; mgcsweep.go), so a span is swept once per cycle. A second
+// sweep would read the fresh, cleared mark bits of the first and free every live object of the
+// span. Run against the Reference and the Optimized.
 using Xunit;
 
 namespace GoAlloc.Tests.Contract;
