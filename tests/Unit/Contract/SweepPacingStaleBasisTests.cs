@@ -3,8 +3,7 @@
 // pacing that was on as they were, and pagesSwept restarts from 0 at every FinishMark. So the debt
 // formula, if it ran, would read pagesSwept - pagesSweptBasis below zero and sweep to "catch up".
 // deductSweepCredit returns at once at ratio 0, before reading any basis: a span taken with pacing
-// off pays no credit (no CreditSweep event), whatever an earlier cycle left behind. (Pages may
-// still be swept by the heap's reclaim before it grows; that is not credit.)
+// off pays no credit (no CreditSweep event), whatever an earlier cycle left behind.
 // Run against the Reference and the Optimized.
 using Xunit;
 
