@@ -35,7 +35,7 @@ public sealed unsafe partial class MHeap
         uint sg = SweepGen;
         while (true)
         {
-            MSpan* s = NextSpanForSweep(out string from);
+            MSpan* s = NextSpanForSweep(out bool full);
             if (s == null)
             {
                 if (_activeSweep.MarkDrained() && Tracing)
@@ -45,7 +45,7 @@ public sealed unsafe partial class MHeap
             if (TryAcquire(s, sg))
             {
                 if (Tracing)
-                    Trace(HeapTraceKind.SweepStart, s, sg - 2, sg - 1, from);
+                    Trace(HeapTraceKind.SweepStart, s, sg - 2, sg - 1, full ? "fullUnswept" : "partialUnswept");
                 int n = s->NPages; // read before the sweep may free (and recycle) the record
                 npages = SweepSpan(s, preserve: false) ? n : 0;
                 break;
@@ -55,24 +55,22 @@ public sealed unsafe partial class MHeap
         return npages;
     }
 
-    /// <summary>The next unswept span and the name of the set it came from (the SweepStart trace's detail).</summary>
-    private MSpan* NextSpanForSweep(out string from)
+    private MSpan* NextSpanForSweep(out bool full)
     {
         uint sg = SweepGen;
         for (int sc = Volatile.Read(ref _sweepClassCursor); sc < NumSweepClasses; sc++)
         {
             MCentral c = Central[sc >> 1];
-            bool full = (sc & 1) == 0;
+            full = (sc & 1) == 0;
             nint s = full ? c.FullUnswept(sg).Pop() : c.PartialUnswept(sg).Pop();
             if (s != 0)
             {
                 AdvanceSweepCursor(sc);
-                from = full ? "fullUnswept" : "partialUnswept";
                 return (MSpan*)s;
             }
         }
         AdvanceSweepCursor(NumSweepClasses);
-        from = "overflow"; // a parked span standing for its unswept set (not a Go set: see MHeap.cs)
+        full = false;
         return UnsweptFromOverflow(sg);
     }
 
